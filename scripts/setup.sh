@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what PdRdma needs on a Debian-family machine (root, or sudo).
+# Idempotent: a second run installs nothing. Usage: scripts/setup.sh [--vm]
+#   --vm  also installs the Soft-RoCE VM harness (qemu, Debian kernel, rdma-core, perftest).
+set -euo pipefail
+
+want_vm=0
+for arg in "$@"; do
+  case "$arg" in
+    --vm) want_vm=1 ;;
+    *) echo "setup.sh: unknown argument '$arg' (known: --vm)" >&2; exit 2 ;;
+  esac
+done
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$apt_updated" -eq 0 ]; then $SUDO apt-get update -qq; apt_updated=1; fi
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Tools every run needs: namespaces and veth (iproute2), the tcp baseline (iperf3), a C compiler
+# for the struct-layout check, and the verbs headers/library for the binding.
+apt_install iproute2 iperf3 gcc libc6-dev libibverbs1 libibverbs-dev ibverbs-providers rdma-core procps
+
+# TorchSharp 0.107's native shim needs GLIBCXX_3.4.32 (libstdc++ of GCC 13+). Debian 12 ships
+# 3.4.30; only there do we take libstdc++6 from trixie, pinned low so nothing else follows it.
+libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+if [ -n "$libstdcxx" ] && ! grep -q GLIBCXX_3.4.32 "$libstdcxx"; then
+  . /etc/os-release
+  if [ "${ID:-}" = "debian" ] && [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
+    echo "setup: Debian 12 libstdc++ lacks GLIBCXX_3.4.32; installing libstdc++6 from trixie"
+    if [ ! -f /etc/apt/sources.list.d/pdrdma-trixie.sources ]; then
+      $SUDO tee /etc/apt/sources.list.d/pdrdma-trixie.sources >/dev/null <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+      $SUDO tee /etc/apt/preferences.d/pdrdma-trixie >/dev/null <<'PIN'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PIN
+    fi
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends -t trixie libstdc++6 >/dev/null
+  else
+    echo "setup: warning: $libstdcxx lacks GLIBCXX_3.4.32 and this is not Debian 12; TorchSharp will not load until libstdc++ of GCC 13+ is installed" >&2
+  fi
+fi
+
+if [ "$want_vm" -eq 1 ]; then
+  apt_install qemu-system-x86 linux-image-amd64 busybox-static perftest ibverbs-utils rdma-core kmod cpio
+fi
+echo "setup: ok"

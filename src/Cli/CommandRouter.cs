@@ -1,0 +1,36 @@
+namespace PdRdma.Cli;
+
+/// <summary>Dispatches <c>pdrdma &lt;command&gt;</c> to the command that implements it.</summary>
+public static class CommandRouter
+{
+    private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
+    {
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            PrintUsage(Console.Out);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        if (!Commands.TryGetValue(args[0], out var command))
+        {
+            Console.Error.WriteLine($"pdrdma: unknown command '{args[0]}'");
+            PrintUsage(Console.Error);
+            return 2;
+        }
+
+        return await command.Run(args[1..]);
+    }
+
+    private static void PrintUsage(TextWriter writer)
+    {
+        writer.WriteLine("usage: pdrdma <command> [options]");
+        foreach (var (name, command) in Commands.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            writer.WriteLine($"  {name,-12} {command.Help}");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using PdRdma.Cli;
+
+return await CommandRouter.RunAsync(args);
