@@ -5,6 +5,7 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
+        ["generate"] = (global::PdRdma.Cli.Commands.GenerateCommand.Help, global::PdRdma.Cli.Commands.GenerateCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using PdRdma.Engines.Generation;
+using PdRdma.Engines.Kv;
+using PdRdma.Engines.Loading;
+using PdRdma.Engines.Sampling;
+using PdRdma.Engines.Split;
+using PdRdma.Transport;
+
+namespace PdRdma.Cli.Commands;
+
+/// <summary>
+/// <c>pdrdma generate --model M --prompt P [--split] [--temperature T] [--top-p P] [--seed S] [--steps N | --max-tokens N]
+/// [--device cpu] [--dtype f32|bf16] [--tokenizer F] [--block-tokens N] [--stats]</c>: one generation, printed as llama2.c prints it.
+/// </summary>
+public static class GenerateCommand
+{
+    public const string Help = "one generation: --model M (llama2.c .bin, HF folder, tiny-random) --prompt P [--split] [--temperature 0] [--max-tokens N]";
+
+    public static Task<int> RunAsync(string[] args)
+    {
+        string? model = null, tokenizer = null, prompt = "", device = "cpu";
+        float temperature = 0f, topP = 0.9f;
+        ulong seed = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        int steps = 256, maxTokens = -1, blockTokens = 16;
+        bool split = false, stats = false;
+        KvDType? dtype = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--model": model = Next(); break;
+                case "--prompt": prompt = Next(); break;
+                case "--tokenizer": tokenizer = Next(); break;
+                case "--device": device = Next(); break;
+                case "--temperature": temperature = float.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--top-p": topP = float.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--seed": seed = ulong.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--steps": steps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--max-tokens": maxTokens = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--block-tokens": blockTokens = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--dtype": dtype = Next() switch { "f32" or "float32" => KvDType.Float32, "bf16" or "bfloat16" => KvDType.BFloat16, var d => throw new ArgumentException($"--dtype {d}: use f32 or bf16") }; break;
+                case "--split": split = true; break;
+                case "--stats": stats = true; break;
+                default:
+                    Console.Error.WriteLine($"generate: unknown option '{args[i]}'\n{Help}");
+                    return Task.FromResult(2);
+            }
+        }
+        if (model is null)
+        {
+            Console.Error.WriteLine($"generate: --model is required\n{Help}");
+            return Task.FromResult(2);
+        }
+
+        try
+        {
+            return Task.FromResult(Run(model, tokenizer, prompt, device, dtype, temperature, topP, seed, steps, maxTokens, blockTokens, split, stats));
+        }
+        catch (Exception e) when (e is ModelLoadException or TransferException or ArgumentException)
+        {
+            Console.Error.WriteLine($"generate: {e.Message}");
+            return Task.FromResult(1);
+        }
+    }
+
+    private static int Run(string modelSpec, string? tokenizer, string prompt, string device, KvDType? dtype, float temperature, float topP, ulong seed,
+        int steps, int maxTokens, int blockTokens, bool split, bool stats)
+    {
+        var loadClock = Stopwatch.StartNew();
+        using var model = ModelSource.Load(modelSpec, new ModelLoadOptions { Device = device, DType = dtype, TokenizerPath = tokenizer });
+        var loadTime = loadClock.Elapsed;
+        var promptTokens = model.Tokenizer.Encode(prompt);
+        int maxNew = maxTokens >= 0 ? maxTokens : GenerationRequest.MaxNewTokensForSteps(steps, promptTokens.Length, model.Config.MaxSeqLen);
+        var request = new GenerationRequest(promptTokens, maxNew, new SamplingOptions(temperature, topP, seed));
+        int blocks = BlockTable.BlocksFor(model.Config.MaxSeqLen, blockTokens) + 1;
+        var layout = model.Config.KvLayout(blockTokens, blocks);
+
+        var stdout = Console.OpenStandardOutput();
+        var previous = promptTokens[^1];
+        var echo = TextRenderer.Render(model.Tokenizer, promptTokens, [], finalNewline: false);
+        stdout.Write(echo);
+        stdout.Flush();
+        void Print(int token)
+        {
+            stdout.Write(model.Tokenizer.DecodePiece(previous, token));
+            stdout.Flush();
+            previous = token;
+        }
+
+        var clock = Stopwatch.StartNew();
+        GenerationResult result;
+        string mode;
+        TimeSpan transfer = TimeSpan.Zero;
+        long transferBytes = 0;
+        if (split)
+        {
+            using var prefillPool = KvPool.Create(layout, $"prefill-kv");
+            using var decodePool = KvPool.Create(layout, $"decode-kv");
+            var runner = new InProcessSplit(new PrefillEngine(new LlamaEngine(model, prefillPool)),
+                new DecodeEngine(new LlamaEngine(model, decodePool), TimeSpan.FromSeconds(30)));
+            result = runner.Generate("cli", request, Print);
+            transfer = runner.LastTransferTime;
+            transferBytes = runner.LastTransferBytes;
+            mode = "split (two pools in one process, KV copied layer by layer)";
+        }
+        else
+        {
+            using var pool = KvPool.Create(layout, "kv");
+            result = new LlamaEngine(model, pool).Generate(request, Print);
+            mode = "colocated";
+        }
+        var elapsed = clock.Elapsed;
+        stdout.Write("\n"u8);
+        stdout.Flush();
+        if (stats)
+        {
+            Console.Error.WriteLine($"model {model.Name} ({model.Config.Layers} layers, dim {model.Config.Dim}, {model.Config.DType}) loaded in {loadTime.TotalMilliseconds:F0} ms; mode {mode}");
+            Console.Error.WriteLine($"prompt {promptTokens.Length} tokens, generated {result.Generated.Count} ({result.Reason}) in {elapsed.TotalMilliseconds:F0} ms, " +
+                $"{result.Generated.Count / elapsed.TotalSeconds:F1} tok/s");
+            if (split) Console.Error.WriteLine($"KV handed over: {transferBytes} bytes in {transfer.TotalMilliseconds:F2} ms");
+        }
+        return 0;
+    }
+}
