@@ -3,6 +3,9 @@ namespace PdRdma.Tests.Engines;
 /// <summary>Finds ../shared/models beside the repository root (the folder holding PdRdma.sln).</summary>
 internal static class TestModels
 {
+    // One torch thread: the test machine is small and shared, and spinning OpenMP workers slow everything down.
+    static TestModels() => PdRdma.Engines.TorchThreads.Configure(1);
+
     public static string RepoRoot { get; } = FindRoot();
 
     public static string ModelsDir => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "models"));

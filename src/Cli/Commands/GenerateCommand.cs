@@ -11,7 +11,7 @@ namespace PdRdma.Cli.Commands;
 
 /// <summary>
 /// <c>pdrdma generate --model M --prompt P [--split] [--temperature T] [--top-p P] [--seed S] [--steps N | --max-tokens N]
-/// [--device cpu] [--dtype f32|bf16] [--tokenizer F] [--block-tokens N] [--stats]</c>: one generation, printed as llama2.c prints it.
+/// [--device cpu] [--dtype f32|bf16] [--tokenizer F] [--block-tokens N] [--threads 1] [--stats]</c>: one generation, printed as llama2.c prints it.
 /// </summary>
 public static class GenerateCommand
 {
@@ -22,7 +22,7 @@ public static class GenerateCommand
         string? model = null, tokenizer = null, prompt = "", device = "cpu";
         float temperature = 0f, topP = 0.9f;
         ulong seed = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        int steps = 256, maxTokens = -1, blockTokens = 16;
+        int steps = 256, maxTokens = -1, blockTokens = 16, threads = 1;
         bool split = false, stats = false;
         KvDType? dtype = null;
         for (int i = 0; i < args.Length; i++)
@@ -41,6 +41,7 @@ public static class GenerateCommand
                 case "--max-tokens": maxTokens = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--block-tokens": blockTokens = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--dtype": dtype = Next() switch { "f32" or "float32" => KvDType.Float32, "bf16" or "bfloat16" => KvDType.BFloat16, var d => throw new ArgumentException($"--dtype {d}: use f32 or bf16") }; break;
+                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--split": split = true; break;
                 case "--stats": stats = true; break;
                 default:
@@ -56,6 +57,7 @@ public static class GenerateCommand
 
         try
         {
+            PdRdma.Engines.TorchThreads.Configure(threads);
             return Task.FromResult(Run(model, tokenizer, prompt, device, dtype, temperature, topP, seed, steps, maxTokens, blockTokens, split, stats));
         }
         catch (Exception e) when (e is ModelLoadException or TransferException or ArgumentException)
