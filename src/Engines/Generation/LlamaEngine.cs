@@ -110,26 +110,55 @@ public sealed class LlamaEngine
 
     private void DecodeLocked(IReadOnlyList<ActiveSequence> sequences)
     {
+        while (sequences.Any(s => s.Stopped is null)) StepLocked(sequences);
+    }
+
+    /// <summary>One batched forward pass for every sequence that has not stopped; samples and accepts one token each.</summary>
+    internal void Step(IReadOnlyList<ActiveSequence> sequences)
+    {
+        lock (_gate) StepLocked(sequences);
+    }
+
+    private void StepLocked(IReadOnlyList<ActiveSequence> sequences)
+    {
         int vocab = Model.Config.VocabSize;
-        while (true)
+        var active = sequences.Where(s => s.Stopped is null).ToList();
+        if (active.Count == 0) return;
+        var items = new List<ForwardItem>(active.Count);
+        foreach (var s in active)
         {
-            var active = sequences.Where(s => s.Stopped is null).ToList();
-            if (active.Count == 0) return;
-            var items = new List<ForwardItem>(active.Count);
-            foreach (var s in active)
+            s.Table.EnsureCapacity(s.CachedPositions + 1, Pool.Allocator);
+            items.Add(new ForwardItem([s.LastToken], s.CachedPositions, s.Table));
+        }
+        using var logits = Model.Model.Forward(items, Pool);
+        var all = logits.data<float>().ToArray();
+        for (int i = 0; i < active.Count; i++)
+        {
+            var s = active[i];
+            s.CachedPositions++;
+            int next = s.Sampler.Sample(all.AsSpan(i * vocab, vocab));
+            Accept(s, next);
+        }
+    }
+
+    /// <summary>Prefills a new sequence and accepts its first token (the batcher's admission step).</summary>
+    internal ActiveSequence Admit(GenerationRequest request, Action<int>? onToken)
+    {
+        var seq = new ActiveSequence(request, new BlockTable(Pool.Layout.TokensPerBlock), new Sampler(request.Sampling), onToken);
+        try
+        {
+            lock (_gate)
             {
-                s.Table.EnsureCapacity(s.CachedPositions + 1, Pool.Allocator);
-                items.Add(new ForwardItem([s.LastToken], s.CachedPositions, s.Table));
+                int first = PrefillLocked(seq.Table, request.PromptTokens, seq.Sampler, null);
+                seq.CachedPositions = request.PromptTokens.Count;
+                Accept(seq, first);
             }
-            using var logits = Model.Model.Forward(items, Pool);
-            var all = logits.data<float>().ToArray();
-            for (int i = 0; i < active.Count; i++)
-            {
-                var s = active[i];
-                s.CachedPositions++;
-                int next = s.Sampler.Sample(all.AsSpan(i * vocab, vocab));
-                Accept(s, next);
-            }
+            return seq;
+        }
+        catch
+        {
+            seq.Table.Release(Pool.Allocator);
+            throw;
         }
     }
 }

@@ -82,47 +82,63 @@ public sealed class DecodeEngine
     public IReadOnlyList<GenerationResult> ResumeBatch(IReadOnlyList<(KvLease Lease, PrefillResult Prefill, int MaxNewTokens, SamplingOptions Sampling)> items,
         Action<int, int>? onToken = null)
     {
+        foreach (var (lease, _, _, _) in items) CheckHeld(lease);
         var sequences = new List<ActiveSequence>();
-        lock (_gate)
-        {
-            foreach (var (lease, _, _, _) in items)
-            {
-                if (!_leases.TryGetValue(lease.RequestId, out var held) || !ReferenceEquals(held, lease))
-                {
-                    throw new TransferException(TransferErrorCode.Timeout, $"lease of request '{lease.RequestId}' is not held (expired or released)");
-                }
-                if (held.ExpiresAt < _time.GetUtcNow())
-                {
-                    throw new TransferException(TransferErrorCode.Timeout, $"lease of request '{lease.RequestId}' expired at {held.ExpiresAt:O}");
-                }
-            }
-            foreach (var (lease, _, _, _) in items) _leases.Remove(lease.RequestId);
-        }
         try
         {
             for (int i = 0; i < items.Count; i++)
             {
-                var (lease, prefill, maxNew, sampling) = items[i];
-                if (prefill.PromptTokens.Count != lease.PromptLength)
-                {
-                    throw new ArgumentException($"request '{lease.RequestId}': prompt of {prefill.PromptTokens.Count} tokens, lease reserved {lease.PromptLength}");
-                }
                 int index = i;
-                var seq = new ActiveSequence(new GenerationRequest(prefill.PromptTokens, maxNew, sampling), new BlockTable(Pool.Layout.TokensPerBlock, lease.BlockIds),
-                    new Sampler(sampling, prefill.RngState), onToken is null ? null : t => onToken(index, t))
-                {
-                    CachedPositions = prefill.PromptTokens.Count,
-                };
-                sequences.Add(seq);
-                Engine.Accept(seq, prefill.FirstToken);
+                var (lease, prefill, maxNew, sampling) = items[i];
+                sequences.Add(Claim(lease, prefill, maxNew, sampling, onToken is null ? null : t => onToken(index, t)));
             }
             return Engine.Continue(sequences);
         }
         finally
         {
             foreach (var s in sequences) s.Table.Release(Pool.Allocator);
-            // Leases whose sequence was never built (an argument error part-way) still own their blocks.
-            foreach (var (lease, _, _, _) in items.Skip(sequences.Count)) Pool.Allocator.Free(lease.BlockIds);
+            foreach (var (lease, _, _, _) in items.Skip(sequences.Count)) Release(lease);
+        }
+    }
+
+    /// <summary>
+    /// Turns a held lease into a sequence positioned after the prompt with the first token accepted. The lease is
+    /// consumed (its blocks now belong to the sequence's table). Throws TransferException(Timeout) when it expired.
+    /// </summary>
+    internal ActiveSequence Claim(KvLease lease, PrefillResult prefill, int maxNewTokens, SamplingOptions sampling, Action<int>? onToken)
+    {
+        if (prefill.PromptTokens.Count != lease.PromptLength)
+        {
+            throw new ArgumentException($"request '{lease.RequestId}': prompt of {prefill.PromptTokens.Count} tokens, lease reserved {lease.PromptLength}");
+        }
+        lock (_gate)
+        {
+            CheckHeldLocked(lease);
+            _leases.Remove(lease.RequestId);
+        }
+        var seq = new ActiveSequence(new GenerationRequest(prefill.PromptTokens, maxNewTokens, sampling), new BlockTable(Pool.Layout.TokensPerBlock, lease.BlockIds),
+            new Sampler(sampling, prefill.RngState), onToken)
+        {
+            CachedPositions = prefill.PromptTokens.Count,
+        };
+        Engine.Accept(seq, prefill.FirstToken);
+        return seq;
+    }
+
+    private void CheckHeld(KvLease lease)
+    {
+        lock (_gate) CheckHeldLocked(lease);
+    }
+
+    private void CheckHeldLocked(KvLease lease)
+    {
+        if (!_leases.TryGetValue(lease.RequestId, out var held) || !ReferenceEquals(held, lease))
+        {
+            throw new TransferException(TransferErrorCode.Timeout, $"lease of request '{lease.RequestId}' is not held (expired or released)");
+        }
+        if (held.ExpiresAt < _time.GetUtcNow())
+        {
+            throw new TransferException(TransferErrorCode.Timeout, $"lease of request '{lease.RequestId}' expired at {held.ExpiresAt:O}");
         }
     }
 
