@@ -5,6 +5,7 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
+        ["decode-worker"] = (global::PdRdma.Cli.Commands.DecodeWorkerCommand.Help, global::PdRdma.Cli.Commands.DecodeWorkerCommand.RunAsync),
         ["engine-bench"] = (global::PdRdma.Cli.Commands.EngineBenchCommand.Help, global::PdRdma.Cli.Commands.EngineBenchCommand.RunAsync),
         ["generate"] = (global::PdRdma.Cli.Commands.GenerateCommand.Help, global::PdRdma.Cli.Commands.GenerateCommand.RunAsync),
     };

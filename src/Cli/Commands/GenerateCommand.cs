@@ -10,20 +10,20 @@ using PdRdma.Transport;
 namespace PdRdma.Cli.Commands;
 
 /// <summary>
-/// <c>pdrdma generate --model M --prompt P [--split] [--temperature T] [--top-p P] [--seed S] [--steps N | --max-tokens N]
+/// <c>pdrdma generate --model M --prompt P [--split | --split-in-process] [--temperature T] [--top-p P] [--seed S] [--steps N | --max-tokens N]
 /// [--device cpu] [--dtype f32|bf16] [--tokenizer F] [--block-tokens N] [--threads 1] [--stats]</c>: one generation, printed as llama2.c prints it.
 /// </summary>
 public static class GenerateCommand
 {
-    public const string Help = "one generation: --model M (llama2.c .bin, HF folder, tiny-random) --prompt P [--split] [--temperature 0] [--max-tokens N]";
+    public const string Help = "one generation: --model M (llama2.c .bin, HF folder, tiny-random) --prompt P [--split | --split-in-process] [--temperature 0] [--max-tokens N]";
 
-    public static Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
         string? model = null, tokenizer = null, prompt = "", device = "cpu";
         float temperature = 0f, topP = 0.9f;
         ulong seed = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         int steps = 256, maxTokens = -1, blockTokens = 16, threads = 1;
-        bool split = false, stats = false;
+        bool split = false, splitInProcess = false, stats = false;
         KvDType? dtype = null;
         for (int i = 0; i < args.Length; i++)
         {
@@ -43,32 +43,37 @@ public static class GenerateCommand
                 case "--dtype": dtype = Next() switch { "f32" or "float32" => KvDType.Float32, "bf16" or "bfloat16" => KvDType.BFloat16, var d => throw new ArgumentException($"--dtype {d}: use f32 or bf16") }; break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--split": split = true; break;
+                case "--split-in-process": splitInProcess = true; break;
                 case "--stats": stats = true; break;
                 default:
                     Console.Error.WriteLine($"generate: unknown option '{args[i]}'\n{Help}");
-                    return Task.FromResult(2);
+                    return 2;
             }
         }
         if (model is null)
         {
             Console.Error.WriteLine($"generate: --model is required\n{Help}");
-            return Task.FromResult(2);
+            return 2;
         }
 
         try
         {
             PdRdma.Engines.TorchThreads.Configure(threads);
-            return Task.FromResult(Run(model, tokenizer, prompt, device, dtype, temperature, topP, seed, steps, maxTokens, blockTokens, split, stats));
+            var workerArgs = new List<string> { "--model", model, "--block-tokens", blockTokens.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) };
+            if (tokenizer is not null) workerArgs.AddRange(["--tokenizer", tokenizer]);
+            if (dtype is not null) workerArgs.AddRange(["--dtype", dtype == KvDType.BFloat16 ? "bf16" : "f32"]);
+            return await RunAsync(model, tokenizer, prompt, device, dtype, temperature, topP, seed, steps, maxTokens, blockTokens,
+                split ? workerArgs : null, splitInProcess, stats);
         }
         catch (Exception e) when (e is ModelLoadException or TransferException or ArgumentException)
         {
             Console.Error.WriteLine($"generate: {e.Message}");
-            return Task.FromResult(1);
+            return 1;
         }
     }
 
-    private static int Run(string modelSpec, string? tokenizer, string prompt, string device, KvDType? dtype, float temperature, float topP, ulong seed,
-        int steps, int maxTokens, int blockTokens, bool split, bool stats)
+    private static async Task<int> RunAsync(string modelSpec, string? tokenizer, string prompt, string device, KvDType? dtype, float temperature, float topP, ulong seed,
+        int steps, int maxTokens, int blockTokens, List<string>? splitWorkerArgs, bool splitInProcess, bool stats)
     {
         var loadClock = Stopwatch.StartNew();
         using var model = ModelSource.Load(modelSpec, new ModelLoadOptions { Device = device, DType = dtype, TokenizerPath = tokenizer });
@@ -96,7 +101,16 @@ public static class GenerateCommand
         string mode;
         TimeSpan transfer = TimeSpan.Zero;
         long transferBytes = 0;
-        if (split)
+        if (splitWorkerArgs is not null)
+        {
+            using var prefillPool = KvPool.Create(layout, "prefill-kv");
+            using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"), splitWorkerArgs, TimeSpan.FromMinutes(2));
+            result = await worker.GenerateAsync(new PrefillEngine(new LlamaEngine(model, prefillPool)), "cli", request, Print);
+            transfer = worker.LastTransferTime;
+            transferBytes = worker.LastTransferBytes;
+            mode = "split (decode in a second process; KV written layer by layer into its shared-memory pool)";
+        }
+        else if (splitInProcess)
         {
             using var prefillPool = KvPool.Create(layout, $"prefill-kv");
             using var decodePool = KvPool.Create(layout, $"decode-kv");
@@ -121,7 +135,7 @@ public static class GenerateCommand
             Console.Error.WriteLine($"model {model.Name} ({model.Config.Layers} layers, dim {model.Config.Dim}, {model.Config.DType}) loaded in {loadTime.TotalMilliseconds:F0} ms; mode {mode}");
             Console.Error.WriteLine($"prompt {promptTokens.Length} tokens, generated {result.Generated.Count} ({result.Reason}) in {elapsed.TotalMilliseconds:F0} ms, " +
                 $"{result.Generated.Count / elapsed.TotalSeconds:F1} tok/s");
-            if (split) Console.Error.WriteLine($"KV handed over: {transferBytes} bytes in {transfer.TotalMilliseconds:F2} ms");
+            if (splitWorkerArgs is not null || splitInProcess) Console.Error.WriteLine($"KV handed over: {transferBytes} bytes in {transfer.TotalMilliseconds:F2} ms");
         }
         return 0;
     }

@@ -1,0 +1,33 @@
+using PdRdma.Engines.Generation;
+using PdRdma.Engines.Sampling;
+using PdRdma.Engines.Split;
+
+namespace PdRdma.Tests.Engines;
+
+/// <summary>Prefill in the test process, decode in a separate `pdrdma decode-worker` process, KV written into its shared-memory pool.</summary>
+[Collection(StoriesCollection.Name)]
+public sealed class TwoProcessSplitTests(StoriesFixture f)
+{
+    [Fact]
+    public async Task TwoProcessSplitEqualsColocatedForTwentyTwoPromptsAndTheReference()
+    {
+        using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"),
+            ["--model", TestModels.Stories260K, "--block-tokens", "16"], TimeSpan.FromMinutes(2));
+
+        var empty = f.Model.Tokenizer.Encode("");
+        var reference = await worker.GenerateAsync(f.Prefill, "reference", new GenerationRequest(empty, 200, SamplingOptions.Greedy));
+        Assert.Equal(File.ReadAllBytes(TestModels.ExpectedGreedy200), TextRenderer.Render(f.Model.Tokenizer, empty, reference.Generated));
+        Assert.True(worker.LastTransferBytes > 0);
+
+        var story = f.Model.Tokenizer.Encode(File.ReadAllText(TestModels.ExpectedGreedy200).TrimEnd('\n'));
+        int[] lengths = [1, 2, 4, 9, 15, 16, 17, 24, 32, 33, 48, 63, 64, 65, 80, 111, 128, 140, 160, 181, 199, 200];
+        foreach (var n in lengths)
+        {
+            var sampling = n % 3 == 0 ? new SamplingOptions(0.8f, 0.9f, (ulong)n) : SamplingOptions.Greedy;
+            var request = new GenerationRequest(story[..n], 16, sampling);
+            var split = await worker.GenerateAsync(f.Prefill, $"p{n}", request);
+            Assert.Equal(f.Colocated.Generate(request).Generated, split.Generated);
+        }
+        Assert.Equal(f.PrefillPool.Layout.Blocks, f.PrefillPool.Allocator.FreeCount);
+    }
+}
