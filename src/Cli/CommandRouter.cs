@@ -1,3 +1,5 @@
+using PdRdma.Cli.Commands;
+
 namespace PdRdma.Cli;
 
 /// <summary>Dispatches <c>pdrdma &lt;command&gt;</c> to the command that implements it.</summary>
@@ -5,6 +7,8 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
+        ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
+        ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)
@@ -22,7 +26,15 @@ public static class CommandRouter
             return 2;
         }
 
-        return await command.Run(args[1..]);
+        try
+        {
+            return await command.Run(args[1..]);
+        }
+        catch (PdRdma.Transport.TransferException e)
+        {
+            Console.Error.WriteLine($"pdrdma {args[0]}: {e.Message}");
+            return 1;
+        }
     }
 
     private static void PrintUsage(TextWriter writer)
