@@ -9,6 +9,9 @@ public static class CommandRouter
     {
         ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
         ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
+        ["transfer-target"] = (TransferTargetCommand.Help, TransferTargetCommand.RunAsync),
+        ["transfer-send"] = (TransferSendCommand.Help, TransferSendCommand.RunAsync),
+        ["transfer-memcpy"] = (TransferMemcpyCommand.Help, TransferMemcpyCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)

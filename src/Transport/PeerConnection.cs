@@ -82,6 +82,7 @@ public sealed class PeerConnection : IAsyncDisposable
         {
             ThrowIfFaulted();
             var plannedBatch = new PlannedBatch(id, planned, planned.Sum(w => w.Length));
+            _core.Options.AfterChecksumForTests?.Invoke(plannedBatch);
             await _connection.SendAsync(MessageType.BatchBegin, new BatchBeginMessage
             {
                 BatchId = id,

@@ -48,4 +48,7 @@ public sealed class TransferAgentOptions
 
     /// <summary>Tests only: speak another protocol version.</summary>
     internal int? ProtocolVersionOverride { get; init; }
+
+    /// <summary>Tests only: runs on the initiator after the batch's checksum was computed, before its bytes move.</summary>
+    internal Action<Backends.PlannedBatch>? AfterChecksumForTests { get; init; }
 }

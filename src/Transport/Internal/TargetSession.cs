@@ -169,6 +169,10 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             {
                 throw new TransferException(TransferErrorCode.OutOfBounds, $"write {i}: [{w.Offset}, {w.Offset + w.Length}) is outside region '{region.Id}' of {region.Length} bytes");
             }
+            if (!_backend!.Capabilities.MemoryKinds.Contains(region.Kind))
+            {
+                throw new TransferException(TransferErrorCode.Unsupported, $"write {i}: backend '{_backend.Name}' cannot write {region.Kind} region '{region.Id}'");
+            }
             if (core.Options.Authorizer is { } authorizer && !authorizer.CanWrite(_peer, region.Id, w.Offset, w.Length))
             {
                 throw new TransferException(TransferErrorCode.AccessDenied, $"write {i}: peer '{_peer}' may not write [{w.Offset}, {w.Offset + w.Length}) of region '{region.Id}'");
