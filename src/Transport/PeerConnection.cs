@@ -25,6 +25,9 @@ public sealed class PeerConnection : IAsyncDisposable
     private volatile TransferException? _fault;
     private int _disposed;
 
+    /// <summary>Set by the agent, so that it forgets connections the caller disposed.</summary>
+    internal Action<PeerConnection>? OnDisposed { get; set; }
+
     internal PeerConnection(AgentCore core, ControlConnection connection, IBackendLink link, string peerNodeId, string peerHostId,
         string backend, string reason, IReadOnlyList<RegionDescriptor> remoteRegions)
     {
@@ -121,6 +124,7 @@ public sealed class PeerConnection : IAsyncDisposable
         await _connection.DisposeAsync().ConfigureAwait(false);
         try { await _receiveLoop.ConfigureAwait(false); } catch (Exception ex) when (ex is TransferException or OperationCanceledException) { }
         await _link.DisposeAsync().ConfigureAwait(false);
+        OnDisposed?.Invoke(this);
     }
 
     private List<PlannedWrite> Plan(IReadOnlyList<WriteOp> ops)

@@ -13,6 +13,19 @@ public static class TransferSendCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
+        try
+        {
+            return await RunCoreAsync(args);
+        }
+        catch (Exception ex) when (ex is TransferException or ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine($"pdrdma {(ex is TransferException ? "transfer" : "usage")}: {ex.Message}");
+            return ex is TransferException ? 1 : 2;
+        }
+    }
+
+    private static async Task<int> RunCoreAsync(string[] args)
+    {
         var options = new TransferCliArgs(args, "--checksum");
         var peer = options.EndPoint("--peer");
         var bytes = options.Long("--mb", 256) * 1024 * 1024;

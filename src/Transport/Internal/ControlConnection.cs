@@ -175,7 +175,7 @@ internal sealed class ControlConnection : IAsyncDisposable
         await Input.CompleteAsync().ConfigureAwait(false);
         try { await Output.CompleteAsync().ConfigureAwait(false); } catch (Exception ex) when (IsSocketFailure(ex)) { }
         await _stream.DisposeAsync().ConfigureAwait(false);
-        _lifetime.Dispose();
+        // _lifetime is cancelled, not disposed: the receive loop may still read its token while it unwinds.
     }
 
     private bool TryParse(ref ReadOnlySequence<byte> buffer, out Frame frame)
