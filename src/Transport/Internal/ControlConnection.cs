@@ -227,7 +227,7 @@ internal sealed class ControlConnection : IAsyncDisposable
 
     private bool IsSocketFailure(Exception ex) =>
         ex is IOException or SocketException or ObjectDisposedException
-        || (ex is OperationCanceledException && _lifetime.IsCancellationRequested);
+        || (ex is OperationCanceledException or InvalidOperationException && _lifetime.IsCancellationRequested);
 
     private static void ConfigureKeepAlive(Socket socket)
     {
