@@ -1,3 +1,5 @@
+using PdRdma.Cli.Commands;
+
 namespace PdRdma.Cli;
 
 /// <summary>Dispatches <c>pdrdma &lt;command&gt;</c> to the command that implements it.</summary>
@@ -5,9 +7,14 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
-        ["decode-worker"] = (global::PdRdma.Cli.Commands.DecodeWorkerCommand.Help, global::PdRdma.Cli.Commands.DecodeWorkerCommand.RunAsync),
-        ["engine-bench"] = (global::PdRdma.Cli.Commands.EngineBenchCommand.Help, global::PdRdma.Cli.Commands.EngineBenchCommand.RunAsync),
-        ["generate"] = (global::PdRdma.Cli.Commands.GenerateCommand.Help, global::PdRdma.Cli.Commands.GenerateCommand.RunAsync),
+        ["decode-worker"] = (DecodeWorkerCommand.Help, DecodeWorkerCommand.RunAsync),
+        ["engine-bench"] = (EngineBenchCommand.Help, EngineBenchCommand.RunAsync),
+        ["generate"] = (GenerateCommand.Help, GenerateCommand.RunAsync),
+        ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
+        ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
+        ["transfer-target"] = (TransferTargetCommand.Help, TransferTargetCommand.RunAsync),
+        ["transfer-send"] = (TransferSendCommand.Help, TransferSendCommand.RunAsync),
+        ["transfer-memcpy"] = (TransferMemcpyCommand.Help, TransferMemcpyCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)
@@ -25,7 +32,15 @@ public static class CommandRouter
             return 2;
         }
 
-        return await command.Run(args[1..]);
+        try
+        {
+            return await command.Run(args[1..]);
+        }
+        catch (PdRdma.Transport.TransferException e)
+        {
+            Console.Error.WriteLine($"pdrdma {args[0]}: {e.Message}");
+            return 1;
+        }
     }
 
     private static void PrintUsage(TextWriter writer)
