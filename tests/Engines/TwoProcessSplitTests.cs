@@ -1,21 +1,25 @@
 using PdRdma.Engines.Generation;
 using PdRdma.Engines.Sampling;
 using PdRdma.Engines.Split;
+using PdRdma.Transport;
 
 namespace PdRdma.Tests.Engines;
 
-/// <summary>Prefill in the test process, decode in a separate `pdrdma decode-worker` process, KV written into its shared-memory pool.</summary>
+/// <summary>Prefill in the test process, decode in a separate `pdrdma decode-worker` process; the KV is pushed layer by layer by TransferAgents.</summary>
 [Collection(StoriesCollection.Name)]
 public sealed class TwoProcessSplitTests(StoriesFixture f)
 {
-    [Fact]
-    public async Task TwoProcessSplitEqualsColocatedForTwentyTwoPromptsAndTheReference()
+    [Theory]
+    [InlineData(BackendChoice.Shm)]
+    [InlineData(BackendChoice.Tcp)]
+    public async Task TwoProcessSplitEqualsColocatedForTwentyTwoPromptsAndTheReference(BackendChoice backend)
     {
-        using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"),
-            ["--model", TestModels.Stories260K, "--block-tokens", "16"], TimeSpan.FromMinutes(2));
+        await using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"),
+            ["--model", TestModels.Stories260K, "--block-tokens", "16"], f.Prefill, backend, TimeSpan.FromMinutes(2));
+        Assert.Equal(backend.ToString().ToLowerInvariant(), worker.Backend);
 
         var empty = f.Model.Tokenizer.Encode("");
-        var reference = await worker.GenerateAsync(f.Prefill, "reference", new GenerationRequest(empty, 200, SamplingOptions.Greedy));
+        var reference = await worker.GenerateAsync("reference", new GenerationRequest(empty, 200, SamplingOptions.Greedy));
         Assert.Equal(File.ReadAllBytes(TestModels.ExpectedGreedy200), TextRenderer.Render(f.Model.Tokenizer, empty, reference.Generated));
         Assert.True(worker.LastTransferBytes > 0);
 
@@ -25,7 +29,7 @@ public sealed class TwoProcessSplitTests(StoriesFixture f)
         {
             var sampling = n % 3 == 0 ? new SamplingOptions(0.8f, 0.9f, (ulong)n) : SamplingOptions.Greedy;
             var request = new GenerationRequest(story[..n], 16, sampling);
-            var split = await worker.GenerateAsync(f.Prefill, $"p{n}", request);
+            var split = await worker.GenerateAsync($"p{n}", request);
             Assert.Equal(f.Colocated.Generate(request).Generated, split.Generated);
         }
         Assert.Equal(f.PrefillPool.Layout.Blocks, f.PrefillPool.Allocator.FreeCount);

@@ -10,12 +10,12 @@ using PdRdma.Transport;
 namespace PdRdma.Cli.Commands;
 
 /// <summary>
-/// <c>pdrdma generate --model M --prompt P [--split | --split-in-process] [--temperature T] [--top-p P] [--seed S] [--steps N | --max-tokens N]
+/// <c>pdrdma generate --model M --prompt P [--split [--backend auto|shm|tcp] | --split-in-process] [--temperature T] [--top-p P] [--seed S] [--steps N | --max-tokens N]
 /// [--device cpu] [--dtype f32|bf16] [--tokenizer F] [--block-tokens N] [--threads 1] [--stats]</c>: one generation, printed as llama2.c prints it.
 /// </summary>
 public static class GenerateCommand
 {
-    public const string Help = "one generation: --model M (llama2.c .bin, HF folder, tiny-random) --prompt P [--split | --split-in-process] [--temperature 0] [--max-tokens N]";
+    public const string Help = "one generation: --model M (llama2.c .bin, HF folder, tiny-random) --prompt P [--split [--backend auto|shm|tcp] | --split-in-process] [--temperature 0] [--max-tokens N]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -25,6 +25,7 @@ public static class GenerateCommand
         int steps = 256, maxTokens = -1, blockTokens = 16, threads = 1;
         bool split = false, splitInProcess = false, stats = false;
         KvDType? dtype = null;
+        var backend = BackendChoice.Auto;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -43,6 +44,7 @@ public static class GenerateCommand
                 case "--dtype": dtype = Next() switch { "f32" or "float32" => KvDType.Float32, "bf16" or "bfloat16" => KvDType.BFloat16, var d => throw new ArgumentException($"--dtype {d}: use f32 or bf16") }; break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--split": split = true; break;
+                case "--backend": backend = Enum.Parse<BackendChoice>(Next(), ignoreCase: true); break;
                 case "--split-in-process": splitInProcess = true; break;
                 case "--stats": stats = true; break;
                 default:
@@ -63,7 +65,7 @@ public static class GenerateCommand
             if (tokenizer is not null) workerArgs.AddRange(["--tokenizer", tokenizer]);
             if (dtype is not null) workerArgs.AddRange(["--dtype", dtype == KvDType.BFloat16 ? "bf16" : "f32"]);
             return await RunAsync(model, tokenizer, prompt, device, dtype, temperature, topP, seed, steps, maxTokens, blockTokens,
-                split ? workerArgs : null, splitInProcess, stats);
+                split ? workerArgs : null, splitInProcess, backend, stats);
         }
         catch (Exception e) when (e is ModelLoadException or TransferException or ArgumentException)
         {
@@ -73,7 +75,7 @@ public static class GenerateCommand
     }
 
     private static async Task<int> RunAsync(string modelSpec, string? tokenizer, string prompt, string device, KvDType? dtype, float temperature, float topP, ulong seed,
-        int steps, int maxTokens, int blockTokens, List<string>? splitWorkerArgs, bool splitInProcess, bool stats)
+        int steps, int maxTokens, int blockTokens, List<string>? splitWorkerArgs, bool splitInProcess, BackendChoice backend, bool stats)
     {
         var loadClock = Stopwatch.StartNew();
         using var model = ModelSource.Load(modelSpec, new ModelLoadOptions { Device = device, DType = dtype, TokenizerPath = tokenizer });
@@ -99,16 +101,18 @@ public static class GenerateCommand
         var clock = Stopwatch.StartNew();
         GenerationResult result;
         string mode;
-        TimeSpan transfer = TimeSpan.Zero;
+        TimeSpan transfer = TimeSpan.Zero, ttft = TimeSpan.Zero;
         long transferBytes = 0;
         if (splitWorkerArgs is not null)
         {
             using var prefillPool = KvPool.Create(layout, "prefill-kv");
-            using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"), splitWorkerArgs, TimeSpan.FromMinutes(2));
-            result = await worker.GenerateAsync(new PrefillEngine(new LlamaEngine(model, prefillPool)), "cli", request, Print);
-            transfer = worker.LastTransferTime;
+            await using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"), splitWorkerArgs,
+                new PrefillEngine(new LlamaEngine(model, prefillPool)), backend, TimeSpan.FromMinutes(2));
+            result = await worker.GenerateAsync("cli", request, Print);
+            transfer = worker.LastExposedTransferTime;
             transferBytes = worker.LastTransferBytes;
-            mode = "split (decode in a second process; KV written layer by layer into its shared-memory pool)";
+            ttft = worker.LastTimeToFirstToken;
+            mode = $"split (decode in a second process; KV pushed layer by layer by the transfer agent over {worker.Backend}: {worker.BackendReason})";
         }
         else if (splitInProcess)
         {
@@ -118,6 +122,7 @@ public static class GenerateCommand
                 new DecodeEngine(new LlamaEngine(model, decodePool), TimeSpan.FromSeconds(30)));
             result = runner.Generate("cli", request, Print);
             transfer = runner.LastTransferTime;
+            ttft = runner.LastTimeToFirstToken;
             transferBytes = runner.LastTransferBytes;
             mode = "split (two pools in one process, KV copied layer by layer)";
         }
@@ -135,7 +140,10 @@ public static class GenerateCommand
             Console.Error.WriteLine($"model {model.Name} ({model.Config.Layers} layers, dim {model.Config.Dim}, {model.Config.DType}) loaded in {loadTime.TotalMilliseconds:F0} ms; mode {mode}");
             Console.Error.WriteLine($"prompt {promptTokens.Length} tokens, generated {result.Generated.Count} ({result.Reason}) in {elapsed.TotalMilliseconds:F0} ms, " +
                 $"{result.Generated.Count / elapsed.TotalSeconds:F1} tok/s");
-            if (splitWorkerArgs is not null || splitInProcess) Console.Error.WriteLine($"KV handed over: {transferBytes} bytes in {transfer.TotalMilliseconds:F2} ms");
+            if (splitWorkerArgs is not null || splitInProcess)
+            {
+                Console.Error.WriteLine($"KV handed over: {transferBytes} bytes; transfer time not hidden by compute {transfer.TotalMilliseconds:F2} ms of TTFT {ttft.TotalMilliseconds:F1} ms");
+            }
         }
         return 0;
     }

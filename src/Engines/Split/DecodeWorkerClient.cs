@@ -1,96 +1,136 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text;
 using System.Text.Json;
 using PdRdma.Engines.Generation;
-using PdRdma.Engines.Kv;
-using PdRdma.Engines.Sampling;
 using PdRdma.Transport;
 
 namespace PdRdma.Engines.Split;
 
 /// <summary>
-/// The prefill side of a two-process split on one host: starts a decode worker process, maps its KV pool region,
-/// and for each request reserves blocks there, prefills locally while writing each finished layer's blocks straight
-/// into the worker's region, then has the worker decode. Not thread-safe; kills the worker on dispose.
+/// The prefill side of a two-process split: starts a decode worker process, connects a <see cref="TransferAgent"/>
+/// to the worker's, and for each request reserves blocks there, prefills locally while each finished layer's blocks
+/// are written into the worker's pool (one batch per layer, in flight while the next layer computes; the last batch
+/// carries the request id as its notification), then has the worker decode. One request at a time; kills the worker
+/// on dispose.
 /// </summary>
-public sealed class DecodeWorkerClient : IDisposable
+public sealed class DecodeWorkerClient : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly HostRegion _peerRegion;
+    private readonly TransferAgent _agent;
+    private readonly PeerConnection _connection;
+    private readonly string _peerRegionId;
     private readonly KvLayout _peerLayout;
+    private readonly PrefillEngine _prefill;
     private readonly TimeSpan _timeout;
 
-    private DecodeWorkerClient(Process process, HostRegion peerRegion, KvLayout peerLayout, TimeSpan timeout)
+    private DecodeWorkerClient(Process process, TransferAgent agent, PeerConnection connection, string peerRegionId, KvLayout peerLayout, PrefillEngine prefill, TimeSpan timeout)
     {
         _process = process;
-        _peerRegion = peerRegion;
+        _agent = agent;
+        _connection = connection;
+        _peerRegionId = peerRegionId;
         _peerLayout = peerLayout;
+        _prefill = prefill;
         _timeout = timeout;
     }
 
-    public TimeSpan LastTransferTime { get; private set; }
+    /// <summary>"shm" or "tcp": the backend the transfer agent chose for the worker.</summary>
+    public string Backend => _connection.Backend;
+
+    public string BackendReason => _connection.BackendReason;
+
+    /// <summary>Last request: time between the end of prefill compute and the last KV byte being in place (the part of transfer not hidden by compute).</summary>
+    public TimeSpan LastExposedTransferTime { get; private set; }
 
     public long LastTransferBytes { get; private set; }
 
+    /// <summary>Last request: from reserve to the worker being told to resume (KV complete on its side).</summary>
     public TimeSpan LastTimeToFirstToken { get; private set; }
 
-    /// <summary>Starts <c>dotnet pdrdmaDll decode-worker workerArgs</c> and waits (bounded) for its hello.</summary>
-    public static async Task<DecodeWorkerClient> StartAsync(string pdrdmaDll, IEnumerable<string> workerArgs, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <summary>Starts <c>dotnet pdrdmaDll decode-worker workerArgs</c>, waits (bounded) for its hello and connects to its agent.</summary>
+    public static async Task<DecodeWorkerClient> StartAsync(string pdrdmaDll, IEnumerable<string> workerArgs, PrefillEngine prefill, BackendChoice backend,
+        TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = false, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add(pdrdmaDll);
         psi.ArgumentList.Add("decode-worker");
         foreach (var a in workerArgs) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add("--backend");
+        psi.ArgumentList.Add(backend.ToString().ToLowerInvariant());
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the decode worker");
+        TransferAgent? agent = null;
         try
         {
             var hello = await ReadAsync(process, timeout, cancellationToken).ConfigureAwait(false);
-            if (hello.Op != "hello" || hello.Layout is not { Length: 6 } l || hello.RegionPath is null)
+            if (hello.Op != "hello" || hello.Layout is not { Length: 6 } l || hello.RegionId is null || hello.Port == 0)
             {
                 throw new TransferException(TransferErrorCode.Protocol, $"decode worker said '{hello.Op}' ({hello.Message}) instead of hello");
             }
             var layout = new KvLayout(l[0], l[1], l[2], l[3], (KvDType)l[4], l[5]);
-            var region = HostRegion.Open("decode-pool", hello.RegionPath, hello.RegionLength);
-            return new DecodeWorkerClient(process, region, layout, timeout);
+            prefill.Pool.Layout.EnsureCompatibleWith(layout);
+            agent = new TransferAgent(new TransferAgentOptions { NodeId = $"prefill-{Environment.ProcessId}", Layout = prefill.Pool.Layout, Backend = backend });
+            agent.RegisterRegion(prefill.Pool.Region);
+            var connection = await agent.ConnectAsync(new IPEndPoint(IPAddress.Loopback, hello.Port), cancellationToken).ConfigureAwait(false);
+            return new DecodeWorkerClient(process, agent, connection, hello.RegionId, layout, prefill, timeout);
         }
         catch
         {
-            Kill(process);
+            if (agent is not null) await agent.DisposeAsync().ConfigureAwait(false);
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            process.Dispose();
             throw;
         }
     }
 
     /// <summary>One split generation: reserve on the worker, prefill here with per-layer writes, decode there.</summary>
-    public async Task<GenerationResult> GenerateAsync(PrefillEngine prefill, string requestId, GenerationRequest request, Action<int>? onToken = null, CancellationToken cancellationToken = default)
+    public async Task<GenerationResult> GenerateAsync(string requestId, GenerationRequest request, Action<int>? onToken = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        prefill.Pool.Layout.EnsureCompatibleWith(_peerLayout);
         Send(new WorkerMessage { Op = "reserve", RequestId = requestId, PromptLength = request.PromptTokens.Count });
-        var lease = await ExpectAsync("lease", cancellationToken).ConfigureAwait(false);
-        var targetBlocks = lease.Blocks!;
-        var copyTime = TimeSpan.Zero;
+        var targetBlocks = (await ExpectAsync("lease", cancellationToken).ConfigureAwait(false)).Blocks!;
+        var writes = new List<Task>();
         long bytes = 0;
-        PrefillResult result;
+        int layers = _prefill.Pool.Layout.Layers;
+        IReadOnlyList<int> prefillBlocks = [];
+        WriteBatch LayerBatch(int layer, IReadOnlyList<int> blocks, byte[]? notification)
+        {
+            var ops = KvHandoff.LayerCopies(_prefill.Pool.Layout, blocks, _peerLayout, targetBlocks, layer)
+                .Select(c => new WriteOp(_prefill.Pool.Region.Id, c.SourceOffset, _peerRegionId, c.TargetOffset, c.Length)).ToList();
+            bytes += ops.Sum(o => o.Length);
+            return new WriteBatch(ops, notification);
+        }
+        PrefillResult? result = null;
         try
         {
-            result = prefill.Prefill(request.PromptTokens, request.Sampling, (layer, blocks) =>
+            result = _prefill.Prefill(request.PromptTokens, request.Sampling, (layer, blocks) =>
             {
-                var start = Stopwatch.GetTimestamp();
-                foreach (var c in KvHandoff.LayerCopies(prefill.Pool.Layout, blocks, _peerLayout, targetBlocks, layer))
-                {
-                    prefill.Pool.Region.AsSpan(c.SourceOffset, checked((int)c.Length)).CopyTo(_peerRegion.AsSpan(c.TargetOffset, checked((int)c.Length)));
-                    bytes += c.Length;
-                }
-                copyTime += Stopwatch.GetElapsedTime(start);
+                prefillBlocks = blocks;
+                // The last layer's batch carries the notification, so it is posted only after the others are placed.
+                if (layer < layers - 1) writes.Add(_connection.WriteAsync(LayerBatch(layer, blocks, null), cancellationToken));
             });
+            var computed = Stopwatch.GetTimestamp();
+            await Task.WhenAll(writes).ConfigureAwait(false);
+            await _connection.WriteAsync(LayerBatch(layers - 1, result.BlockIds, Encoding.UTF8.GetBytes(requestId)), cancellationToken).ConfigureAwait(false);
+            LastExposedTransferTime = Stopwatch.GetElapsedTime(computed);
         }
         catch
         {
+            try
+            {
+                await Task.WhenAll(writes).ConfigureAwait(false);
+            }
+            catch (TransferException)
+            {
+            }
             Send(new WorkerMessage { Op = "release", RequestId = requestId });
             await ExpectAsync("released", cancellationToken).ConfigureAwait(false);
             throw;
         }
-        prefill.Release(result);
-        LastTransferTime = copyTime;
+        finally
+        {
+            if (result is not null) _prefill.Release(result);
+        }
         LastTransferBytes = bytes;
         LastTimeToFirstToken = clock.Elapsed;
         Send(new WorkerMessage
@@ -109,18 +149,16 @@ public sealed class DecodeWorkerClient : IDisposable
         while (true)
         {
             var m = await ReadAsync(_process, _timeout, cancellationToken).ConfigureAwait(false);
-            if (m.Op == "token")
+            switch (m.Op)
             {
-                tokens.Add(m.Token);
-                onToken?.Invoke(m.Token);
-            }
-            else if (m.Op == "done")
-            {
-                return new GenerationResult(request.PromptTokens, tokens, Enum.Parse<StopReason>(m.Reason!));
-            }
-            else
-            {
-                throw new TransferException(TransferErrorCode.Protocol, $"decode worker: {m.Message ?? m.Op}");
+                case "token":
+                    tokens.Add(m.Token);
+                    onToken?.Invoke(m.Token);
+                    break;
+                case "done":
+                    return new GenerationResult(request.PromptTokens, tokens, Enum.Parse<StopReason>(m.Reason!));
+                default:
+                    throw new TransferException(TransferErrorCode.Protocol, $"decode worker: {m.Message ?? m.Op}");
             }
         }
     }
@@ -128,7 +166,11 @@ public sealed class DecodeWorkerClient : IDisposable
     private async Task<WorkerMessage> ExpectAsync(string op, CancellationToken cancellationToken)
     {
         var m = await ReadAsync(_process, _timeout, cancellationToken).ConfigureAwait(false);
-        if (m.Op != op) throw new TransferException(TransferErrorCode.Protocol, $"decode worker: {m.Message ?? m.Op} (expected {op})");
+        if (m.Op != op)
+        {
+            var code = m.Message?.StartsWith("PoolFull", StringComparison.Ordinal) == true ? TransferErrorCode.PoolFull : TransferErrorCode.Protocol;
+            throw new TransferException(code, $"decode worker: {m.Message ?? m.Op} (expected {op})");
+        }
         return m;
     }
 
@@ -155,25 +197,22 @@ public sealed class DecodeWorkerClient : IDisposable
         return JsonSerializer.Deserialize<WorkerMessage>(text) ?? throw new TransferException(TransferErrorCode.Protocol, "empty line from decode worker");
     }
 
-    private static void Kill(Process process)
+    public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        process.Dispose();
-    }
-
-    public void Dispose()
-    {
-        _peerRegion.Dispose();
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        await _agent.DisposeAsync().ConfigureAwait(false);
         try
         {
             _process.StandardInput.Close();
-            if (!_process.WaitForExit(TimeSpan.FromSeconds(5))) _process.Kill(entireProcessTree: true);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
         }
         catch (InvalidOperationException)
         {

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using PdRdma.Engines.Sampling;
 using PdRdma.Transport;
@@ -5,24 +6,26 @@ using PdRdma.Transport;
 namespace PdRdma.Engines.Split;
 
 /// <summary>
-/// The decode side of a two-process split on one host, driven over a pipe: announces its pool region, reserves
-/// leases, and resumes decoding once the parent has written the prompt's KV straight into that region.
-/// Requests are handled one at a time; returns when the input ends.
+/// The decode side of a two-process split, driven over a pipe: its pool region is registered with a listening
+/// <see cref="TransferAgent"/>; it reserves leases, and resumes a request once the transfer notification carrying
+/// the request id says every byte of its prompt KV is in place. Requests are handled one at a time; returns when
+/// the input ends.
 /// </summary>
 public static class DecodeWorkerHost
 {
-    public static void Run(DecodeEngine decode, TextReader input, TextWriter output)
+    public static async Task RunAsync(DecodeEngine decode, TransferAgent agent, TextReader input, TextWriter output, TimeSpan arrivalTimeout, CancellationToken ct)
     {
         var layout = decode.Pool.Layout;
         Send(output, new WorkerMessage
         {
             Op = "hello",
-            RegionPath = decode.Pool.Region.SharedPath,
-            RegionLength = decode.Pool.Region.Length,
+            RegionId = decode.Pool.Region.Id,
+            Port = agent.LocalEndpoint?.Port ?? 0,
             Layout = [layout.Layers, layout.KvHeads, layout.HeadDim, layout.TokensPerBlock, (int)layout.DType, layout.Blocks],
         });
         var leases = new Dictionary<string, KvLease>(StringComparer.Ordinal);
-        while (input.ReadLine() is { } line)
+        var arrived = new HashSet<string>(StringComparer.Ordinal);
+        while (await input.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
         {
             WorkerMessage? message = null;
             try
@@ -41,6 +44,15 @@ public static class DecodeWorkerHost
                         break;
                     case "resume":
                         if (!leases.Remove(message.RequestId!, out var held)) throw new TransferException(TransferErrorCode.Timeout, $"no lease for request '{message.RequestId}'");
+                        try
+                        {
+                            await WaitForArrivalAsync(agent, held.RequestId, arrived, arrivalTimeout, ct).ConfigureAwait(false);
+                        }
+                        catch
+                        {
+                            decode.Release(held);
+                            throw;
+                        }
                         var sampling = new SamplingOptions(message.Temperature, message.TopP, message.Seed);
                         var prefill = new PrefillResult(message.Prompt!, message.FirstToken, message.RngState, []);
                         var result = decode.Resume(held, prefill, message.MaxNewTokens, sampling,
@@ -62,9 +74,33 @@ public static class DecodeWorkerHost
         }
     }
 
+    private static async Task WaitForArrivalAsync(TransferAgent agent, string requestId, HashSet<string> arrived, TimeSpan timeout, CancellationToken ct)
+    {
+        if (arrived.Remove(requestId)) return;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            while (true)
+            {
+                var note = await agent.Notifications.ReadAsync(limit.Token).ConfigureAwait(false);
+                var id = Encoding.UTF8.GetString(note.Payload);
+                if (id == requestId) return;
+                arrived.Add(id);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TransferException(TransferErrorCode.Timeout, $"the KV of request '{requestId}' did not arrive within {timeout.TotalSeconds:F0} s");
+        }
+    }
+
     private static void Send(TextWriter output, WorkerMessage message)
     {
-        output.WriteLine(JsonSerializer.Serialize(message));
-        output.Flush();
+        lock (output)
+        {
+            output.WriteLine(JsonSerializer.Serialize(message));
+            output.Flush();
+        }
     }
 }

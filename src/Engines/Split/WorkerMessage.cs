@@ -8,12 +8,13 @@ namespace PdRdma.Engines.Split;
 /// </summary>
 public sealed record WorkerMessage
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     [JsonPropertyName("v")] public int Version { get; init; } = CurrentVersion;
     [JsonPropertyName("op")] public required string Op { get; init; }
     [JsonPropertyName("id")] public string? RequestId { get; init; }
-    [JsonPropertyName("region")] public string? RegionPath { get; init; }
+    [JsonPropertyName("region")] public string? RegionId { get; init; }
+    [JsonPropertyName("port")] public int Port { get; init; }
     [JsonPropertyName("length")] public long RegionLength { get; init; }
     [JsonPropertyName("layout")] public int[]? Layout { get; init; }
     [JsonPropertyName("promptLength")] public int PromptLength { get; init; }
