@@ -19,7 +19,7 @@ public static class EngineBenchCommand
 {
     public const string Help = "engine numbers: --model M [--prompt-len 256] [--decode-steps 32] [--threads 1]";
 
-    public static Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
         string model = "tiny-random";
         int promptLen = 256, decodeSteps = 32, threads = 1, repeats = 3;
@@ -35,7 +35,7 @@ public static class EngineBenchCommand
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--repeats": repeats = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--dtype": dtype = Next() == "bf16" ? PdRdma.Transport.KvDType.BFloat16 : PdRdma.Transport.KvDType.Float32; break;
-                default: Console.Error.WriteLine($"engine-bench: unknown option '{args[i]}'\n{Help}"); return Task.FromResult(2);
+                default: Console.Error.WriteLine($"engine-bench: unknown option '{args[i]}'\n{Help}"); return 2;
             }
         }
         PdRdma.Engines.TorchThreads.Configure(threads);
@@ -99,8 +99,26 @@ public static class EngineBenchCommand
             bytes = split.LastTransferBytes;
         }
         Console.WriteLine($"split (in-process copy) prompt {promptLen}: TTFT {ttft / repeats:F1} ms, KV {bytes / 1024.0:F0} KiB copied in {transfer / repeats:F2} ms = {100 * transfer / ttft:F1}% of TTFT");
+        foreach (var backend in new[] { PdRdma.Transport.BackendChoice.Shm, PdRdma.Transport.BackendChoice.Tcp })
+        {
+            var workerArgs = new List<string> { "--model", model, "--block-tokens", tpb.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) };
+            if (dtype is not null) workerArgs.AddRange(["--dtype", dtype == PdRdma.Transport.KvDType.BFloat16 ? "bf16" : "f32"]);
+            await using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"), workerArgs,
+                new PrefillEngine(new LlamaEngine(m, prefillPool)), backend, TimeSpan.FromMinutes(5));
+            double wTtft = 0, exposed = 0;
+            long wBytes = 0;
+            for (int r = 0; r <= repeats; r++)
+            {
+                await worker.GenerateAsync($"bench-{backend}-{r}", new GenerationRequest(Prompt(), 1, SamplingOptions.Greedy));
+                if (r == 0) continue;
+                wTtft += worker.LastTimeToFirstToken.TotalMilliseconds;
+                exposed += worker.LastExposedTransferTime.TotalMilliseconds;
+                wBytes = worker.LastTransferBytes;
+            }
+            Console.WriteLine($"split two processes over {worker.Backend} prompt {promptLen}: TTFT {wTtft / repeats:F1} ms (colocated prefill {best * 1000:F1} ms), KV {wBytes / 1024.0:F0} KiB, transfer not hidden by compute {exposed / repeats:F2} ms = {100 * exposed / wTtft:F1}% of TTFT");
+        }
         var hwm = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM", StringComparison.Ordinal))?.Split(':')[1].Trim();
         Console.WriteLine($"peak RSS {hwm}");
-        return Task.FromResult(0);
+        return 0;
     }
 }
