@@ -35,3 +35,26 @@ public sealed class TwoProcessSplitTests(StoriesFixture f)
         Assert.Equal(f.PrefillPool.Layout.Blocks, f.PrefillPool.Allocator.FreeCount);
     }
 }
+
+/// <summary>A decode worker killed with SIGKILL: the next request fails with a typed error in bounded time, and the prefill pool gets its blocks back.</summary>
+[Collection(StoriesCollection.Name)]
+public sealed class DecodeWorkerLossTests(StoriesFixture f)
+{
+    [Fact]
+    public async Task KilledWorkerGivesPeerLostQuicklyAndPrefillBlocksReturn()
+    {
+        await using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"),
+            ["--model", TestModels.Stories260K], f.Prefill, BackendChoice.Auto, TimeSpan.FromSeconds(30));
+        var request = new GenerationRequest(f.Model.Tokenizer.Encode("Once upon a time"), 10, SamplingOptions.Greedy);
+        Assert.Equal(10, (await worker.GenerateAsync("before", request)).Generated.Count);
+
+        using (var process = System.Diagnostics.Process.GetProcessById(worker.WorkerProcessId))
+        {
+            process.Kill();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        var e = await Assert.ThrowsAsync<TransferException>(() => worker.GenerateAsync("after", request).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(e.Code is TransferErrorCode.PeerLost or TransferErrorCode.Timeout, e.Message);
+        Assert.Equal(f.PrefillPool.Layout.Blocks, f.PrefillPool.Allocator.FreeCount);
+    }
+}

@@ -19,6 +19,11 @@ public static class EngineBenchCommand
 {
     public const string Help = "engine numbers: --model M [--prompt-len 256] [--decode-steps 32] [--threads 1]";
 
+    private static string Rss() => Status("VmRSS");
+
+    private static string Status(string field) =>
+        File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
+
     public static async Task<int> RunAsync(string[] args)
     {
         string model = "tiny-random";
@@ -49,6 +54,7 @@ public static class EngineBenchCommand
         var rng = new XorShiftRng(7);
         int[] Prompt() => [m.Tokenizer.BosId, .. Enumerable.Range(0, promptLen - 1).Select(_ => 3 + (int)(rng.NextUInt32() % (uint)(config.VocabSize - 3)))];
 
+        Console.WriteLine($"(RSS after load {Rss()})");
         Console.WriteLine($"model {m.Name}: {config.Layers} layers, dim {config.Dim}, heads {config.Heads}/{config.KvHeads}, hidden {config.HiddenDim}, vocab {config.VocabSize}, {config.DType}; torch threads {torch.get_num_threads()}; pool {layout.TotalBytes / 1048576.0:F1} MiB");
 
         // Prefill: one prompt of promptLen tokens, best of `repeats` after a warm-up.
@@ -62,7 +68,7 @@ public static class EngineBenchCommand
             if (r > 0) best = Math.Min(best, sw.Elapsed.TotalSeconds);
             table.Release(pool.Allocator);
         }
-        Console.WriteLine($"prefill {promptLen} tokens: {best * 1000:F1} ms, {promptLen / best:F0} tokens/s");
+        Console.WriteLine($"prefill {promptLen} tokens: {best * 1000:F1} ms, {promptLen / best:F0} tokens/s (RSS now {Rss()})");
 
         foreach (var batch in new[] { 1, 8 })
         {
@@ -81,7 +87,7 @@ public static class EngineBenchCommand
             }
             sw.Stop();
             double perStep = sw.Elapsed.TotalSeconds / decodeSteps;
-            Console.WriteLine($"decode batch {batch} at context {promptLen}: {perStep * 1000:F2} ms/step, {batch / perStep:F0} tokens/s");
+            Console.WriteLine($"decode batch {batch} at context {promptLen}: {perStep * 1000:F2} ms/step, {batch / perStep:F0} tokens/s (RSS now {Rss()})");
             foreach (var t in tables) t.Release(pool.Allocator);
         }
 
@@ -117,8 +123,7 @@ public static class EngineBenchCommand
             }
             Console.WriteLine($"split two processes over {worker.Backend} prompt {promptLen}: TTFT {wTtft / repeats:F1} ms (colocated prefill {best * 1000:F1} ms), KV {wBytes / 1024.0:F0} KiB, transfer not hidden by compute {exposed / repeats:F2} ms = {100 * exposed / wTtft:F1}% of TTFT");
         }
-        var hwm = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM", StringComparison.Ordinal))?.Split(':')[1].Trim();
-        Console.WriteLine($"peak RSS {hwm}");
+        Console.WriteLine($"peak RSS {Status("VmHWM")}");
         return 0;
     }
 }

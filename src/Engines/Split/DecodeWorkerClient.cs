@@ -35,6 +35,9 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
         _timeout = timeout;
     }
 
+    /// <summary>Process id of the decode worker.</summary>
+    public int WorkerProcessId => _process.Id;
+
     /// <summary>"shm" or "tcp": the backend the transfer agent chose for the worker.</summary>
     public string Backend => _connection.Backend;
 
@@ -176,8 +179,15 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
 
     private void Send(WorkerMessage message)
     {
-        _process.StandardInput.WriteLine(JsonSerializer.Serialize(message));
-        _process.StandardInput.Flush();
+        try
+        {
+            _process.StandardInput.WriteLine(JsonSerializer.Serialize(message));
+            _process.StandardInput.Flush();
+        }
+        catch (IOException e)
+        {
+            throw new TransferException(TransferErrorCode.PeerLost, $"decode worker (pid {_process.Id}) is gone: {e.Message}", e);
+        }
     }
 
     private static async Task<WorkerMessage> ReadAsync(Process process, TimeSpan timeout, CancellationToken cancellationToken)
@@ -203,7 +213,14 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
         await _agent.DisposeAsync().ConfigureAwait(false);
         try
         {
-            _process.StandardInput.Close();
+            try
+            {
+                _process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The worker is already gone; its pipe cannot take the buffered bytes.
+            }
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             try
             {
