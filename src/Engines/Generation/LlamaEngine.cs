@@ -92,6 +92,7 @@ public sealed class LlamaEngine
             return;
         }
         seq.Generated.Add(token);
+        EngineMetrics.Generated();
         seq.OnToken?.Invoke(token);
         if (seq.Generated.Count >= seq.Request.MaxNewTokens) seq.Stopped = StopReason.MaxTokens;
         else if (seq.CachedPositions >= Model.Config.MaxSeqLen) seq.Stopped = StopReason.ContextFull;
@@ -103,8 +104,10 @@ public sealed class LlamaEngine
         if (prompt.Count > Model.Config.MaxSeqLen) throw new ArgumentException($"prompt of {prompt.Count} tokens exceeds the model's context of {Model.Config.MaxSeqLen}", nameof(prompt));
         table.EnsureCapacity(prompt.Count, Pool.Allocator);
         Action<int>? after = onLayer is null ? null : l => onLayer(l, table.Blocks);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var logits = Model.Model.Forward([new ForwardItem(prompt, 0, table)], Pool, after);
         var row = logits.data<float>().ToArray();
+        EngineMetrics.Prefilled(prompt.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         return sampler.Sample(row);
     }
 
@@ -130,8 +133,10 @@ public sealed class LlamaEngine
             s.Table.EnsureCapacity(s.CachedPositions + 1, Pool.Allocator);
             items.Add(new ForwardItem([s.LastToken], s.CachedPositions, s.Table));
         }
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var logits = Model.Model.Forward(items, Pool);
         var all = logits.data<float>().ToArray();
+        EngineMetrics.Decoded(items.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         for (int i = 0; i < active.Count; i++)
         {
             var s = active[i];

@@ -35,6 +35,7 @@ public sealed class KvPool : IDisposable
             }
         }
         Allocator = new BlockAllocator(layout.Blocks, name);
+        EngineMetrics.Track(this);
     }
 
     public string Name { get; }
@@ -72,6 +73,7 @@ public sealed class KvPool : IDisposable
 
     public void Dispose()
     {
+        EngineMetrics.Untrack(this);
         foreach (var s in _slots) s.Dispose();
         Tensor.Dispose();
         Region.Dispose();

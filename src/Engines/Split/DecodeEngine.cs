@@ -151,6 +151,7 @@ public sealed class DecodeEngine
             _leases.Remove(lease.RequestId);
             Pool.Allocator.Free(lease.BlockIds);
         }
+        EngineMetrics.Expired(expired.Count);
         return expired.Count;
     }
 }
