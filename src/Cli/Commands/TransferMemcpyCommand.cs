@@ -21,6 +21,7 @@ public static class TransferMemcpyCommand
         {
             TransferPattern.Fill(source.AsSpan(done, (int)Math.Min(1 << 30, bytes - done)), 1, done);
         }
+        TransferPattern.Prefault(target);
         var runs = new List<double>();
         for (var run = 0; run < repeat; run++)
         {

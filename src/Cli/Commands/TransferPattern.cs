@@ -5,6 +5,12 @@ namespace PdRdma.Cli.Commands;
 /// <summary>A deterministic, non-repeating fill so that a misplaced or missing byte changes the region's hash.</summary>
 public static class TransferPattern
 {
+    /// <summary>Touches every page so that later writes measure the transfer, not first-touch page allocation.</summary>
+    public static void Prefault(PdRdma.Transport.HostRegion region)
+    {
+        for (long offset = 0; offset < region.Length; offset += 4096) region.AsSpan(offset, 1)[0] = 0;
+    }
+
     public static void Fill(Span<byte> bytes, ulong seed, long baseOffset = 0)
     {
         var words = MemoryMarshal.Cast<byte, ulong>(bytes);

@@ -41,6 +41,7 @@ public static class TransferTargetCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var region = HostRegion.Create(regionId, bytes);
+        TransferPattern.Prefault(region);
         await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, Listen = listen, ClusterSecret = secret });
         agent.RegisterRegion(region);
         await agent.StartAsync(stop.Token);
