@@ -15,6 +15,7 @@ public static class TransferMemcpyCommand
         var repeat = (int)options.Long("--repeat", 3);
         options.EnsureAllRead();
 
+        TransferPattern.RemoveStaleRegionFiles();
         using var source = HostRegion.Create("memcpy-src", bytes);
         using var target = HostRegion.Create("memcpy-dst", bytes);
         for (long done = 0; done < bytes; done += 1 << 30)
