@@ -1,3 +1,5 @@
+using PdRdma.Cli.Commands;
+
 namespace PdRdma.Cli;
 
 /// <summary>Dispatches <c>pdrdma &lt;command&gt;</c> to the command that implements it.</summary>
@@ -5,6 +7,7 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
+        ["verbs-peer"] = (VerbsPeerCommand.Help, VerbsPeerCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)
