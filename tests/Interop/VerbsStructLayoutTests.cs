@@ -12,6 +12,7 @@ namespace PdRdma.Tests.Interop;
 /// Every struct the verbs binding declares is compared with the installed C headers: sizeof and each
 /// field's offsetof and size, by compiling and running a C program generated from the binding itself.
 /// </summary>
+[Trait("Category", "Verbs")]
 public sealed class VerbsStructLayoutTests
 {
     private static readonly Type[] BindingStructs = typeof(Ibv).Assembly.GetTypes()
@@ -89,7 +90,7 @@ public sealed class VerbsStructLayoutTests
     private static string GenerateC(List<Check> checks)
     {
         var c = new StringBuilder();
-        c.AppendLine("#include <stddef.h>\n#include <stdio.h>\n#include <pthread.h>\n#include <infiniband/verbs.h>\nint main(void) {");
+        c.AppendLine("#include <stddef.h>\n#include <stdio.h>\n#include <poll.h>\n#include <pthread.h>\n#include <infiniband/verbs.h>\nint main(void) {");
         foreach (var check in checks)
         {
             string expr = check.Designator is null ? $"sizeof({check.CType})"

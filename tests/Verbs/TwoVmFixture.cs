@@ -1,0 +1,21 @@
+namespace PdRdma.Tests.Verbs;
+
+/// <summary>
+/// One boot of two Soft-RoCE VMs (TCG is slow) running every two-host check in sequence: VM a is the
+/// target, VM b the initiator; each check is a `pdrdma verbs-peer` pair.
+/// </summary>
+public sealed class TwoVmFixture : IAsyncLifetime
+{
+    public SoftRoceVms.VmRun? Run { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        if (SoftRoceVms.Missing is not null) return;
+        string cli = $"dotnet {SoftRoceVms.Cli} verbs-peer";
+        string target = $"{cli} target --listen $PDRDMA_VM_IP:47100 --mode kv; a=$?; {cli} target --listen $PDRDMA_VM_IP:47101 --mode oob; b=$?; exit $((a|b))";
+        string initiator = $"{cli} initiator --connect $PDRDMA_VM_PEER_IP:47100 --mode kv; a=$?; {cli} initiator --connect $PDRDMA_VM_PEER_IP:47101 --mode oob; b=$?; exit $((a|b))";
+        Run = await SoftRoceVms.RunAsync(target, initiator, TimeSpan.FromMinutes(8));
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
