@@ -212,7 +212,7 @@ public static class VerbsPeerCommand
         long volume = long.Parse(opts.GetValueOrDefault("volume", (16L << 20).ToString()));
         for (long size = 64; size <= maxSize; size *= 2)
         {
-            int iterations = (int)Math.Clamp(volume / size, 32, 1000);
+            int iterations = (int)Math.Clamp(volume / size, 8, 1000);
             var writes = Enumerable.Repeat(new VerbsWrite(registration, 0, "kv", 0, size), iterations).ToList();
             await endpoint.WriteAsync(writes.Take(8).ToList(), null, ct); // warm-up
             var watch = Stopwatch.StartNew();
@@ -261,7 +261,9 @@ public static class VerbsPeerCommand
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(XxHash128.Hash(bytes));
 
-    private static void Emit(JsonObject result) => Console.WriteLine(result.ToJsonString());
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static void Emit(JsonObject result) => Console.WriteLine(result.ToJsonString(Relaxed));
 
     private static Dictionary<string, string> ParseOptions(string[] args)
     {
