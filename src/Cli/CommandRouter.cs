@@ -8,6 +8,11 @@ public static class CommandRouter
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
         ["verbs-peer"] = (VerbsPeerCommand.Help, VerbsPeerCommand.RunAsync),
+        ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
+        ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
+        ["transfer-target"] = (TransferTargetCommand.Help, TransferTargetCommand.RunAsync),
+        ["transfer-send"] = (TransferSendCommand.Help, TransferSendCommand.RunAsync),
+        ["transfer-memcpy"] = (TransferMemcpyCommand.Help, TransferMemcpyCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)
@@ -25,7 +30,15 @@ public static class CommandRouter
             return 2;
         }
 
-        return await command.Run(args[1..]);
+        try
+        {
+            return await command.Run(args[1..]);
+        }
+        catch (PdRdma.Transport.TransferException e)
+        {
+            Console.Error.WriteLine($"pdrdma {args[0]}: {e.Message}");
+            return 1;
+        }
     }
 
     private static void PrintUsage(TextWriter writer)
