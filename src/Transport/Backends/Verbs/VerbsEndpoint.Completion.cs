@@ -98,6 +98,7 @@ public sealed partial class VerbsEndpoint
         _credits.Release(_sendQueueDepth);
         _notifySlots.Release(_device.Options.NotificationSlots);
         QpTransitions.ToError(_qp);
+        _notifications.Writer.TryComplete(error);
         if (log) VerbsLog.TornDown(_device.Logger, QueuePairNumber, PeerName, error.Message);
     }
 }

@@ -18,4 +18,7 @@ internal static partial class VerbsLog
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "verbs: completion poller of {Device} failed")]
     public static partial void PollerFailed(ILogger logger, Exception exception, string device);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "verbs: region {Region} cannot be registered, peers cannot use verbs with it: {Reason}")]
+    public static partial void RegionUnusable(ILogger logger, string region, string reason);
 }
