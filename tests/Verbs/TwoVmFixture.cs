@@ -12,8 +12,11 @@ public sealed class TwoVmFixture : IAsyncLifetime
     {
         if (SoftRoceVms.Missing is not null) return;
         string cli = $"dotnet {SoftRoceVms.Cli} verbs-peer";
-        string target = $"{cli} target --listen $PDRDMA_VM_IP:47100 --mode kv; a=$?; {cli} target --listen $PDRDMA_VM_IP:47101 --mode oob; b=$?; exit $((a|b))";
-        string initiator = $"{cli} initiator --connect $PDRDMA_VM_PEER_IP:47100 --mode kv; a=$?; {cli} initiator --connect $PDRDMA_VM_PEER_IP:47101 --mode oob; b=$?; exit $((a|b))";
+        string dll = $"dotnet {SoftRoceVms.Cli}";
+        string target = $"{cli} target --listen $PDRDMA_VM_IP:47100 --mode kv; a=$?; {cli} target --listen $PDRDMA_VM_IP:47101 --mode oob; b=$?; " +
+            $"timeout 240 {dll} transfer-target --listen $PDRDMA_VM_IP:47102 --region-mb 64 --batches 1 --handshake-timeout 120; c=$?; exit $((a|b|c))";
+        string initiator = $"{cli} initiator --connect $PDRDMA_VM_PEER_IP:47100 --mode kv; a=$?; {cli} initiator --connect $PDRDMA_VM_PEER_IP:47101 --mode oob; b=$?; " +
+            $"sleep 3; {dll} transfer-send --peer $PDRDMA_VM_PEER_IP:47102 --mb 64 --ops 64 --backend verbs --checksum --connect-timeout 120; c=$?; exit $((a|b|c))";
         Run = await SoftRoceVms.RunAsync(target, initiator, TimeSpan.FromMinutes(8));
     }
 

@@ -25,6 +25,19 @@ public sealed class TwoVmVerbsTests(TwoVmFixture vms) : IClassFixture<TwoVmFixtu
         Assert.Equal("PeerLost", (string?)result["write_after_failure"]); // the queue pair was torn down
     }
 
+    [SoftRoceVmFact]
+    public void TwoVms_TransferAgentWithVerbsBackend_Moves64MiBChecksumVerified()
+    {
+        var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");
+        var sent = run.Results(run.LogB).FirstOrDefault(r => r["backend"] is not null);
+        var placed = run.Results(run.LogA).FirstOrDefault(r => (string?)r["event"] == "notified");
+        Assert.True(sent is not null && placed is not null, $"no transfer-send/transfer-target result (harness exit {run.ExitCode}):\n{run.Report}\n--- initiator ---\n{run.LogB}\n--- target ---\n{run.LogA}");
+        Assert.Equal("verbs", (string?)sent!["backend"]);
+        Assert.True((bool)sent["checksum_verified"]!, sent.ToJsonString());
+        Assert.Equal(64L << 20, (long)placed!["bytes"]!);
+        Assert.Equal((string?)sent["source_xxhash3"], (string?)placed["region_xxhash3"]);
+    }
+
     private JsonObject Result(string mode)
     {
         var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");
