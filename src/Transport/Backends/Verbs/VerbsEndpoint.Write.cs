@@ -68,8 +68,7 @@ public sealed partial class VerbsEndpoint
                 }
                 catch
                 {
-                    _credits.Release(acquired == 0 ? 1 : acquired);
-                    if (acquired == 0) await _credits.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                    if (acquired > 0) _credits.Release(acquired);
                     throw;
                 }
                 bool last = start + count == requests.Count;
