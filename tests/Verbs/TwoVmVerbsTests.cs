@@ -26,6 +26,14 @@ public sealed class TwoVmVerbsTests(TwoVmFixture vms) : IClassFixture<TwoVmFixtu
     }
 
     [SoftRoceVmFact]
+    public void TwoVms_LostPeer_WritesFailWithPeerLostAndTheOtherPeerKeepsWorking()
+    {
+        var result = Result("lost");
+        Assert.Equal("PeerLost", (string?)result["write_to_lost_peer"]);
+        Assert.True((bool)result["survivor_ok"]!, $"the surviving peer's memory is wrong: {result.ToJsonString()}");
+    }
+
+    [SoftRoceVmFact]
     public void TwoVms_TransferAgentWithVerbsBackend_Moves64MiBChecksumVerified()
     {
         var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");

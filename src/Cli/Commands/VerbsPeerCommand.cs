@@ -18,7 +18,7 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class VerbsPeerCommand
 {
-    public const string Help = "(test tool) verbs backend peer: target|initiator --mode kv|oob|bench";
+    public const string Help = "(test tool) verbs backend peer: target|initiator --mode kv|oob|lost|bench";
 
     private const byte Untouched = 0xEE;
     private static readonly KvLayout SourceLayout = new(layers: 16, kvHeads: 8, headDim: 128, tokensPerBlock: 16, KvDType.BFloat16, blocks: 64);
@@ -100,6 +100,8 @@ public static class VerbsPeerCommand
         FillRandom(source, seed: 42);
         using var device = VerbsDevice.Open();
         using var registration = device.Register(source);
+        if (mode == "lost")
+            return await LostPeerAsync(device, registration, source, target, IPEndPoint.Parse(opts["connect2"]), ct) ? 0 : 1;
 
         using var client = new TcpClient();
         for (int attempt = 0; ; attempt++)
@@ -203,6 +205,77 @@ public static class VerbsPeerCommand
             ["target_unchanged"] = unchanged, ["write_after_failure"] = after, ["failure"] = endpoint.Failure?.Message,
         });
         return ok;
+    }
+
+    /// <summary>
+    /// Two peers; the first exits (its process and queue pair are gone): writes to it fail with PeerLost,
+    /// the second peer keeps working and its memory holds exactly what was written.
+    /// </summary>
+    private static async Task<bool> LostPeerAsync(VerbsDevice device, VerbsRegistration registration, HostRegion source, IPEndPoint first, IPEndPoint second, CancellationToken ct)
+    {
+        const int chunk = 64 << 10;
+        var (client1, link1, lost) = await ConnectAsync(device, first, "first", ct);
+        var (client2, link2, survivor) = await ConnectAsync(device, second, "second", ct);
+        using (client1)
+        using (client2)
+        using (link1)
+        using (link2)
+        await using (lost)
+        await using (survivor)
+        {
+            await lost.WriteAsync([new VerbsWrite(registration, 0, "kv", 0, chunk)], null, ct);
+            await survivor.WriteAsync([new VerbsWrite(registration, 0, "kv", 0, chunk)], null, ct);
+
+            Console.Error.WriteLine("verbs-peer initiator: both peers written; telling the first to exit");
+            await link1.WriteAsync(new JsonObject { ["cmd"] = "bye" }, ct);
+            try { await link1.ReadAsync(ct); } catch (TransferException) { } // returns when the first peer's process closed the link
+            Console.Error.WriteLine("verbs-peer initiator: the first peer is gone; writing to it");
+
+            var watch = Stopwatch.StartNew();
+            string outcome = "succeeded";
+            try
+            {
+                await lost.WriteAsync([new VerbsWrite(registration, chunk, "kv", chunk, chunk)], null, ct);
+            }
+            catch (TransferException ex)
+            {
+                outcome = ex.Code.ToString();
+                Console.Error.WriteLine($"verbs-peer initiator: write to the lost peer: {ex.Message}");
+            }
+            double detectSeconds = watch.Elapsed.TotalSeconds;
+            Console.Error.WriteLine($"verbs-peer initiator: write to the lost peer: {outcome} after {detectSeconds:F1} s; writing to the second");
+
+            await survivor.WriteAsync([new VerbsWrite(registration, chunk, "kv", chunk, chunk)], "after"u8.ToArray(), ct);
+            var expected = new byte[BenchBytes];
+            expected.AsSpan().Fill(Untouched);
+            source.AsSpan(0, 2 * chunk).CopyTo(expected);
+            await link2.WriteAsync(new JsonObject { ["cmd"] = "hash", ["expect"] = 1 }, ct);
+            var reply = await link2.ReadAsync(ct);
+            bool survivorOk = (string?)reply["hash"] == Hash(expected);
+            await link2.WriteAsync(new JsonObject { ["cmd"] = "bye" }, ct);
+            bool ok = outcome == nameof(TransferErrorCode.PeerLost) && survivorOk;
+            Emit(new JsonObject
+            {
+                ["role"] = "initiator", ["mode"] = "lost", ["ok"] = ok, ["write_to_lost_peer"] = outcome,
+                ["detected_seconds"] = detectSeconds, ["survivor_ok"] = survivorOk,
+            });
+            return ok;
+        }
+    }
+
+    private static async Task<(TcpClient, ControlLink, VerbsEndpoint)> ConnectAsync(VerbsDevice device, IPEndPoint target, string name, CancellationToken ct)
+    {
+        var client = new TcpClient();
+        for (int attempt = 0; ; attempt++)
+        {
+            try { await client.ConnectAsync(target, ct); break; }
+            catch (SocketException) when (attempt < 600) { await Task.Delay(200, ct); }
+        }
+        var link = new ControlLink(client.GetStream());
+        var endpoint = device.CreateEndpoint(name);
+        await link.WriteAsync(new JsonObject { ["info"] = ControlLink.EncodeInfo(endpoint.LocalInfo([])) }, ct);
+        endpoint.Connect(link.ReadInfo(await link.ReadAsync(ct)));
+        return (client, link, endpoint);
     }
 
     /// <summary>Bandwidth (a batch of back-to-back writes) and latency (one awaited write) per message size.</summary>

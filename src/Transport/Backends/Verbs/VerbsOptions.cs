@@ -26,5 +26,6 @@ public sealed class VerbsOptions
     /// <summary>Local ACK timeout exponent (4.096 µs × 2^n) and retries before the peer counts as lost.</summary>
     public byte AckTimeout { get; init; } = 17;
 
-    public byte RetryCount { get; init; } = 7;
+    /// <remarks>At most 6: Soft-RoCE (and some NICs) treat 7 as "retry for ever", so a dead peer would never be detected.</remarks>
+    public byte RetryCount { get; init; } = 6;
 }
