@@ -10,6 +10,7 @@ public static class CommandRouter
         ["decode-worker"] = (DecodeWorkerCommand.Help, DecodeWorkerCommand.RunAsync),
         ["engine-bench"] = (EngineBenchCommand.Help, EngineBenchCommand.RunAsync),
         ["generate"] = (GenerateCommand.Help, GenerateCommand.RunAsync),
+        ["verbs-peer"] = (VerbsPeerCommand.Help, VerbsPeerCommand.RunAsync),
         ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
         ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
         ["transfer-target"] = (TransferTargetCommand.Help, TransferTargetCommand.RunAsync),
