@@ -5,6 +5,7 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
+        ["daemon"] = (PdRdma.Cli.Commands.DaemonCommand.Help, PdRdma.Cli.Commands.DaemonCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)
