@@ -43,6 +43,9 @@ public static class DaemonHost
         builder.Configuration.AddEnvironmentVariables("PDRDMA_");
         builder.Configuration.AddCommandLine(rest, Switches);
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A failed start is reported once, by RunAsync, as the list of what to change.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Host.UseSystemd();
         builder.Services.AddOptions<DaemonOptions>().Bind(builder.Configuration.GetSection(DaemonOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DaemonOptions>, DaemonOptionsValidator>();
