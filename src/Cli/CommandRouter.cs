@@ -6,6 +6,9 @@ public static class CommandRouter
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
         ["daemon"] = (PdRdma.Cli.Commands.DaemonCommand.Help, PdRdma.Cli.Commands.DaemonCommand.RunAsync),
+        ["serve"] = (PdRdma.Cli.Commands.ServeCommand.Help, PdRdma.Cli.Commands.ServeCommand.RunAsync),
+        ["proxy"] = (PdRdma.Cli.Commands.ProxyCommand.Help, PdRdma.Cli.Commands.ProxyCommand.RunAsync),
+        ["demo"] = (PdRdma.Cli.Commands.DemoCommand.Help, PdRdma.Cli.Commands.DemoCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)

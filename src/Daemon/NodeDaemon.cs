@@ -185,10 +185,12 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
             Metrics.Error(e.Code.ToString());
             reply = new ErrorReply { Code = (int)e.Code, Message = e.Detail };
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (Exception e)
         {
+            // Every request gets an answer: an engine must never wait on a reply that will not come.
             Metrics.Error(e.GetType().Name);
-            reply = new ErrorReply { Code = (int)TransferErrorCode.Protocol, Message = e.Message };
+            LogEngineError(_log, session.Id, $"{frame.Message?.GetType().Name}: {e}");
+            reply = new ErrorReply { Code = (int)TransferErrorCode.Protocol, Message = $"{e.GetType().Name}: {e.Message}" };
         }
         try
         {

@@ -110,11 +110,11 @@ public sealed class KvChannel : IAsyncDisposable
                 switch (message)
                 {
                     case Arrived arrived:
-                        if (_waiters.TryRemove(arrived.RequestId, out var waiter)) waiter.TrySetResult(arrived);
+                        if (_waiters.TryGetValue(arrived.RequestId, out var waiter)) waiter.TrySetResult(arrived);
                         else _early[arrived.RequestId] = arrived;
                         break;
                     case LeaseEnded ended:
-                        if (_waiters.TryRemove(ended.RequestId, out var lost))
+                        if (_waiters.TryGetValue(ended.RequestId, out var lost))
                             lost.TrySetException(new TransferException(TransferErrorCode.Timeout, $"request {ended.RequestId}: {ended.Reason}"));
                         LeaseEnded?.Invoke(ended.RequestId, ended.Reason);
                         break;
@@ -127,7 +127,7 @@ public sealed class KvChannel : IAsyncDisposable
         var gone = new TransferException(TransferErrorCode.PeerLost, $"the node daemon at {_socket} went away while the KV of this request was in flight");
         foreach (var id in _waiters.Keys)
         {
-            if (_waiters.TryRemove(id, out var waiter)) waiter.TrySetException(gone);
+            if (_waiters.TryGetValue(id, out var waiter)) waiter.TrySetException(gone);
         }
     }
 
@@ -137,6 +137,8 @@ public sealed class KvChannel : IAsyncDisposable
     /// <summary>Decode side: lets <paramref name="peerNodeId"/> write <paramref name="blocks"/> for this request until it arrives or the lease expires.</summary>
     public async Task GrantAsync(string requestId, int[] blocks, string peerNodeId, TimeSpan ttl, CancellationToken ct)
     {
+        using var bounded = Bounded(ct);
+        ct = bounded.Token;
         var client = await ClientAsync(ct).ConfigureAwait(false);
         _waiters[requestId] = new TaskCompletionSource<Arrived>(TaskCreationOptions.RunContinuationsAsynchronously);
         await client.ReserveAsync(requestId, _poolId, blocks, peerNodeId, ttl, ct).ConfigureAwait(false);
@@ -181,6 +183,8 @@ public sealed class KvChannel : IAsyncDisposable
     /// <summary>Prefill side: writes layers of our blocks into the target's blocks.</summary>
     public async Task<Written> WriteAsync(string requestId, KvTarget target, int[] layers, int[] sourceBlocks, CancellationToken ct)
     {
+        using var bounded = Bounded(ct);
+        ct = bounded.Token;
         var client = await ClientAsync(ct).ConfigureAwait(false);
         return await client.WriteAsync(new WriteRequest
         {
@@ -198,8 +202,20 @@ public sealed class KvChannel : IAsyncDisposable
     /// <summary>Prefill side: after every write of the request completed, tells the target its KV is complete.</summary>
     public async Task<Written> FinishAsync(string requestId, KvTarget target, long totalBytes, CancellationToken ct)
     {
+        using var bounded = Bounded(ct);
+        ct = bounded.Token;
         var client = await ClientAsync(ct).ConfigureAwait(false);
         return await client.WriteAsync(new WriteRequest { RequestId = requestId, TargetEndpoint = target.Endpoint, TargetPoolId = target.Pool, Final = true, TotalBytes = totalBytes }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Every call to the daemon is bounded, so an engine never waits forever on a daemon that hangs.</summary>
+    public static TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    private static CancellationTokenSource Bounded(CancellationToken ct)
+    {
+        var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(CallTimeout);
+        return bounded;
     }
 
     public async ValueTask DisposeAsync()

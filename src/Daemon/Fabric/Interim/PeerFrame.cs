@@ -4,7 +4,7 @@ namespace PdRdma.Daemon.Fabric.Interim;
 
 /// <summary>Wire frame of the interim peer protocol. Keys are never reused.</summary>
 [MessagePackObject]
-internal sealed class PeerFrame
+public sealed class PeerFrame
 {
     public const int CurrentVersion = 1;
 

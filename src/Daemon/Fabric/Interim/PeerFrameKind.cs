@@ -1,6 +1,6 @@
 namespace PdRdma.Daemon.Fabric.Interim;
 
-internal enum PeerFrameKind
+public enum PeerFrameKind
 {
     Hello = 1,
     HelloReply = 2,

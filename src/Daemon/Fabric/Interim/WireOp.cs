@@ -4,7 +4,7 @@ namespace PdRdma.Daemon.Fabric.Interim;
 
 /// <summary>One write's target and length; the bytes travel concatenated in the frame's Data.</summary>
 [MessagePackObject]
-internal sealed class WireOp
+public sealed class WireOp
 {
     [Key(0)] public string Region { get; set; } = "";
     [Key(1)] public long Offset { get; set; }
