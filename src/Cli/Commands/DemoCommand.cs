@@ -51,6 +51,9 @@ public static class DemoCommand
             cluster = await LocalCluster.StartAsync(spec, cancel.Token);
             await say.WriteLineAsync($"pdrdma demo: {cluster.Topology}; logs in {cluster.WorkDirectory}");
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+            // One short request per path first: JIT, connection setup and peer authentication are not part of TTFT.
+            await CompletionClient.StreamAsync(http, cluster.ColocatedUrl, "warm up", 2, cancel.Token);
+            await CompletionClient.StreamAsync(http, cluster.ProxyUrl, "warm up", 2, cancel.Token);
             var colocated = await CompletionClient.StreamAsync(http, cluster.ColocatedUrl, prompt, maxTokens, cancel.Token);
             var split = await CompletionClient.StreamAsync(http, cluster.ProxyUrl, prompt, maxTokens, cancel.Token);
             var stats = split.Stats;
