@@ -1,3 +1,5 @@
+using PdRdma.Cli.Commands;
+
 namespace PdRdma.Cli;
 
 /// <summary>Dispatches <c>pdrdma &lt;command&gt;</c> to the command that implements it.</summary>
@@ -9,6 +11,11 @@ public static class CommandRouter
         ["serve"] = (PdRdma.Cli.Commands.ServeCommand.Help, PdRdma.Cli.Commands.ServeCommand.RunAsync),
         ["proxy"] = (PdRdma.Cli.Commands.ProxyCommand.Help, PdRdma.Cli.Commands.ProxyCommand.RunAsync),
         ["demo"] = (PdRdma.Cli.Commands.DemoCommand.Help, PdRdma.Cli.Commands.DemoCommand.RunAsync),
+        ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
+        ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
+        ["transfer-target"] = (TransferTargetCommand.Help, TransferTargetCommand.RunAsync),
+        ["transfer-send"] = (TransferSendCommand.Help, TransferSendCommand.RunAsync),
+        ["transfer-memcpy"] = (TransferMemcpyCommand.Help, TransferMemcpyCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)
@@ -26,7 +33,15 @@ public static class CommandRouter
             return 2;
         }
 
-        return await command.Run(args[1..]);
+        try
+        {
+            return await command.Run(args[1..]);
+        }
+        catch (PdRdma.Transport.TransferException e)
+        {
+            Console.Error.WriteLine($"pdrdma {args[0]}: {e.Message}");
+            return 1;
+        }
     }
 
     private static void PrintUsage(TextWriter writer)

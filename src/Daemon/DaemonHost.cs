@@ -8,7 +8,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PdRdma.Daemon.Fabric;
-using PdRdma.Daemon.Fabric.Interim;
 using PdRdma.Daemon.Observability;
 
 namespace PdRdma.Daemon;
@@ -49,7 +48,7 @@ public static class DaemonHost
         builder.Host.UseSystemd();
         builder.Services.AddOptions<DaemonOptions>().Bind(builder.Configuration.GetSection(DaemonOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DaemonOptions>, DaemonOptionsValidator>();
-        builder.Services.AddSingleton(fabricFactory ?? (options => new InterimTcpFabric(options)));
+        builder.Services.AddSingleton(fabricFactory ?? (options => new TransferAgentFabric(options)));
         builder.Services.AddSingleton<NodeDaemon>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeDaemon>());
         builder.Services.AddSingleton(_ => new PrometheusTextExporter("PdRdma."));

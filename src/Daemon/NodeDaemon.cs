@@ -251,7 +251,6 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
         Interlocked.Increment(ref _inFlightWrites);
         try
         {
-            var peer = await _links!.GetAsync(request.TargetEndpoint, _abortWrites.Token).ConfigureAwait(false);
             FabricBatch batch;
             if (request.Final)
             {
@@ -266,11 +265,23 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
                 batch = new FabricBatch(KvWritePlan.Build(request.SourcePoolId, source, request.TargetPoolId, target, request.Layers, request.SourceBlocks, request.TargetBlocks));
             }
             var clock = Stopwatch.StartNew();
+            var peer = await _links!.GetAsync(request.TargetEndpoint, _abortWrites.Token).ConfigureAwait(false);
             try
             {
-                await peer.WriteAsync(batch, _abortWrites.Token).ConfigureAwait(false);
+                try
+                {
+                    await peer.WriteAsync(batch, _abortWrites.Token).ConfigureAwait(false);
+                }
+                catch (TransferException e) when (e.Code == TransferErrorCode.UnknownRegion)
+                {
+                    // The target's pool was registered (or re-registered after an engine restart) after this link
+                    // opened: reconnect once to learn its regions.
+                    await _links.DropAsync(request.TargetEndpoint, peer, e.Message).ConfigureAwait(false);
+                    peer = await _links.GetAsync(request.TargetEndpoint, _abortWrites.Token).ConfigureAwait(false);
+                    await peer.WriteAsync(batch, _abortWrites.Token).ConfigureAwait(false);
+                }
             }
-            catch (TransferException e) when (e.Code == TransferErrorCode.PeerLost)
+            catch (TransferException e) when (e.Code is TransferErrorCode.PeerLost or TransferErrorCode.Timeout or TransferErrorCode.Protocol)
             {
                 await _links.DropAsync(request.TargetEndpoint, peer, e.Message).ConfigureAwait(false);
                 throw;
@@ -280,6 +291,7 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
                 throw new TransferException(TransferErrorCode.PeerLost, $"daemon {NodeId} shut down before the write of request {request.RequestId} to {peer.PeerNodeId} completed");
             }
             var elapsed = clock.Elapsed;
+            LogWritten(_log, request.RequestId, batch.Bytes, peer.PeerNodeId, peer.Backend, elapsed.TotalMilliseconds);
             Metrics.Written(peer.PeerNodeId, peer.Backend, batch.Bytes, elapsed);
             _links.CountBytes(request.TargetEndpoint, batch.Bytes);
             return new Written { Bytes = batch.Bytes, Batches = 1, Backend = peer.Backend, PeerNodeId = peer.PeerNodeId, Micros = elapsed.TotalMicroseconds };
@@ -407,6 +419,9 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "pool {PoolId} registered: {Path}, {Length} bytes (session {Session})")]
     private static partial void LogPoolRegistered(ILogger logger, string poolId, string path, long length, long session);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Debug, Message = "request {RequestId}: {Bytes} bytes to {PeerNodeId} over {Backend} in {Ms} ms")]
+    private static partial void LogWritten(ILogger logger, string requestId, long bytes, string peerNodeId, string backend, double ms);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "lease of request {RequestId} for peer {PeerNodeId} expired before its KV arrived")]
     private static partial void LogLeaseExpired(ILogger logger, string requestId, string peerNodeId);

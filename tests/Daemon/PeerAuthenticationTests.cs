@@ -1,10 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using MessagePack;
 using PdRdma.Daemon.Client;
-using PdRdma.Daemon.Fabric;
-using PdRdma.Daemon.Fabric.Interim;
 using PdRdma.Daemon.Protocol;
 using PdRdma.Transport;
 
@@ -43,43 +40,34 @@ public sealed class PeerAuthenticationTests : IAsyncLifetime
 
     private bool PoolUntouched() => !_pool.AsSpan(0, (int)Layout.TotalBytes).ContainsAnyExcept((byte)0);
 
-    private async Task<InterimTcpFabric> FabricAsync(byte[] secret, string nodeId = "node-a")
+    /// <summary>A peer node as the transfer library builds it (tcp, as between hosts).</summary>
+    private async Task<TransferAgent> AgentAsync(byte[]? secret, string nodeId = "node-a")
     {
-        var fabric = new InterimTcpFabric(new FabricOptions { NodeId = nodeId, Listen = new IPEndPoint(IPAddress.Loopback, 0), ClusterSecret = secret });
-        fabric.RegisterRegion(_source);
-        await fabric.StartAsync(CancellationToken.None);
-        return fabric;
+        var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, ClusterSecret = secret, Backend = BackendChoice.Tcp });
+        agent.RegisterRegion(_source);
+        await agent.StartAsync(CancellationToken.None);
+        return agent;
     }
 
-    private static FabricBatch Block(int block) =>
-        new([new FabricWriteOp("src", 0, "pool-b", Layout.Extent(0, KvPart.Key, block).Offset, Layout.BlockBytes)]);
+    private static WriteBatch Block(int block) =>
+        new([new WriteOp("src", 0, "pool-b", Layout.Extent(0, KvPart.Key, block).Offset, Layout.BlockBytes)]);
 
     [Fact]
     public async Task APeerWithTheWrongSecretIsRefusedAndWritesNothing()
     {
-        await using var fabric = await FabricAsync(RandomNumberGenerator.GetBytes(32));
+        await using var fabric = await AgentAsync(RandomNumberGenerator.GetBytes(32));
         var error = await Assert.ThrowsAsync<TransferException>(() => fabric.ConnectAsync(IPEndPoint.Parse(_daemon.PeerEndpoint), CancellationToken.None));
         Assert.Equal(TransferErrorCode.Unauthenticated, error.Code);
         Assert.True(PoolUntouched());
-        await WaitForLogAsync("failed authentication");
+        await WaitForLogAsync("refused connection from");
     }
 
     [Fact]
-    public async Task APeerThatSkipsTheHandshakeIsDisconnectedAndWritesNothing()
+    public async Task APeerWithoutASecretIsRefusedAndWritesNothing()
     {
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPEndPoint.Parse(_daemon.PeerEndpoint));
-        var write = new PeerFrame
-        {
-            Kind = PeerFrameKind.Write, Seq = 1, NodeId = "node-a",
-            Ops = [new WireOp { Region = "pool-b", Offset = Layout.Extent(0, KvPart.Key, 1).Offset, Length = Layout.BlockBytes }],
-            Data = Enumerable.Repeat((byte)0xEE, (int)Layout.BlockBytes).ToArray(),
-        };
-        var body = MessagePackSerializer.Serialize(write);
-        await socket.SendAsync(BitConverter.GetBytes(body.Length).Concat(body).ToArray());
-        var buffer = new byte[4096];
-        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (await socket.ReceiveAsync(buffer, bounded.Token) > 0) { } // the daemon answers with an error and closes
+        await using var agent = await AgentAsync(secret: null);
+        var error = await Assert.ThrowsAsync<TransferException>(() => agent.ConnectAsync(IPEndPoint.Parse(_daemon.PeerEndpoint), CancellationToken.None));
+        Assert.Equal(TransferErrorCode.Unauthenticated, error.Code);
         Assert.True(PoolUntouched());
     }
 
@@ -106,13 +94,13 @@ public sealed class PeerAuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task AnAuthenticatedPeerWritesOnlyItsLeasedBlocks()
     {
-        await using var fabric = await FabricAsync(_secret);
+        await using var fabric = await AgentAsync(_secret);
         var peer = await fabric.ConnectAsync(IPEndPoint.Parse(_daemon.PeerEndpoint), CancellationToken.None);
         var denied = await Assert.ThrowsAsync<TransferException>(() => peer.WriteAsync(Block(2), CancellationToken.None));
         Assert.Equal(TransferErrorCode.AccessDenied, denied.Code);
         Assert.True(PoolUntouched());
 
-        await using var stranger = await FabricAsync(_secret, nodeId: "node-c"); // right secret, no lease
+        await using var stranger = await AgentAsync(_secret, nodeId: "node-c"); // right secret, no lease
         var other = await stranger.ConnectAsync(IPEndPoint.Parse(_daemon.PeerEndpoint), CancellationToken.None);
         Assert.Equal(TransferErrorCode.AccessDenied, (await Assert.ThrowsAsync<TransferException>(() => other.WriteAsync(Block(1), CancellationToken.None))).Code);
         Assert.True(PoolUntouched());
@@ -131,7 +119,7 @@ public sealed class PeerAuthenticationTests : IAsyncLifetime
         using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var ended = await _engine.Events.ReadAsync(bounded.Token);
         Assert.Equal("short", Assert.IsType<LeaseEnded>(ended).RequestId);
-        await using var fabric = await FabricAsync(_secret);
+        await using var fabric = await AgentAsync(_secret);
         var peer = await fabric.ConnectAsync(IPEndPoint.Parse(_daemon.PeerEndpoint), CancellationToken.None);
         Assert.Equal(TransferErrorCode.AccessDenied, (await Assert.ThrowsAsync<TransferException>(() => peer.WriteAsync(Block(6), CancellationToken.None))).Code);
         var status = await _engine.StatusAsync(CancellationToken.None);

@@ -8,7 +8,7 @@ namespace PdRdma.Daemon.Leases;
 /// (<see cref="IWriteGate"/>): a peer writes only into blocks granted to it, while the lease is active
 /// (granted, not arrived, not expired, not released). Thread-safe (one lock; calls are short).
 /// </summary>
-public sealed class LeaseTable : IWriteGate
+public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, (KvLayout Layout, long Owner)> _pools = new(StringComparer.Ordinal);

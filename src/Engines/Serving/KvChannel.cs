@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PdRdma.Daemon;
 using PdRdma.Daemon.Client;
-using PdRdma.Daemon.Fabric.Interim;
 using PdRdma.Daemon.Protocol;
 using PdRdma.Transport;
 
@@ -61,7 +60,7 @@ public sealed class KvChannel : IAsyncDisposable
         };
         var errors = new DaemonOptionsValidator().Validate(null, options);
         if (errors.Failed) throw new ArgumentException(errors.FailureMessage);
-        var daemon = new NodeDaemon(Options.Create(options), loggers, o => new InterimTcpFabric(o));
+        var daemon = new NodeDaemon(Options.Create(options), loggers, o => new PdRdma.Daemon.Fabric.TransferAgentFabric(o));
         await daemon.StartAsync(ct).ConfigureAwait(false);
         return new KvChannel(socket, daemon);
     }

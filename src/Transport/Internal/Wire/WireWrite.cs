@@ -1,10 +1,10 @@
 using MessagePack;
 
-namespace PdRdma.Daemon.Fabric.Interim;
+namespace PdRdma.Transport.Internal.Wire;
 
-/// <summary>One write's target and length; the bytes travel concatenated in the frame's Data.</summary>
+/// <summary>A write as the target sees it: where the bytes go.</summary>
 [MessagePackObject]
-public sealed class WireOp
+internal sealed class WireWrite
 {
     [Key(0)] public string Region { get; set; } = "";
     [Key(1)] public long Offset { get; set; }
