@@ -80,7 +80,7 @@ public static class DemoCommand
                     ["colocated_tpot_ms"] = Math.Round(colocated.TpotMs, 3),
                     ["transfer_ms"] = Math.Round(transferMs, 3),
                     ["topology"] = cluster.Topology,
-                }));
+                }, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             }
             else
             {

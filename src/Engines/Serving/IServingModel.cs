@@ -3,8 +3,9 @@ using PdRdma.Transport;
 namespace PdRdma.Engines.Serving;
 
 /// <summary>
-/// What the serving path needs from an engine: tokenizer, a paged KV pool in a shared region, prefill with a
-/// per-layer hook (push transfer overlaps the next layer), and decode that resumes from KV written by a peer.
+/// What the serving path needs from an engine, shaped like the engines' PrefillEngine / DecodeEngine: a tokenizer,
+/// a paged KV pool in a shared region, prefill into its own blocks with a per-layer hook (the push of a layer
+/// overlaps the next layer's compute), and decode that reserves blocks for a prompt's KV and resumes from it.
 /// Implementations are thread-safe for concurrent requests.
 /// </summary>
 public interface IServingModel : IDisposable
@@ -19,21 +20,29 @@ public interface IServingModel : IDisposable
 
     int[] Encode(string text);
 
-    string Decode(IReadOnlyList<int> tokens);
+    /// <summary>Text of <paramref name="token"/> printed after <paramref name="previous"/> (-1: none).</summary>
+    string TokenText(int previous, int token);
 
-    /// <summary>Allocates pool blocks for a prompt of <paramref name="promptTokens"/> tokens plus room to grow by <paramref name="maxNewTokens"/>; throws TransferException(PoolFull) when the pool is exhausted.</summary>
-    int[] Allocate(int promptTokens, int maxNewTokens);
+    /// <summary>
+    /// Computes the prompt's KV into blocks of this pool, calling <paramref name="afterLayer"/>(layer, blocks) after
+    /// each layer (start the push there; do not wait for it). The blocks stay allocated until <see cref="ReleasePrefill"/>.
+    /// </summary>
+    Task<PrefillOutcome> PrefillAsync(int[] prompt, Func<int, IReadOnlyList<int>, Task> afterLayer, CancellationToken ct);
 
-    void Free(IReadOnlyList<int> blocks);
+    void ReleasePrefill(PrefillOutcome outcome);
 
-    /// <summary>Number of blocks that hold the KV of <paramref name="tokens"/> tokens.</summary>
-    int BlocksFor(int tokens) => (tokens + Layout.TokensPerBlock - 1) / Layout.TokensPerBlock;
+    /// <summary>Reserves blocks for a prompt of <paramref name="promptLength"/> tokens; TransferException(PoolFull) when none are free.</summary>
+    DecodeReservation Reserve(string requestId, int promptLength);
 
-    /// <summary>Computes the prompt's KV into <paramref name="blocks"/> layer by layer, awaiting <paramref name="afterLayer"/>(layer) after each; returns the first sampled token.</summary>
-    Task<int> PrefillAsync(int[] prompt, int[] blocks, Func<int, Task> afterLayer, CancellationToken ct);
+    /// <summary>Returns an abandoned reservation's blocks (one never resumed). Idempotent.</summary>
+    void Release(DecodeReservation reservation);
 
-    /// <summary>Continues from a prompt whose KV is in <paramref name="blocks"/> and the first token prefill sampled; yields every new token (the first one included) until EOS or <paramref name="maxTokens"/>.</summary>
-    IAsyncEnumerable<int> DecodeAsync(int[] prompt, int[] blocks, int firstToken, int maxTokens, CancellationToken ct);
+    /// <summary>Decodes from the prompt KV in the reservation's blocks and prefill's first token; consumes the reservation. Yields every new token, the first included.</summary>
+    IAsyncEnumerable<int> ResumeAsync(DecodeReservation reservation, int[] prompt, int firstToken, int maxTokens, CancellationToken ct);
 
-    int? EndOfSequence { get; }
+    /// <summary>Colocated generation: prefill and decode here.</summary>
+    IAsyncEnumerable<int> GenerateAsync(int[] prompt, int maxTokens, CancellationToken ct);
+
+    /// <summary>Blocks free in the pool (for health and tests).</summary>
+    int FreeBlocks { get; }
 }

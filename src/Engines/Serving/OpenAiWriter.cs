@@ -97,7 +97,7 @@ public static class OpenAiWriter
         TransferException t => new ServingException(502, "kv_transfer_failed", t.Message, t),
         TimeoutException or OperationCanceledException => new ServingException(504, "timeout", e.Message, e),
         HttpRequestException or IOException => new ServingException(502, "upstream_failed", e.Message, e),
-        ArgumentException => new ServingException(400, "invalid_request_error", e.Message, e),
+        ArgumentException a when a.GetType() == typeof(ArgumentException) => new ServingException(400, "invalid_request_error", e.Message, e),
         _ => new ServingException(500, "server_error", e.GetType().Name + ": " + e.Message, e),
     };
 

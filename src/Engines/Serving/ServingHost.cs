@@ -27,7 +27,7 @@ public sealed partial class ServingHost : IAsyncDisposable
     private readonly KvChannel? _channel;
     private readonly ServingMetrics _metrics;
     private readonly ILogger _log;
-    private readonly ConcurrentDictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DecodeReservation> _reservations = new(StringComparer.Ordinal);
     private readonly WebApplication _app;
     private readonly PrometheusTextExporter _exporter = new("PdRdma.");
 
@@ -102,7 +102,7 @@ public sealed partial class ServingHost : IAsyncDisposable
             node = _channel?.NodeId,
             mode = _channel?.Mode,
             reservations = _reservations.Count,
-            free_blocks = (_model as Models.ToyModel)?.FreeBlocks,
+            free_blocks = _model.FreeBlocks,
         }));
         _app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = new[] { new { id = _model.Name, @object = "model", owned_by = "pdrdma", created = 0 } } }));
         _app.MapGet("/metrics", () => Results.Text(_exporter.Render(), "text/plain; version=0.0.4"));
@@ -165,20 +165,19 @@ public sealed partial class ServingHost : IAsyncDisposable
 
     private async IAsyncEnumerable<string> GenerateAsync(int[] tokens, int maxTokens, Stopwatch clock, [EnumeratorCancellation] CancellationToken ct)
     {
-        var blocks = _model.Allocate(tokens.Length, maxTokens);
         var produced = 0;
+        var previous = tokens.Length > 0 ? tokens[^1] : -1;
         try
         {
-            var first = await _model.PrefillAsync(tokens, blocks, _ => Task.CompletedTask, ct).ConfigureAwait(false);
-            await foreach (var token in _model.DecodeAsync(tokens, blocks, first, maxTokens, ct).ConfigureAwait(false))
+            await foreach (var token in _model.GenerateAsync(tokens, maxTokens, ct).ConfigureAwait(false))
             {
                 if (produced++ == 0) _metrics.FirstToken(clock.Elapsed);
-                yield return _model.Decode([token]);
+                yield return _model.TokenText(previous, token);
+                previous = token;
             }
         }
         finally
         {
-            _model.Free(blocks);
             _metrics.Tokens(produced);
             _metrics.Request("ok");
         }
@@ -206,36 +205,42 @@ public sealed partial class ServingHost : IAsyncDisposable
     {
         var channel = _channel!;
         _model.Layout.EnsureCompatibleWith(call.Target.Layout);
-        var promptBlocks = _model.BlocksFor(Math.Max(1, call.Tokens.Length));
-        if (call.Target.Blocks.Length < promptBlocks)
-            throw new ArgumentException($"the decode instance granted {call.Target.Blocks.Length} blocks; the prompt needs {promptBlocks}");
-        var blocks = _model.Allocate(Math.Max(1, call.Tokens.Length), 0);
         var writes = new List<Task<Daemon.Protocol.Written>>();
         var clock = Stopwatch.StartNew();
         var transferStart = TimeSpan.Zero;
+        PrefillOutcome? outcome = null;
         try
         {
-            var first = await _model.PrefillAsync(call.Tokens, blocks, async layer =>
+            outcome = await _model.PrefillAsync(call.Tokens, async (layer, blocks) =>
             {
-                if (layer == 0) transferStart = clock.Elapsed;
+                if (layer == 0)
+                {
+                    transferStart = clock.Elapsed;
+                    if (call.Target.Blocks.Length < blocks.Count)
+                        throw new ArgumentException($"the decode instance granted {call.Target.Blocks.Length} blocks; the prompt needs {blocks.Count}");
+                }
                 // Not awaited: the push of this layer overlaps the next layer's compute.
-                writes.Add(channel.WriteAsync(call.RequestId, call.Target, [layer], blocks, ct));
+                lock (writes) writes.Add(channel.WriteAsync(call.RequestId, call.Target, [layer], blocks.ToArray(), ct));
                 if (_options.LayerDelayMs > 0) await Task.Delay(_options.LayerDelayMs, ct).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
             var computed = clock.Elapsed;
-            var written = await Task.WhenAll(writes).ConfigureAwait(false);
+            Task<Daemon.Protocol.Written>[] pending;
+            lock (writes) pending = [.. writes];
+            var written = await Task.WhenAll(pending).ConfigureAwait(false);
             var bytes = written.Sum(w => w.Bytes);
             await channel.FinishAsync(call.RequestId, call.Target, bytes, ct).ConfigureAwait(false);
             var transfer = clock.Elapsed - transferStart;
             var backend = written.FirstOrDefault()?.Backend ?? "none";
             _metrics.KvBytes(bytes, backend);
-            return new PrefillAnswer(first, bytes, transfer.TotalMilliseconds, computed.TotalMilliseconds, backend, channel.NodeId);
+            return new PrefillAnswer(outcome.FirstToken, bytes, transfer.TotalMilliseconds, computed.TotalMilliseconds, backend, channel.NodeId);
         }
         finally
         {
             // Every write has finished or failed before the blocks are reused.
-            await ((Task)Task.WhenAll(writes)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            _model.Free(blocks);
+            Task[] pending;
+            lock (writes) pending = [.. writes];
+            await Task.WhenAll(pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (outcome is not null) _model.ReleasePrefill(outcome);
         }
     }
 
@@ -245,14 +250,13 @@ public sealed partial class ServingHost : IAsyncDisposable
         {
             var call = await ReadAsync<ReserveCall>(http).ConfigureAwait(false);
             var tokens = _model.Encode(call.Prompt);
-            var blocks = _model.Allocate(Math.Max(1, tokens.Length), call.MaxTokens);
-            var granted = blocks[.._model.BlocksFor(Math.Max(1, tokens.Length))];
-            var reservation = new Reservation(blocks);
+            var reservation = _model.Reserve(call.RequestId, tokens.Length);
             if (!_reservations.TryAdd(call.RequestId, reservation))
             {
-                _model.Free(blocks);
+                _model.Release(reservation);
                 throw new ArgumentException($"request {call.RequestId} is already reserved");
             }
+            var granted = reservation.Blocks.ToArray();
             try
             {
                 await _channel!.GrantAsync(call.RequestId, granted, call.PeerNode, TimeSpan.FromSeconds(_options.LeaseTtlSeconds), http.RequestAborted).ConfigureAwait(false);
@@ -292,10 +296,15 @@ public sealed partial class ServingHost : IAsyncDisposable
             if (!_reservations.TryGetValue(call.RequestId, out var reservation))
                 throw new TransferException(TransferErrorCode.Timeout, $"request {call.RequestId} holds no reservation here (expired, cancelled or never made)");
             await _channel!.WaitArrivedAsync(call.RequestId, TimeSpan.FromSeconds(_options.LeaseTtlSeconds + 5), http.RequestAborted).ConfigureAwait(false);
-            await foreach (var token in _model.DecodeAsync(call.Tokens, reservation.Blocks, call.FirstToken, call.MaxTokens, http.RequestAborted).ConfigureAwait(false))
+            // From here the engine owns the blocks: resuming consumes the reservation.
+            if (!_reservations.TryRemove(call.RequestId, out var consumed))
+                throw new TransferException(TransferErrorCode.Timeout, $"the lease of request {call.RequestId} ended before decode started");
+            var previous = call.Tokens.Length > 0 ? call.Tokens[^1] : -1;
+            await foreach (var token in _model.ResumeAsync(reservation, call.Tokens, call.FirstToken, call.MaxTokens, http.RequestAborted).ConfigureAwait(false))
             {
                 produced++;
-                await EventAsync(http, new TokenEvent(token, _model.Decode([token]))).ConfigureAwait(false);
+                await EventAsync(http, new TokenEvent(token, _model.TokenText(previous, token))).ConfigureAwait(false);
+                previous = token;
             }
             await EventAsync(http, new TokenEvent(Done: true, FinishReason: "length")).ConfigureAwait(false);
             _metrics.Request("ok");
@@ -331,7 +340,7 @@ public sealed partial class ServingHost : IAsyncDisposable
     private bool FreeReservation(string requestId, string reason)
     {
         if (!_reservations.TryRemove(requestId, out var reservation)) return false;
-        _model.Free(reservation.Blocks);
+        _model.Release(reservation);
         LogReservationFreed(_log, requestId, reason);
         return true;
     }
@@ -346,9 +355,7 @@ public sealed partial class ServingHost : IAsyncDisposable
         _exporter.Dispose();
     }
 
-    private sealed record Reservation(int[] Blocks);
-
-    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "serving {Role} of model {Model} on http://{Address} (kv path: {Mode}, node {Node}, peers at {PeerEndpoint})")]
+        [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "serving {Role} of model {Model} on http://{Address} (kv path: {Mode}, node {Node}, peers at {PeerEndpoint})")]
     private static partial void LogReady(ILogger logger, string role, string model, string address, string mode, string node, string peerEndpoint);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "{Stage} failed: {Reason}")]

@@ -21,9 +21,11 @@ public sealed class Upstream(string url)
     /// <summary>The instance with the fewest requests in flight (ties: a random one, so load spreads).</summary>
     public static Upstream Pick(IReadOnlyList<Upstream> all)
     {
-        var least = all.Min(u => u.InFlight);
-        var candidates = all.Where(u => u.InFlight == least).ToList();
-        return candidates[Random.Shared.Next(candidates.Count)];
+        // One snapshot of the loads: they change under our feet.
+        var loads = all.Select(u => (Upstream: u, Load: u.InFlight)).ToList();
+        var least = loads.Min(l => l.Load);
+        var candidates = loads.Where(l => l.Load == least).ToList();
+        return candidates[Random.Shared.Next(candidates.Count)].Upstream;
     }
 
     private sealed class Releaser(Upstream upstream) : IDisposable

@@ -33,74 +33,115 @@ public sealed class ToyModel : IServingModel
 
     public IMemoryRegion Pool => _pool;
 
-    public int? EndOfSequence => null;
-
     public int[] Encode(string text) => text.Select(c => c is >= ' ' and <= '~' ? c - ' ' : '?' - ' ').ToArray();
 
-    public string Decode(IReadOnlyList<int> tokens) => string.Concat(tokens.Select(t => (char)(t + ' ')));
+    public string TokenText(int previous, int token) => ((char)(token + ' ')).ToString();
 
-    public int[] Allocate(int promptTokens, int maxNewTokens)
+    private int[] Allocate(int blocks)
     {
-        var count = Math.Max(1, (promptTokens + maxNewTokens + Layout.TokensPerBlock - 1) / Layout.TokensPerBlock);
         lock (_lock)
         {
-            if (_free.Count < count)
-                throw new TransferException(TransferErrorCode.PoolFull, $"KV pool of {Layout.Blocks} blocks has {_free.Count} free, {count} needed");
-            var blocks = new int[count];
-            for (var i = 0; i < count; i++) blocks[i] = _free.Pop();
-            return blocks;
+            if (_free.Count < blocks)
+                throw new TransferException(TransferErrorCode.PoolFull, $"KV pool of {Layout.Blocks} blocks has {_free.Count} free, {blocks} needed");
+            var taken = new int[blocks];
+            for (var i = 0; i < blocks; i++) taken[i] = _free.Pop();
+            return taken;
         }
     }
 
-    public void Free(IReadOnlyList<int> blocks)
+    private void Free(IEnumerable<int> blocks)
     {
         lock (_lock) foreach (var b in blocks) _free.Push(b);
     }
 
+    private int BlocksFor(int tokens) => Math.Max(1, (tokens + Layout.TokensPerBlock - 1) / Layout.TokensPerBlock);
+
     public int FreeBlocks { get { lock (_lock) return _free.Count; } }
 
-    public async Task<int> PrefillAsync(int[] prompt, int[] blocks, Func<int, Task> afterLayer, CancellationToken ct)
+    public async Task<PrefillOutcome> PrefillAsync(int[] prompt, Func<int, IReadOnlyList<int>, Task> afterLayer, CancellationToken ct)
     {
         if (prompt.Length == 0) prompt = [0];
-        var hidden = prompt.Select((t, p) => Embed(t, p)).ToArray();
-        for (var layer = 0; layer < Layout.Layers; layer++)
+        var blocks = Allocate(BlocksFor(prompt.Length));
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            var sum = new float[Width];
-            for (var p = 0; p < prompt.Length; p++)
-            {
-                var (k, v) = KeyValue(hidden[p], layer);
-                Store(blocks, layer, p, k, v);
-                Mix(hidden[p], v, sum, p + 1);
-            }
-            await afterLayer(layer).ConfigureAwait(false);
-        }
-        return Sample(hidden[^1]);
-    }
-
-    public async IAsyncEnumerable<int> DecodeAsync(int[] prompt, int[] blocks, int firstToken, int maxTokens, [EnumeratorCancellation] CancellationToken ct)
-    {
-        var length = Math.Max(1, prompt.Length);
-        var token = firstToken;
-        for (var produced = 0; produced < maxTokens; produced++)
-        {
-            yield return token;
-            if (produced + 1 == maxTokens) yield break;
-            ct.ThrowIfCancellationRequested();
-            var position = length + produced;
-            if (position / Layout.TokensPerBlock >= blocks.Length) yield break; // out of reserved room
-            var hidden = Embed(token, position);
+            var hidden = prompt.Select((t, p) => Embed(t, p)).ToArray();
             for (var layer = 0; layer < Layout.Layers; layer++)
             {
-                var (k, v) = KeyValue(hidden, layer);
-                Store(blocks, layer, position, k, v);
+                ct.ThrowIfCancellationRequested();
                 var sum = new float[Width];
-                for (var p = 0; p <= position; p++) Accumulate(sum, Load(blocks, layer, KvPart.Value, p));
-                Mix(hidden, v, sum, position + 1, accumulated: true);
+                for (var p = 0; p < prompt.Length; p++)
+                {
+                    var (k, v) = KeyValue(hidden[p], layer);
+                    Store(blocks, layer, p, k, v);
+                    Mix(hidden[p], v, sum, p + 1);
+                }
+                await afterLayer(layer, blocks).ConfigureAwait(false);
             }
-            token = Sample(hidden);
-            if (produced % 8 == 7) await Task.Yield();
+            return new PrefillOutcome(Sample(hidden[^1]), blocks);
         }
+        catch
+        {
+            Free(blocks);
+            throw;
+        }
+    }
+
+    public void ReleasePrefill(PrefillOutcome outcome) => Free(outcome.Blocks);
+
+    public DecodeReservation Reserve(string requestId, int promptLength) =>
+        new(requestId, Allocate(BlocksFor(Math.Max(1, promptLength))), promptLength, new ReservationState());
+
+    public void Release(DecodeReservation reservation)
+    {
+        if (reservation.Handle is ReservationState state && Interlocked.Exchange(ref state.Done, 1) == 0) Free(reservation.Blocks);
+    }
+
+    public async IAsyncEnumerable<int> ResumeAsync(DecodeReservation reservation, int[] prompt, int firstToken, int maxTokens, [EnumeratorCancellation] CancellationToken ct)
+    {
+        if (reservation.Handle is not ReservationState state || Interlocked.Exchange(ref state.Done, 1) != 0)
+            throw new TransferException(TransferErrorCode.Timeout, $"the reservation of {reservation.RequestId} was already used or released");
+        var blocks = reservation.Blocks.ToList();
+        try
+        {
+            var length = Math.Max(1, prompt.Length);
+            var token = firstToken;
+            for (var produced = 0; produced < maxTokens; produced++)
+            {
+                yield return token;
+                if (produced + 1 == maxTokens) yield break;
+                ct.ThrowIfCancellationRequested();
+                var position = length + produced;
+                if (position / Layout.TokensPerBlock >= blocks.Count) blocks.AddRange(Allocate(1));
+                var hidden = Embed(token, position);
+                for (var layer = 0; layer < Layout.Layers; layer++)
+                {
+                    var (k, v) = KeyValue(hidden, layer);
+                    Store(blocks, layer, position, k, v);
+                    var sum = new float[Width];
+                    for (var p = 0; p <= position; p++) Accumulate(sum, Load(blocks, layer, KvPart.Value, p));
+                    Mix(hidden, v, sum, position + 1, accumulated: true);
+                }
+                token = Sample(hidden);
+                if (produced % 8 == 7) await Task.Yield();
+            }
+        }
+        finally
+        {
+            Free(blocks);
+        }
+    }
+
+    public async IAsyncEnumerable<int> GenerateAsync(int[] prompt, int maxTokens, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var prefill = await PrefillAsync(prompt, (_, _) => Task.CompletedTask, ct).ConfigureAwait(false);
+        var reservation = new DecodeReservation("colocated", prefill.Blocks, prompt.Length, new ReservationState());
+        await foreach (var token in ResumeAsync(reservation, prompt, prefill.FirstToken, maxTokens, ct).ConfigureAwait(false))
+            yield return token;
+    }
+
+    private sealed class ReservationState
+    {
+        public int Done;
     }
 
     private float[] Embed(int token, int position)
@@ -147,15 +188,15 @@ public sealed class ToyModel : IServingModel
         return best;
     }
 
-    private void Store(int[] blocks, int layer, int position, float[] k, float[] v)
+    private void Store(IReadOnlyList<int> blocks, int layer, int position, float[] k, float[] v)
     {
         Slot(blocks, layer, KvPart.Key, position).CopyFrom(k);
         Slot(blocks, layer, KvPart.Value, position).CopyFrom(v);
     }
 
-    private ReadOnlySpan<float> Load(int[] blocks, int layer, KvPart part, int position) => Slot(blocks, layer, part, position);
+    private ReadOnlySpan<float> Load(IReadOnlyList<int> blocks, int layer, KvPart part, int position) => Slot(blocks, layer, part, position);
 
-    private Span<float> Slot(int[] blocks, int layer, KvPart part, int position)
+    private Span<float> Slot(IReadOnlyList<int> blocks, int layer, KvPart part, int position)
     {
         var extent = Layout.Extent(layer, part, blocks[position / Layout.TokensPerBlock]);
         var offset = extent.Offset + (long)(position % Layout.TokensPerBlock) * Width * sizeof(float);
