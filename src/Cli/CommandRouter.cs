@@ -7,10 +7,13 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
-        ["daemon"] = (PdRdma.Cli.Commands.DaemonCommand.Help, PdRdma.Cli.Commands.DaemonCommand.RunAsync),
-        ["serve"] = (PdRdma.Cli.Commands.ServeCommand.Help, PdRdma.Cli.Commands.ServeCommand.RunAsync),
-        ["proxy"] = (PdRdma.Cli.Commands.ProxyCommand.Help, PdRdma.Cli.Commands.ProxyCommand.RunAsync),
-        ["demo"] = (PdRdma.Cli.Commands.DemoCommand.Help, PdRdma.Cli.Commands.DemoCommand.RunAsync),
+        ["daemon"] = (DaemonCommand.Help, DaemonCommand.RunAsync),
+        ["serve"] = (ServeCommand.Help, ServeCommand.RunAsync),
+        ["proxy"] = (ProxyCommand.Help, ProxyCommand.RunAsync),
+        ["demo"] = (DemoCommand.Help, DemoCommand.RunAsync),
+        ["decode-worker"] = (DecodeWorkerCommand.Help, DecodeWorkerCommand.RunAsync),
+        ["engine-bench"] = (EngineBenchCommand.Help, EngineBenchCommand.RunAsync),
+        ["generate"] = (GenerateCommand.Help, GenerateCommand.RunAsync),
         ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
         ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
         ["transfer-target"] = (TransferTargetCommand.Help, TransferTargetCommand.RunAsync),

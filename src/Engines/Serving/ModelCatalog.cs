@@ -2,14 +2,17 @@ using PdRdma.Engines.Serving.Models;
 
 namespace PdRdma.Engines.Serving;
 
-/// <summary>Opens a model for serving by name. "toy" is the stand-in used until the Llama engines are merged.</summary>
+/// <summary>
+/// Opens a model for serving: "toy" is a small deterministic stand-in without TorchSharp (quick tests of the
+/// serving path); anything else goes to the Llama engines (tiny-random, a llama2.c .bin, a Hugging Face folder).
+/// </summary>
 public static class ModelCatalog
 {
-    public const string Default = "toy";
+    public const string Default = "tiny-random";
 
     public static IServingModel Open(string name) => name switch
     {
         "toy" => new ToyModel(),
-        _ => throw new ArgumentException($"model '{name}' is not available to the serving path yet (the Llama engines are not merged on this branch): use --model toy"),
+        _ => new LlamaServingModel(name),
     };
 }
