@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PdRdma.Daemon.Fabric;
 using PdRdma.Daemon.Observability;
+using PdRdma.Transport;
 
 namespace PdRdma.Daemon;
 
@@ -122,6 +123,11 @@ public static class DaemonHost
             await errors.WriteLineAsync("pdrdmad: invalid configuration:").ConfigureAwait(false);
             foreach (var failure in e.Failures) await errors.WriteLineAsync($"  - {failure}").ConfigureAwait(false);
             return 2;
+        }
+        catch (Exception e) when (e is InvalidOperationException or TransferException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            await errors.WriteLineAsync($"pdrdmad: cannot start: {e.Message}").ConfigureAwait(false);
+            return 1;
         }
         finally
         {
