@@ -86,7 +86,7 @@ public sealed class LocalCluster : IAsyncDisposable
             addrA = addrB = hostA = "127.0.0.1";
             var ports = FreePorts(8);
             (peerA, peerB, httpA, httpB, prefillPort, decodePort, colocatedPort, proxyPort) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6], ports[7]);
-            Topology = "two sets of loopback ports (not root: no network namespaces)";
+            Topology = CanUseNamespaces ? "two sets of loopback ports (--loopback)" : "two sets of loopback ports (not root, or no iproute2: no network namespaces)";
         }
         var httpHostA = _spec.Namespaces ? hostA : "127.0.0.1";
         var httpHostB = _spec.Namespaces ? addrB : "127.0.0.1";
