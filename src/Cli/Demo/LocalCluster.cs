@@ -119,6 +119,26 @@ public sealed class LocalCluster : IAsyncDisposable
         await Task.WhenAll(rest).ConfigureAwait(false);
     }
 
+    private readonly List<int> _pids = [];
+
+    /// <summary>Region files of parts that died by SIGKILL stay in /dev/shm; remove those of every process we started.</summary>
+    private void RemoveRegionFiles()
+    {
+        var directory = Transport.HostRegion.DefaultDirectory;
+        List<int> pids;
+        lock (_pids) pids = [.. _pids];
+        foreach (var pid in pids)
+        {
+            try
+            {
+                foreach (var file in Directory.EnumerateFiles(directory, $"pdrdma.{pid}.*")) File.Delete(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
     private void Recipe(string name, string ns, string[] args, string ready) => _recipes[name] = (ns.Length == 0 ? null : ns, args, ready);
 
     /// <summary>Starts (or restarts after a kill) one part and waits until its /health answers.</summary>
@@ -132,6 +152,7 @@ public sealed class LocalCluster : IAsyncDisposable
         command.AddRange(args);
         var part = ChildProcess.Start(name, command.ToArray(), Path.Combine(WorkDirectory, name + ".log"));
         lock (_parts) _parts[name] = part;
+        lock (_pids) _pids.Add(part.Pid);
         await WaitHealthyAsync(part, ready, TimeSpan.FromSeconds(90), ct).ConfigureAwait(false);
     }
 
@@ -231,6 +252,7 @@ public sealed class LocalCluster : IAsyncDisposable
         lock (_parts) parts = [.. _parts.Values];
         await Task.WhenAll(parts.Select(p => p.StopAsync(TimeSpan.FromSeconds(3)))).ConfigureAwait(false);
         foreach (var part in parts) part.Dispose();
+        RemoveRegionFiles();
         foreach (var link in _rootLinks) await TryAsync("ip", "link", "del", link).ConfigureAwait(false);
         foreach (var ns in _namespaces) await TryAsync("ip", "netns", "del", ns).ConfigureAwait(false);
     }
@@ -241,6 +263,7 @@ public sealed class LocalCluster : IAsyncDisposable
         List<ChildProcess> parts;
         lock (_parts) parts = [.. _parts.Values];
         foreach (var part in parts) part.Kill();
+        RemoveRegionFiles();
         foreach (var link in _rootLinks) Try("ip", "link", "del", link);
         foreach (var ns in _namespaces) Try("ip", "netns", "del", ns);
     }
