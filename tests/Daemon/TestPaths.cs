@@ -6,10 +6,21 @@ namespace PdRdma.Tests.Daemon;
 /// <summary>Scratch folders and the built CLI for separate-process tests.</summary>
 internal static class TestPaths
 {
+    private static readonly List<string> Created = [];
+
+    static TestPaths() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        lock (Created)
+            foreach (var path in Created)
+                try { Directory.Delete(path, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    };
+
+    /// <summary>A fresh folder under the temp folder, removed when the test process exits.</summary>
     public static string Scratch(string name)
     {
         var path = Path.Combine(Path.GetTempPath(), $"pdd-{name}-{Environment.ProcessId}-{RandomNumberGenerator.GetHexString(6, lowercase: true)}");
         Directory.CreateDirectory(path);
+        lock (Created) Created.Add(path);
         return path;
     }
 

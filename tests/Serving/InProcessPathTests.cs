@@ -9,8 +9,7 @@ public sealed class InProcessPathTests
     [Fact]
     public async Task WithoutADaemonTheEnginesPushKvThemselves()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"pdd-inproc-{Environment.ProcessId}-{RandomNumberGenerator.GetHexString(6, lowercase: true)}");
-        Directory.CreateDirectory(folder);
+        var folder = Daemon.TestPathsAccess.Scratch("inproc");
         var secret = Path.Combine(folder, "cluster.key");
         await File.WriteAllBytesAsync(secret, RandomNumberGenerator.GetBytes(32));
         int Free()

@@ -49,7 +49,7 @@ public static class DemoCommand
             var spec = new ClusterSpec { Model = model, Backend = backend, Namespaces = !loopback && LocalCluster.CanUseNamespaces, Prefix = "pdm" };
             await say.WriteLineAsync($"pdrdma demo: starting two nodes ({(spec.Namespaces ? "network namespaces" : "loopback")}), daemons, engines and the proxy...");
             cluster = await LocalCluster.StartAsync(spec, cancel.Token);
-            await say.WriteLineAsync($"pdrdma demo: {cluster.Topology}; logs in {cluster.WorkDirectory}");
+            await say.WriteLineAsync($"pdrdma demo: {cluster.Topology}; logs in {cluster.WorkDirectory} (kept only if it fails)");
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             // One short request per path first: JIT, connection setup and peer authentication are not part of TTFT.
             await CompletionClient.StreamAsync(http, cluster.ColocatedUrl, "warm up", 2, cancel.Token);
@@ -106,7 +106,11 @@ public static class DemoCommand
         catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException or IOException or JsonException)
         {
             await Console.Error.WriteLineAsync($"pdrdma demo failed: {e.Message}");
-            if (cluster is not null) await Console.Error.WriteLineAsync($"logs: {cluster.WorkDirectory}");
+            if (cluster is not null)
+            {
+                cluster.KeepLogs = true;
+                await Console.Error.WriteLineAsync($"logs: {cluster.WorkDirectory}");
+            }
             return 1;
         }
         finally

@@ -87,8 +87,21 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>SIGTERM with a short grace (so the part removes its files), then SIGKILL.</summary>
     public void Dispose()
     {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                term?.WaitForExit(2000);
+                _process.WaitForExit(3000);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+        }
         Kill();
         try { _process.WaitForExit(5000); } catch (InvalidOperationException) { }
         _process.Dispose();

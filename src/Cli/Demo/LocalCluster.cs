@@ -27,6 +27,9 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string WorkDirectory { get; }
 
+    /// <summary>Keep <see cref="WorkDirectory"/> (logs, secret) after dispose, e.g. to look at a failure.</summary>
+    public bool KeepLogs { get; set; }
+
     public string Topology { get; private set; } = "";
 
     public string ProxyUrl { get; private set; } = "";
@@ -255,6 +258,10 @@ public sealed class LocalCluster : IAsyncDisposable
         RemoveRegionFiles();
         foreach (var link in _rootLinks) await TryAsync("ip", "link", "del", link).ConfigureAwait(false);
         foreach (var ns in _namespaces) await TryAsync("ip", "netns", "del", ns).ConfigureAwait(false);
+        if (!KeepLogs)
+        {
+            try { Directory.Delete(WorkDirectory, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
     }
 
     /// <summary>Synchronous last-resort cleanup (process exit, Ctrl-C).</summary>
