@@ -7,6 +7,10 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
+        ["daemon"] = (DaemonCommand.Help, DaemonCommand.RunAsync),
+        ["serve"] = (ServeCommand.Help, ServeCommand.RunAsync),
+        ["proxy"] = (ProxyCommand.Help, ProxyCommand.RunAsync),
+        ["demo"] = (DemoCommand.Help, DemoCommand.RunAsync),
         ["decode-worker"] = (DecodeWorkerCommand.Help, DecodeWorkerCommand.RunAsync),
         ["engine-bench"] = (EngineBenchCommand.Help, EngineBenchCommand.RunAsync),
         ["generate"] = (GenerateCommand.Help, GenerateCommand.RunAsync),
