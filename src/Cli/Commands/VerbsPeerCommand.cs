@@ -103,12 +103,7 @@ public static class VerbsPeerCommand
         if (mode == "lost")
             return await LostPeerAsync(device, registration, source, target, IPEndPoint.Parse(opts["connect2"]), ct) ? 0 : 1;
 
-        using var client = new TcpClient();
-        for (int attempt = 0; ; attempt++)
-        {
-            try { await client.ConnectAsync(target, ct); break; }
-            catch (SocketException) when (attempt < 600) { await Task.Delay(200, ct); }
-        }
+        using var client = await ConnectWithRetryAsync(target, ct);
         using var link = new ControlLink(client.GetStream());
         await using var endpoint = device.CreateEndpoint("target");
         await link.WriteAsync(new JsonObject { ["info"] = ControlLink.EncodeInfo(endpoint.LocalInfo([])) }, ct);
@@ -263,14 +258,29 @@ public static class VerbsPeerCommand
         }
     }
 
-    private static async Task<(TcpClient, ControlLink, VerbsEndpoint)> ConnectAsync(VerbsDevice device, IPEndPoint target, string name, CancellationToken ct)
+    /// <summary>Waits up to two minutes for a target that may still be starting (slowly, in an emulated VM).</summary>
+    private static async Task<TcpClient> ConnectWithRetryAsync(IPEndPoint target, CancellationToken ct)
     {
-        var client = new TcpClient();
         for (int attempt = 0; ; attempt++)
         {
-            try { await client.ConnectAsync(target, ct); break; }
-            catch (SocketException) when (attempt < 600) { await Task.Delay(200, ct); }
+            // A socket whose connect failed cannot connect again: a fresh client per attempt.
+            var client = new TcpClient();
+            try
+            {
+                await client.ConnectAsync(target, ct);
+                return client;
+            }
+            catch (SocketException) when (attempt < 600)
+            {
+                client.Dispose();
+                await Task.Delay(200, ct);
+            }
         }
+    }
+
+    private static async Task<(TcpClient, ControlLink, VerbsEndpoint)> ConnectAsync(VerbsDevice device, IPEndPoint target, string name, CancellationToken ct)
+    {
+        var client = await ConnectWithRetryAsync(target, ct);
         var link = new ControlLink(client.GetStream());
         var endpoint = device.CreateEndpoint(name);
         await link.WriteAsync(new JsonObject { ["info"] = ControlLink.EncodeInfo(endpoint.LocalInfo([])) }, ct);
