@@ -7,6 +7,9 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
+        ["bench"] = ("benchmarks: transfer bandwidth/latency vs baselines, end to end colocated vs disaggregated; writes docs/BENCHMARKS.md", BenchCommand.RunAsync),
+        ["bench-target"] = ("(internal) the target process of the transfer benchmarks", BenchTargetCommand.RunAsync),
+        ["bench-initiator"] = ("(internal) the initiator process of the transfer benchmarks", BenchInitiatorCommand.RunAsync),
         ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
         ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
     };
