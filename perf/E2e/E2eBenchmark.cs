@@ -31,13 +31,12 @@ public sealed class E2eBenchmark(E2eOptions options, ProgressBar? progress)
                     {
                         progress?.Begin($"e2e {harness.ModelName} prompt {promptLen}: disaggregated {backend}{(overlap ? " overlap" : "")}");
                         var disagg = await harness.DisaggregatedAsync(promptLen, options.MaxTokens, backend, overlap, ct);
-                        var exposed = Math.Max(0, disagg.TtftMs - disagg.PrefillComputeMs);
                         var point = new E2ePoint
                         {
                             PromptLen = promptLen, Model = harness.ModelName, Backend = disagg.Backend, Overlap = overlap,
                             TtftMsColocated = Math.Round(colocated.TtftMs, 3), TtftMsDisagg = Math.Round(disagg.TtftMs, 3),
                             TpotMsColocated = Math.Round(colocated.TpotMs, 3), TpotMsDisagg = Math.Round(disagg.TpotMs, 3),
-                            TransferShare = disagg.TtftMs > 0 ? Math.Round(exposed / disagg.TtftMs, 4) : 0,
+                            TransferShare = disagg.TtftMs > 0 ? Math.Round(disagg.ExposedTransferMs / disagg.TtftMs, 4) : 0,
                             TransferMs = Math.Round(disagg.TransferMs, 3), KvBytes = disagg.KvBytes,
                         };
                         run.E2e.Add(point);

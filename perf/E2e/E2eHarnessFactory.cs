@@ -5,7 +5,7 @@ public static class E2eHarnessFactory
 {
     public static async Task<IReadOnlyList<IE2eHarness>> CreateAsync(E2eOptions options, List<string> notes, CancellationToken ct)
     {
-#if PDRDMA_ENGINES
+#if PDRDMA_ENGINES && PDRDMA_AGENT
         var harnesses = new List<IE2eHarness>();
         foreach (var model in options.Models)
         {

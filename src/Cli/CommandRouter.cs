@@ -9,6 +9,7 @@ public static class CommandRouter
     {
         ["bench"] = ("benchmarks: transfer bandwidth/latency vs baselines, end to end colocated vs disaggregated; writes docs/BENCHMARKS.md", BenchCommand.RunAsync),
         ["bench-target"] = ("(internal) the target process of the transfer benchmarks", BenchTargetCommand.RunAsync),
+        ["bench-decode"] = ("(internal) the decoding process of the end-to-end benchmark", BenchDecodeCommand.RunAsync),
         ["bench-initiator"] = ("(internal) the initiator process of the transfer benchmarks", BenchInitiatorCommand.RunAsync),
         ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
         ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
