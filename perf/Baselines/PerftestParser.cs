@@ -18,8 +18,8 @@ public static class PerftestParser
             var line = raw.Trim();
             if (line.StartsWith("#bytes", StringComparison.Ordinal))
             {
-                // column names contain single spaces ("BW peak[Gb/sec]"); columns are separated by two or more
-                columns = System.Text.RegularExpressions.Regex.Split(line, @"\s{2,}|\t").Select(c => c.Trim()).ToArray();
+                // names with a unit may hold single spaces ("BW peak[Gb/sec]", "99% percentile[usec]"); the others are one word
+                columns = System.Text.RegularExpressions.Regex.Matches(line, @"#\w+|[\w%.]+(?: [\w%.]+)*\[[^\]]+\]|\S+").Select(m => m.Value).ToArray();
                 continue;
             }
             if (columns is null || line.Length == 0 || !char.IsAsciiDigit(line[0])) continue;
