@@ -13,6 +13,9 @@ public static class CommandRouter
         ["bench-initiator"] = ("(internal) the initiator process of the transfer benchmarks", BenchInitiatorCommand.RunAsync),
         ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
         ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
+        ["transfer-target"] = (TransferTargetCommand.Help, TransferTargetCommand.RunAsync),
+        ["transfer-send"] = (TransferSendCommand.Help, TransferSendCommand.RunAsync),
+        ["transfer-memcpy"] = (TransferMemcpyCommand.Help, TransferMemcpyCommand.RunAsync),
     };
 
     public static async Task<int> RunAsync(string[] args)

@@ -1,0 +1,9 @@
+namespace PdRdma.Transport.Backends;
+
+/// <summary>What a backend can do; the agent chooses and validates by these, never by type.</summary>
+/// <param name="MemoryKinds">Kinds of region it can read from and write into.</param>
+/// <param name="Notifications">Whether it can order a notification after the batch's data (all current backends can).</param>
+/// <param name="SameHostOnly">Only between agents with the same host id (shared memory).</param>
+/// <param name="DataOverControlLink">The bytes travel as data frames on the control link, and the target agent places
+/// them (tcp). False: the backend places them itself, one-sided (shm, verbs), and data frames are a protocol error.</param>
+public sealed record BackendCapabilities(IReadOnlySet<MemoryKind> MemoryKinds, bool Notifications, bool SameHostOnly, bool DataOverControlLink);

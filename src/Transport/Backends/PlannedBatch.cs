@@ -1,0 +1,4 @@
+namespace PdRdma.Transport.Backends;
+
+/// <summary>A batch the target accepted, after coalescing; <see cref="BatchId"/> is unique per connection.</summary>
+public sealed record PlannedBatch(long BatchId, IReadOnlyList<PlannedWrite> Writes, long TotalBytes);

@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using PdRdma.Transport.Backends;
+using PdRdma.Transport.Internal;
+using PdRdma.Transport.Internal.Wire;
+
+namespace PdRdma.Transport;
+
+/// <summary>
+/// An initiator's connection to one peer agent, made by <see cref="TransferAgent.ConnectAsync"/>. Thread-safe: several
+/// batches may be written at once (up to <see cref="TransferAgentOptions.MaxBatchesInFlight"/>, then callers wait).
+/// Once the peer is lost every pending and later write faults with PeerLost.
+/// </summary>
+public sealed class PeerConnection : IAsyncDisposable
+{
+    private readonly ControlConnection _connection;
+    private readonly IBackendLink _link;
+    private readonly AgentCore _core;
+    private readonly Dictionary<string, RegionDescriptor> _remote;
+    private readonly ConcurrentDictionary<long, PendingBatch> _pending = new();
+    private readonly SemaphoreSlim _inFlight;
+    private readonly Task _receiveLoop;
+    private long _nextBatchId;
+    private volatile TransferException? _fault;
+    private int _disposed;
+
+    /// <summary>Set by the agent, so that it forgets connections the caller disposed.</summary>
+    internal Action<PeerConnection>? OnDisposed { get; set; }
+
+    internal PeerConnection(AgentCore core, ControlConnection connection, IBackendLink link, string peerNodeId, string peerHostId,
+        string backend, string reason, IReadOnlyList<RegionDescriptor> remoteRegions)
+    {
+        _core = core;
+        _connection = connection;
+        _link = link;
+        PeerNodeId = peerNodeId;
+        PeerHostId = peerHostId;
+        Backend = backend;
+        BackendReason = reason;
+        RemoteRegions = remoteRegions;
+        _remote = remoteRegions.GroupBy(r => r.RegionId).ToDictionary(g => g.Key, g => g.First());
+        _inFlight = new SemaphoreSlim(core.Options.MaxBatchesInFlight);
+        _receiveLoop = Task.Run(ReceiveLoopAsync);
+    }
+
+    public string PeerNodeId { get; }
+
+    public string PeerHostId { get; }
+
+    /// <summary>"shm" | "tcp" | "verbs".</summary>
+    public string Backend { get; }
+
+    /// <summary>Why <see cref="Backend"/> was chosen, in words (also logged at connect).</summary>
+    public string BackendReason { get; }
+
+    public IReadOnlyList<RegionDescriptor> RemoteRegions { get; }
+
+    /// <summary>True until the peer is lost or this connection is disposed.</summary>
+    public bool IsConnected => _fault is null;
+
+    /// <summary>
+    /// Writes the batch (adjacent writes coalesced) and completes once every byte is placed on the target, the checksum
+    /// (when asked) matched there and the notification (when set) was delivered. Faults with <see cref="TransferException"/>:
+    /// UnknownRegion/OutOfBounds for local sources (nothing sent); the target's typed refusal (nothing placed);
+    /// ChecksumMismatch; PeerLost. Cancelling abandons the batch: its target bytes are then undefined and nothing is notified.
+    /// </summary>
+    public async Task WriteAsync(WriteBatch batch, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ThrowIfFaulted();
+        var ops = ExtentCoalescer.Coalesce(batch.Ops);
+        var planned = Plan(ops);
+        ulong checksum = batch.Checksum == ChecksumKind.XxHash3
+            ? ChecksumCalculator.Compute(planned.Select(w => (w.Source, w.SourceOffset, w.Length)))
+            : 0;
+
+        await _inFlight.WaitAsync(ct).ConfigureAwait(false);
+        var id = Interlocked.Increment(ref _nextBatchId);
+        var pending = new PendingBatch();
+        _pending[id] = pending;
+        var began = false;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            ThrowIfFaulted();
+            var plannedBatch = new PlannedBatch(id, planned, planned.Sum(w => w.Length));
+            _core.Options.AfterChecksumForTests?.Invoke(plannedBatch);
+            await _connection.SendAsync(MessageType.BatchBegin, new BatchBeginMessage
+            {
+                BatchId = id,
+                Writes = planned.Select(w => new WireWrite { Region = w.Target.RegionId, Offset = w.TargetOffset, Length = w.Length }).ToArray(),
+                Notification = batch.Notification,
+                Checksum = batch.Checksum,
+            }, ct).ConfigureAwait(false);
+            began = true;
+            await pending.Proceed.Task.WaitAsync(ct).ConfigureAwait(false);
+            await _link.WriteAsync(plannedBatch, ct).ConfigureAwait(false);
+            await _connection.SendAsync(MessageType.Commit, new CommitMessage { BatchId = id, Checksum = checksum }, ct).ConfigureAwait(false);
+            await pending.Done.Task.WaitAsync(ct).ConfigureAwait(false);
+            TransportMetrics.Written(PeerNodeId, Backend, plannedBatch.TotalBytes, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && began && _fault is null)
+        {
+            await TryAbortAsync(id).ConfigureAwait(false);
+            throw;
+        }
+        catch (TransferException ex)
+        {
+            TransportMetrics.Error("initiator", ex.Code);
+            throw;
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+            _inFlight.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Fault(new TransferException(TransferErrorCode.PeerLost, $"connection to {PeerNodeId} was closed locally"));
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        try { await _receiveLoop.ConfigureAwait(false); } catch (Exception ex) when (ex is TransferException or OperationCanceledException) { }
+        await _link.DisposeAsync().ConfigureAwait(false);
+        OnDisposed?.Invoke(this);
+    }
+
+    private List<PlannedWrite> Plan(IReadOnlyList<WriteOp> ops)
+    {
+        var planned = new List<PlannedWrite>(ops.Count);
+        for (var i = 0; i < ops.Count; i++)
+        {
+            var op = ops[i];
+            if (!_core.Regions.TryGetValue(op.SourceRegion, out var source))
+            {
+                throw new TransferException(TransferErrorCode.UnknownRegion, $"source region '{op.SourceRegion}' is not registered on {_core.Options.NodeId}");
+            }
+            if (op.Length <= 0 || op.SourceOffset < 0 || op.SourceOffset > source.Length - op.Length)
+            {
+                throw new TransferException(TransferErrorCode.OutOfBounds, $"source [{op.SourceOffset}, {op.SourceOffset + op.Length}) is outside region '{source.Id}' of {source.Length} bytes");
+            }
+            // The target decides about its own regions; an unknown name is passed on so that its refusal is the one answer.
+            var target = _remote.TryGetValue(op.TargetRegion, out var known)
+                ? known
+                : new RegionDescriptor { NodeId = PeerNodeId, RegionId = op.TargetRegion, Length = 0, Kind = MemoryKind.Host };
+            planned.Add(new PlannedWrite(i, source, op.SourceOffset, target, op.TargetOffset, op.Length));
+        }
+        return planned;
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        try
+        {
+            while (await _connection.ReadFrameAsync(_connection.Lifetime).ConfigureAwait(false) is { } frame)
+            {
+                switch (frame.Type)
+                {
+                    case MessageType.Proceed:
+                        if (_pending.TryGetValue(frame.Read<BatchIdMessage>().BatchId, out var proceeding)) proceeding.Proceed.TrySetResult();
+                        break;
+                    case MessageType.Done:
+                        if (_pending.TryGetValue(frame.Read<BatchIdMessage>().BatchId, out var done)) done.Done.TrySetResult();
+                        break;
+                    case MessageType.Error:
+                        var error = frame.Read<ErrorMessage>();
+                        if (error.BatchId == ErrorMessage.Connection)
+                        {
+                            Fault(error.ToException());
+                            return;
+                        }
+                        if (_pending.TryGetValue(error.BatchId, out var failed)) failed.Fail(error.ToException());
+                        break;
+                    default:
+                        throw new TransferException(TransferErrorCode.Protocol, $"unexpected {frame.Type} frame from target {PeerNodeId}");
+                }
+            }
+            Fault(new TransferException(TransferErrorCode.PeerLost, $"peer {PeerNodeId} closed the connection"));
+        }
+        catch (TransferException ex)
+        {
+            Fault(ex.Code == TransferErrorCode.Protocol ? ex : new TransferException(TransferErrorCode.PeerLost, $"peer {PeerNodeId} lost: {ex.Detail}", ex));
+        }
+        catch (OperationCanceledException)
+        {
+            Fault(new TransferException(TransferErrorCode.PeerLost, $"connection to {PeerNodeId} was closed locally"));
+        }
+    }
+
+    private void Fault(TransferException ex)
+    {
+        if (_fault is null)
+        {
+            _fault = ex;
+            if (ex.Code != TransferErrorCode.PeerLost || _disposed == 0) TransportLog.ConnectionFailed(_core.Logger, PeerNodeId, ex.Code, ex.Detail);
+        }
+        foreach (var pending in _pending.Values) pending.Fail(_fault);
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault is { } fault) throw new TransferException(fault.Code, fault.Detail, fault);
+    }
+
+    private async ValueTask TryAbortAsync(long id)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _connection.SendAsync(MessageType.Abort, new BatchIdMessage { BatchId = id }, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TransferException or OperationCanceledException)
+        {
+        }
+    }
+}
