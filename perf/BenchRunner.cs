@@ -31,6 +31,7 @@ public static class BenchRunner
             }
             run.Targets.AddRange(TargetEvaluator.Evaluate(run));
             run.Duration = clock.Elapsed;
+            run.Machine.LoadAverageAtEnd = MachineInfo.ReadLoadAverage();
             progress.Finish($"done in {run.Duration.TotalMinutes:F1} min");
         }
         finally
@@ -75,7 +76,8 @@ public static class BenchRunner
             text.AppendLine().AppendLine("Notes:");
             foreach (var note in run.Notes) text.AppendLine("  - " + note);
         }
-        text.AppendLine().AppendLine($"Took {run.Duration.TotalMinutes:F1} min on {run.Machine.CpuModel} ({run.Machine.Cores} cores), kernel {run.Machine.Kernel}.");
+        text.AppendLine().AppendLine($"Took {run.Duration.TotalMinutes:F1} min on {run.Machine.CpuModel} ({run.Machine.Cores} cores), kernel {run.Machine.Kernel}; " +
+                                     $"load average {run.Machine.LoadAverage:F1} at the start, {run.Machine.LoadAverageAtEnd:F1} at the end.");
         return text.ToString();
     }
 

@@ -3,7 +3,7 @@ namespace PdRdma.Perf.E2e;
 /// <summary>What the end-to-end part covers.</summary>
 public sealed record E2eOptions
 {
-    public IReadOnlyList<int> PromptLengths { get; init; } = [128, 512, 1024, 2048, 4096];
+    public IReadOnlyList<int> PromptLengths { get; init; } = [128, 256, 512, 1024, 4096];
 
     /// <summary>Disaggregated backends; verbs is left out where it does not run.</summary>
     public IReadOnlyList<string> Backends { get; init; } = ["shm", "tcp"];

@@ -18,13 +18,15 @@ public static class MarkdownReportWriter
         md.AppendLine();
         md.AppendLine($"- CPU: {run.Machine.CpuModel}, {run.Machine.Cores} cores");
         md.AppendLine($"- Memory: {run.Machine.MemoryBytes / (1L << 30)} GiB; kernel {run.Machine.Kernel}; {run.Machine.Os}; {run.Machine.Runtime}");
+        md.AppendLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"- Load average (1 min): {run.Machine.LoadAverage:F1} at the start, {run.Machine.LoadAverageAtEnd:F1} at the end. Above the core count, other work shared the CPUs and every number here is lower and noisier than the machine can do; bandwidths are the best of three windows on both sides of each ratio for that reason."));
         md.AppendLine();
         md.AppendLine("## Targets");
         md.AppendLine();
         md.Append(ReportTables.Targets(run).ToMarkdown());
         md.AppendLine();
         Section(md, "Transfer: one-sided write bandwidth and latency vs message size",
-            "Each size is written as batches of one write; up to 16 batches in flight (bandwidth), then one at a time (latency: " +
+            "Each size is written as batches of one write; up to 16 batches in flight (bandwidth, best of three windows), then one at a time (latency: " +
             "post → every byte placed on the target → acknowledged). Baselines on the same path: memcpy between two shared-memory " +
             "mappings (shm), iperf3 with the same write size capped at 1 MiB (tcp), ib_write_bw (verbs).",
             run.Transfer.Count > 0 ? ReportTables.Transfer(run.Transfer) : null);

@@ -12,6 +12,18 @@ public sealed record MachineInfo
     public required string Runtime { get; init; }
     public required string Os { get; init; }
 
+    /// <summary>1-minute load average when the run started: on a shared machine it says how much the numbers were disturbed.</summary>
+    public double LoadAverage { get; init; }
+
+    /// <summary>The same, when the run ended.</summary>
+    public double LoadAverageAtEnd { get; set; }
+
+    public static double ReadLoadAverage()
+    {
+        var text = TryRead("/proc/loadavg");
+        return text is not null && double.TryParse(text.Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var load) ? load : double.NaN;
+    }
+
     public static MachineInfo Current()
     {
         var cpu = ReadField("/proc/cpuinfo", "model name") ?? RuntimeInformation.ProcessArchitecture.ToString();
@@ -24,6 +36,7 @@ public sealed record MachineInfo
             MemoryBytes = long.TryParse(memKb, out var kb) ? kb * 1024 : 0,
             Runtime = RuntimeInformation.FrameworkDescription,
             Os = PrettyOs(),
+            LoadAverage = ReadLoadAverage(),
         };
     }
 
