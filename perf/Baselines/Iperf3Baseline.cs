@@ -23,7 +23,7 @@ public sealed class Iperf3Baseline(BenchPath path, int port)
         var serverArgs = path.TargetCommand(iperf3, "-s", "-1", "-B", path.TargetAddress, "-p", portText);
         await using var server = ChildProcess.Start(serverArgs[0], serverArgs[1..], "iperf3 server");
         var clientArgs = path.InitiatorCommand(iperf3, "-c", path.TargetAddress, "-p", portText, "-J",
-            "-l", block.ToString(CultureInfo.InvariantCulture), "-t", duration.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture));
+            "-l", block.ToString(CultureInfo.InvariantCulture), "-t", Math.Max(1, (int)Math.Round(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture)); // iperf3 takes whole seconds
         // The server cannot be probed from here (it may sit in another namespace): retry the client until it connects.
         for (var attempt = 0; ; attempt++)
         {

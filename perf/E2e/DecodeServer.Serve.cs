@@ -52,6 +52,11 @@ public static partial class DecodeServer
         {
             await foreach (var cmd in work.Reader.ReadAllAsync(ct))
             {
+                if (cmd[0] == "generate")
+                {
+                    Say(Generate(decode.Engine, cmd));
+                    continue;
+                }
                 var id = cmd[1];
                 var first = int.Parse(cmd[2], CultureInfo.InvariantCulture);
                 var rng = ulong.Parse(cmd[3], CultureInfo.InvariantCulture);
@@ -82,6 +87,7 @@ public static partial class DecodeServer
                     Say($"lease {parts[1]} {string.Join(',', lease.BlockIds)}");
                     break;
                 case "resume":
+                case "generate":
                     work.Writer.TryWrite(parts);
                     break;
                 default:
@@ -91,6 +97,18 @@ public static partial class DecodeServer
         }
         work.Writer.TryComplete();
         await worker;
+    }
+
+    /// <summary><c>generate ID MAXTOKENS SEED LEN</c>: the colocated case, prefill and decode in this one engine → <c>colocated ID TTFT_MS TPOT_MS TOKENS</c>.</summary>
+    private static string Generate(LlamaEngine engine, string[] cmd)
+    {
+        var prompt = PromptMaker.Make(int.Parse(cmd[3], CultureInfo.InvariantCulture), int.Parse(cmd[4], CultureInfo.InvariantCulture), engine.Model.Config.VocabSize);
+        var stamps = new List<long>();
+        var start = Stopwatch.GetTimestamp();
+        engine.Generate(new GenerationRequest(prompt, int.Parse(cmd[2], CultureInfo.InvariantCulture), SamplingOptions.Greedy), _ => stamps.Add(Stopwatch.GetTimestamp()));
+        var ttft = stamps.Count > 0 ? Stopwatch.GetElapsedTime(start, stamps[0]).TotalMilliseconds : double.NaN;
+        var tpot = stamps.Count > 1 ? Stopwatch.GetElapsedTime(stamps[0], stamps[^1]).TotalMilliseconds / (stamps.Count - 1) : double.NaN;
+        return string.Create(CultureInfo.InvariantCulture, $"colocated {cmd[1]} {ttft:R} {tpot:R} {stamps.Count}");
     }
 }
 #endif

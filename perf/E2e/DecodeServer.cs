@@ -6,7 +6,8 @@ namespace PdRdma.Perf.E2e;
 /// The decoding process of a disaggregated end-to-end run (<c>pdrdma bench-decode</c>): the model, a decode engine over
 /// a KV pool registered with a listening TransferAgent, and a line protocol on stdin/stdout:
 /// <c>reserve ID LEN</c> → <c>lease ID B1,B2,…</c>; <c>resume ID FIRST RNG MAXTOKENS SEED LEN</c> → (after the KV's
-/// notification arrived and decoding ran) <c>done ID TOKENS TPOT_MS WAIT_MS</c>. Reservations are answered while an
+/// notification arrived and decoding ran) <c>done ID TOKENS TPOT_MS WAIT_MS</c>; <c>generate ID MAXTOKENS SEED LEN</c> →
+/// <c>colocated ID TTFT_MS TPOT_MS TOKENS</c> (the colocated case: one engine process does both phases). Reservations are answered while an
 /// earlier request decodes, so that a pipelined run can prefill the next request meanwhile.
 /// </summary>
 public static partial class DecodeServer

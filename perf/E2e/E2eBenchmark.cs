@@ -20,6 +20,14 @@ public sealed class E2eBenchmark(E2eOptions options, ProgressBar? progress)
             {
                 run.Notes.Add($"{harness.ModelName}: prompts of {string.Join(", ", tooLong)} tokens skipped (the model takes {harness.MaxSequenceLength} positions)");
             }
+            if (lengths.Length > 0)
+            {
+                // one discarded request per configuration: starts the engine processes and connections, and pays the
+                // first-call costs (native code, allocations) outside the numbers
+                progress?.Begin($"e2e {harness.ModelName}: starting engine processes");
+                await harness.ColocatedAsync(lengths[0], options.MaxTokens, ct);
+                foreach (var backend in options.Backends) await harness.DisaggregatedAsync(lengths[0], options.MaxTokens, backend, true, ct);
+            }
             foreach (var promptLen in lengths)
             {
                 progress?.Begin($"e2e {harness.ModelName} prompt {promptLen}: colocated");

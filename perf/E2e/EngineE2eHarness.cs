@@ -21,9 +21,9 @@ namespace PdRdma.Perf.E2e;
 public sealed class EngineE2eHarness : IE2eHarness
 {
     private const int TokensPerBlock = 16;
+    private const string ColocatedKey = "colocated";
     private readonly LoadedModel _model;
     private readonly KvPool _pool;
-    private readonly LlamaEngine _engine;
     private readonly PrefillEngine _prefill;
     private readonly string _spec;
     private readonly string? _tokenizer;
@@ -38,8 +38,7 @@ public sealed class EngineE2eHarness : IE2eHarness
         _tokenizer = tokenizer;
         _model = model;
         _pool = pool;
-        _engine = new LlamaEngine(model, pool);
-        _prefill = new PrefillEngine(_engine);
+        _prefill = new PrefillEngine(new LlamaEngine(model, pool));
     }
 
     public string ModelName { get; }
@@ -76,7 +75,7 @@ public sealed class EngineE2eHarness : IE2eHarness
         var pool = KvPool.Create(model.Config.KvLayout(TokensPerBlock, blocks), $"bench-prefill-pool-{name}");
         var harness = new EngineE2eHarness(name, spec, tokenizer, model, pool);
         // first calls pay for loading native code and allocating: keep them out of the numbers
-        await harness.ColocatedAsync(Math.Min(32, model.Config.MaxSeqLen / 4), 4, ct);
+        await Task.Run(() => harness._prefill.Release(harness._prefill.Prefill(PromptMaker.Make(1, Math.Min(32, model.Config.MaxSeqLen / 4), model.Config.VocabSize), SamplingOptions.Greedy, null)), ct);
         return harness;
     }
 
@@ -91,15 +90,19 @@ public sealed class EngineE2eHarness : IE2eHarness
         ];
     }
 
-    public Task<ColocatedSample> ColocatedAsync(int promptLen, int maxTokens, CancellationToken ct) => Task.Run(() =>
+    /// <summary>
+    /// Colocated runs in an engine process of its own (the same program the disaggregated decode side runs), so that both
+    /// TPOTs come from the same kind of process and this one's transfer threads never share its time.
+    /// </summary>
+    public async Task<ColocatedSample> ColocatedAsync(int promptLen, int maxTokens, CancellationToken ct)
     {
-        var prompt = PromptMaker.Make(promptLen, promptLen, _model.Config.VocabSize);
-        var stamps = new List<long>();
-        var start = Stopwatch.GetTimestamp();
-        _engine.Generate(new GenerationRequest(prompt, maxTokens, SamplingOptions.Greedy), _ => stamps.Add(Stopwatch.GetTimestamp()));
-        var ttft = stamps.Count > 0 ? Stopwatch.GetElapsedTime(start, stamps[0]).TotalMilliseconds : double.NaN;
-        return new ColocatedSample(ttft, Tpot(stamps), stamps.Count);
-    }, ct);
+        var engine = await DecoderAsync(ColocatedKey, ct);
+        var id = $"c{Interlocked.Increment(ref _requests)}";
+        await engine.Process.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"generate {id} {maxTokens} {promptLen} {promptLen}"), ct);
+        var parts = (await engine.Process.ExpectAsync($"colocated {id} ", TimeSpan.FromSeconds(300), ct)).Split(' ');
+        return new ColocatedSample(double.Parse(parts[2], CultureInfo.InvariantCulture), double.Parse(parts[3], CultureInfo.InvariantCulture),
+            int.Parse(parts[4], CultureInfo.InvariantCulture));
+    }
 
     public async Task<DisaggSample> DisaggregatedAsync(int promptLen, int maxTokens, string backend, bool overlap, CancellationToken ct)
     {
@@ -109,7 +112,7 @@ public sealed class EngineE2eHarness : IE2eHarness
         var done = (await decoder.Process.ExpectAsync($"done {request.Id} ", TimeSpan.FromSeconds(300), ct)).Split(' ');
         var tpot = double.Parse(done[3], CultureInfo.InvariantCulture);
         return new DisaggSample(request.TtftMs, tpot, int.Parse(done[2], CultureInfo.InvariantCulture), request.ComputeMs, request.ExposedMs,
-            request.TransferMs, request.Bytes, decoder.Connection.Backend);
+            request.TransferMs, request.Bytes, decoder.Link.Backend);
     }
 
     public async Task<(double Colocated, double Disaggregated)> ThroughputAsync(int promptLen, int maxTokens, int requests, string backend, CancellationToken ct)
@@ -148,7 +151,7 @@ public sealed class EngineE2eHarness : IE2eHarness
         async Task Timed(WriteBatch batch)
         {
             var t0 = Stopwatch.GetTimestamp();
-            await decoder.Connection.WriteAsync(batch, ct);
+            await decoder.Link.WriteAsync(batch, ct);
             Interlocked.Add(ref transferTicks, Stopwatch.GetTimestamp() - t0);
         }
         var computeStart = Stopwatch.GetTimestamp();
@@ -182,6 +185,8 @@ public sealed class EngineE2eHarness : IE2eHarness
     private async Task<Decoder> DecoderAsync(string backend, CancellationToken ct)
     {
         if (_decoders.TryGetValue(backend, out var existing)) return existing;
+        var colocated = backend == ColocatedKey;
+        if (colocated) backend = "shm";
         if (!_agents.TryGetValue(backend, out var agent))
         {
             // one agent per backend: the backend is chosen per agent, and both ends must ask for the same one
@@ -200,6 +205,14 @@ public sealed class EngineE2eHarness : IE2eHarness
         try
         {
             var ready = await process.ExpectAsync("ready ", TimeSpan.FromSeconds(180), ct);
+            if (colocated)
+            {
+                var alone = new Decoder(process, null, _pool.Layout);
+                _decoders[ColocatedKey] = alone;
+                await process.WriteLineAsync($"generate warm 4 {Math.Min(32, MaxSequenceLength / 4)} {Math.Min(32, MaxSequenceLength / 4)}", ct);
+                await process.ExpectAsync("colocated warm ", TimeSpan.FromSeconds(300), ct);
+                return alone;
+            }
             var connection = await agent.ConnectAsync(IPEndPoint.Parse(ready["ready ".Length..].Trim()), ct);
             if (connection.Backend != backend)
             {
@@ -224,7 +237,7 @@ public sealed class EngineE2eHarness : IE2eHarness
     {
         foreach (var decoder in _decoders.Values)
         {
-            await decoder.Connection.DisposeAsync();
+            if (decoder.Connection is not null) await decoder.Connection.DisposeAsync();
             await decoder.Process.CloseInputAndWaitAsync(TimeSpan.FromSeconds(10));
             await decoder.Process.DisposeAsync();
         }
@@ -232,9 +245,6 @@ public sealed class EngineE2eHarness : IE2eHarness
         _pool.Dispose();
         _model.Dispose();
     }
-
-    private static double Tpot(List<long> stamps) =>
-        stamps.Count > 1 ? Stopwatch.GetElapsedTime(stamps[0], stamps[^1]).TotalMilliseconds / (stamps.Count - 1) : double.NaN;
 
     /// <summary>Blocks for the longest sequence, or for the throughput run's requests in flight at once, whichever is more.</summary>
     private static int PoolBlocks(int maxSeqLen, E2eOptions options)
@@ -245,7 +255,10 @@ public sealed class EngineE2eHarness : IE2eHarness
         return Math.Max(perRequest, throughput) + 8;
     }
 
-    private sealed record Decoder(ChildProcess Process, PeerConnection Connection, PdRdma.Transport.KvLayout Layout);
+    private sealed record Decoder(ChildProcess Process, PeerConnection? Connection, PdRdma.Transport.KvLayout Layout)
+    {
+        public PeerConnection Link => Connection ?? throw new InvalidOperationException("the colocated engine process has no transfer connection");
+    }
 
     private sealed record PushedRequest(string Id, int PromptLen, int FirstToken, ulong Rng, double TtftMs, double ComputeMs, double ExposedMs, double TransferMs, long Bytes)
     {
