@@ -12,7 +12,7 @@ public static class BenchTargetCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = new BenchArgs(args, ["--listen", "--backend", "--region-bytes"], []);
+        var options = new BenchArgs(args, ["--listen", "--backend", "--region-bytes", "--exit-when-file"], []);
         var listen = IPEndPoint.Parse(options.String("--listen", "127.0.0.1:0"));
         var backend = BenchBackends.Check(options.String("--backend", "tcp"));
         var regionBytes = options.Long("--region-bytes", 256L << 20);
@@ -27,7 +27,16 @@ public static class BenchTargetCommand
             e.Cancel = true;
             stop.Cancel();
         };
-        _ = Task.Run(async () =>
+        if (options.String("--exit-when-file") is { } file)
+        {
+            // where stdin is no pipe (inside the VMs), the initiator's side says "done" with a file
+            _ = Task.Run(async () =>
+            {
+                while (!File.Exists(file) && !stop.IsCancellationRequested) await Task.Delay(200);
+                stop.Cancel();
+            });
+        }
+        else _ = Task.Run(async () =>
         {
             // stdin closing is how the benchmark that started us says "done"
             try { await Console.In.ReadToEndAsync(stop.Token); } catch (OperationCanceledException) { }
