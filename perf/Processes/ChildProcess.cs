@@ -65,9 +65,12 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Runs to completion; kills it when <paramref name="timeout"/> passes.</summary>
-    public static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string fileName, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct)
+    public static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string fileName, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct,
+        string? workingDirectory = null)
     {
-        await using var child = Start(fileName, args, Path.GetFileName(fileName));
+        var info = Info(fileName, args);
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
+        await using var child = Start(info, Path.GetFileName(fileName));
         var stdout = new StringBuilder();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(timeout);

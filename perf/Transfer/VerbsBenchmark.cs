@@ -55,7 +55,7 @@ public static class VerbsBenchmark
             $"touch {done}");
         var port = PortPicker.Next().ToString(CultureInfo.InvariantCulture);
         var (exit, stdout, stderr) = await ChildProcess.RunAsync("bash", [harness, "--out", outDir, "--timeout", "420", "--port", port, "--", target, initiator],
-            TimeSpan.FromSeconds(480), ct);
+            TimeSpan.FromSeconds(480), ct, workingDirectory: root); // the guests see the host's root, but /tmp is their own
         progress?.Advance(60);
         var ours = File.Exists(Path.Combine(outDir, "ours.jsonl"))
             ? File.ReadLines(Path.Combine(outDir, "ours.jsonl")).Where(l => l.StartsWith('{')).Select(l => BenchJson.Parse<InitiatorRecord>(l)!).Where(r => r.Kind == "size").ToArray()
