@@ -82,7 +82,7 @@ emit "{\"what\":\"memcpy\",\"mb\":$mb,\"first_gbps\":$(field "$mem" gbps),\"best
 run_pair - - 127.0.0.1 7503 shm ""
 run_pair - - 127.0.0.1 7504 shm --checksum
 
-echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r); $mb MiB, $repeat runs each (first run = cold target pages); Gbit/s"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d" " -f1-3 /proc/loadavg), $(uname -r); $mb MiB, $repeat runs each (target pages pre-faulted; first run = first write after connect); Gbit/s"
 printf '%-34s %10s %10s %s\n' what first best bit-identical
 while read -r line; do
   what=$(field "$line" what)

@@ -108,6 +108,8 @@ public sealed class PeerConnection : IAsyncDisposable
         catch (TransferException ex)
         {
             TransportMetrics.Error("initiator", ex.Code);
+            // A send that found the link dead may beat the receive loop to it: the connection is lost either way.
+            if (ex.Code == TransferErrorCode.PeerLost) Fault(ex);
             throw;
         }
         finally

@@ -15,12 +15,14 @@ public static class TransferMemcpyCommand
         var repeat = (int)options.Long("--repeat", 3);
         options.EnsureAllRead();
 
+        TransferPattern.RemoveStaleRegionFiles();
         using var source = HostRegion.Create("memcpy-src", bytes);
         using var target = HostRegion.Create("memcpy-dst", bytes);
         for (long done = 0; done < bytes; done += 1 << 30)
         {
             TransferPattern.Fill(source.AsSpan(done, (int)Math.Min(1 << 30, bytes - done)), 1, done);
         }
+        TransferPattern.Prefault(target);
         var runs = new List<double>();
         for (var run = 0; run < repeat; run++)
         {

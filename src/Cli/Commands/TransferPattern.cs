@@ -5,6 +5,27 @@ namespace PdRdma.Cli.Commands;
 /// <summary>A deterministic, non-repeating fill so that a misplaced or missing byte changes the region's hash.</summary>
 public static class TransferPattern
 {
+    /// <summary>
+    /// Removes region files (pdrdma.PID.*) whose process no longer exists — left by a transfer command that was killed
+    /// (SIGKILL cannot be handled). Unlinking never disturbs a mapping another process still holds.
+    /// </summary>
+    public static void RemoveStaleRegionFiles()
+    {
+        foreach (var file in Directory.EnumerateFiles(PdRdma.Transport.HostRegion.DefaultDirectory, "pdrdma.*"))
+        {
+            var parts = Path.GetFileName(file).Split('.');
+            if (parts.Length < 3 || !int.TryParse(parts[1], out var pid) || Directory.Exists($"/proc/{pid}")) continue;
+            if (parts[2] is not ("kv" or "src" or "memcpy-src" or "memcpy-dst")) continue;
+            try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>Touches every page so that later writes measure the transfer, not first-touch page allocation.</summary>
+    public static void Prefault(PdRdma.Transport.HostRegion region)
+    {
+        for (long offset = 0; offset < region.Length; offset += 4096) region.AsSpan(offset, 1)[0] = 0;
+    }
+
     public static void Fill(Span<byte> bytes, ulong seed, long baseOffset = 0)
     {
         var words = MemoryMarshal.Cast<byte, ulong>(bytes);

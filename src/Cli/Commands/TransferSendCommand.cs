@@ -39,6 +39,7 @@ public static class TransferSendCommand
         var secret = options.Secret();
         options.EnsureAllRead();
 
+        TransferPattern.RemoveStaleRegionFiles();
         using var source = HostRegion.Create("src", bytes);
         for (long done = 0; done < bytes; done += 1 << 30)
         {

@@ -40,7 +40,9 @@ public static class TransferTargetCommand
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        TransferPattern.RemoveStaleRegionFiles();
         using var region = HostRegion.Create(regionId, bytes);
+        TransferPattern.Prefault(region);
         await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, Listen = listen, ClusterSecret = secret });
         agent.RegisterRegion(region);
         await agent.StartAsync(stop.Token);

@@ -29,7 +29,7 @@ internal sealed class ControlConnection : IAsyncDisposable
         socket.NoDelay = true;
         ConfigureKeepAlive(socket);
         _stream = new NetworkStream(socket, ownsSocket: true);
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 1 << 20, minimumReadSize: 64 << 10, leaveOpen: true));
+        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 << 10, minimumReadSize: 4 << 10, leaveOpen: true));
         Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 64 << 10, leaveOpen: true));
     }
 
@@ -111,27 +111,29 @@ internal sealed class ControlConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Copies the next <paramref name="length"/> raw bytes into <paramref name="region"/> at <paramref name="offset"/> (validated by the caller).</summary>
+    /// <summary>
+    /// Places the next <paramref name="length"/> raw bytes into <paramref name="region"/> at <paramref name="offset"/>
+    /// (validated by the caller): first what the pipe already buffered, then straight from the socket into the region's
+    /// memory, so the bulk of a data chunk is never staged. Safe because this connection has exactly one reader.
+    /// </summary>
     public async ValueTask ReadPayloadIntoAsync(IMemoryRegion region, long offset, int length, CancellationToken ct)
     {
         try
         {
-            var remaining = length;
-            while (remaining > 0)
+            var placed = 0;
+            if (Input.TryRead(out var result))
             {
-                var result = await Input.ReadAsync(ct).ConfigureAwait(false);
-                var buffer = result.Buffer;
-                var take = (int)Math.Min(buffer.Length, remaining);
-                if (take > 0)
-                {
-                    buffer.Slice(0, take).CopyTo(RegionMemory.Span(region, offset + (length - remaining), take));
-                    remaining -= take;
-                }
-                Input.AdvanceTo(buffer.GetPosition(take));
-                if (remaining > 0 && (result.IsCompleted || result.IsCanceled))
-                {
-                    throw Lost($"the connection ended {length - remaining} of {length} bytes into a data chunk");
-                }
+                var take = (int)Math.Min(result.Buffer.Length, length);
+                result.Buffer.Slice(0, take).CopyTo(RegionMemory.Span(region, offset, take));
+                Input.AdvanceTo(result.Buffer.GetPosition(take));
+                placed = take;
+                if (placed < length && result.IsCompleted) throw Lost($"the connection ended {placed} of {length} bytes into a data chunk");
+            }
+            while (placed < length)
+            {
+                var n = await _stream.ReadAsync(RegionMemory.Memory(region, offset + placed, length - placed), ct).ConfigureAwait(false);
+                if (n == 0) throw Lost($"the connection ended {placed} of {length} bytes into a data chunk");
+                placed += n;
             }
         }
         catch (Exception ex) when (IsSocketFailure(ex))

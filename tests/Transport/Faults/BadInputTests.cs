@@ -138,6 +138,20 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task ASilentPeerIsDroppedAfterTheHandshakeTimeout()
+    {
+        await using var pair = await AgentPair.StartAsync(target: o => new TransferAgentOptions { NodeId = o.NodeId, Listen = o.Listen, HandshakeTimeout = TimeSpan.FromSeconds(1) });
+        var before = TestBytes.Hash(pair.TargetRegion);
+        using (var raw = await RawPeer.ConnectAsync(pair.Endpoint))
+        {
+            var error = SingleError(await raw.ReadUntilClosedAsync(Limit));
+            Assert.Equal(TransferErrorCode.Timeout, error.Code);
+        }
+        Assert.Equal(before, TestBytes.Hash(pair.TargetRegion));
+        await pair.AssertServesAnotherPeerAsync();
+    }
+
+    [Fact]
     public async Task WrongVersion()
     {
         await using var pair = await AgentPair.StartAsync(initiator: o => new TransferAgentOptions { NodeId = o.NodeId, ProtocolVersionOverride = 99 });

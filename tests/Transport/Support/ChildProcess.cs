@@ -83,10 +83,32 @@ public sealed class ChildProcess : IDisposable
         catch (InvalidOperationException) { }
     }
 
+    /// <summary>
+    /// Asks the child to stop (SIGTERM: it removes its region files), kills it if it does not within 3 s, and then
+    /// removes any region file a killed child left behind (HostRegion names them pdrdma.PID.*).
+    /// </summary>
     public void Dispose()
     {
-        Kill();
-        try { _process.WaitForExit(5000); } catch (InvalidOperationException) { }
+        var pid = _process.Id;
+        try
+        {
+            if (!_process.HasExited)
+            {
+                using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", pid.ToString()]) { UseShellExecute = false }))
+                {
+                    term?.WaitForExit(2000);
+                }
+                if (!_process.WaitForExit(3000)) Kill();
+            }
+            _process.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+        }
         _process.Dispose();
+        foreach (var file in Directory.EnumerateFiles(PdRdma.Transport.HostRegion.DefaultDirectory, $"pdrdma.{pid}.*"))
+        {
+            try { File.Delete(file); } catch (IOException) { }
+        }
     }
 }

@@ -32,6 +32,30 @@ public sealed class RawPeer : IDisposable
         return frame;
     }
 
+    /// <summary>The next whole frame, or null when the target closed the connection.</summary>
+    internal async Task<(MessageType Type, byte[] Body)?> ReadFrameAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var prefix = new byte[4];
+        if (!await ReadExactlyAsync(prefix, cts.Token)) return null;
+        var body = new byte[BinaryPrimitives.ReadUInt32LittleEndian(prefix)];
+        if (!await ReadExactlyAsync(body, cts.Token)) return null;
+        return ((MessageType)body[0], body[1..]);
+    }
+
+    private async Task<bool> ReadExactlyAsync(byte[] buffer, CancellationToken ct)
+    {
+        try
+        {
+            await _stream.ReadExactlyAsync(buffer, ct);
+            return true;
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException)
+        {
+            return false;
+        }
+    }
+
     public void ShutdownSend() => _client.Client.Shutdown(SocketShutdown.Send);
 
     /// <summary>Every frame the target sends until it closes the connection (bounded by a timeout).</summary>

@@ -1,0 +1,169 @@
+using PdRdma.Engines.Kv;
+using PdRdma.Engines.Loading;
+using PdRdma.Engines.Model;
+using PdRdma.Engines.Sampling;
+
+namespace PdRdma.Engines.Generation;
+
+/// <summary>
+/// Runs a model over its own paged KV pool: prefill (whole prompt in one pass, layer hook), batched decode, and
+/// colocated generation. Calls are serialised by a lock, so the engine may be shared between threads; several
+/// sequences share one forward pass only inside <see cref="GenerateBatch"/>. Owns neither the model nor the pool.
+/// </summary>
+public sealed class LlamaEngine
+{
+    private readonly object _gate = new();
+
+    public LlamaEngine(LoadedModel model, KvPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(pool);
+        model.Config.KvLayout(pool.Layout.TokensPerBlock, pool.Layout.Blocks).EnsureCompatibleWith(pool.Layout);
+        Model = model;
+        Pool = pool;
+    }
+
+    public LoadedModel Model { get; }
+
+    public KvPool Pool { get; }
+
+    /// <summary>Generates for one prompt; <paramref name="onToken"/> sees each generated token as it is sampled.</summary>
+    public GenerationResult Generate(GenerationRequest request, Action<int>? onToken = null) =>
+        GenerateBatch([request], onToken is null ? null : (_, t) => onToken(t))[0];
+
+    /// <summary>Prefills each prompt, then decodes all of them together, one batched forward pass per step.</summary>
+    public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, Action<int, int>? onToken = null)
+    {
+        lock (_gate)
+        {
+            var sequences = new List<ActiveSequence>();
+            try
+            {
+                for (int i = 0; i < requests.Count; i++)
+                {
+                    int index = i;
+                    var seq = new ActiveSequence(requests[i], new BlockTable(Pool.Layout.TokensPerBlock), new Sampler(requests[i].Sampling),
+                        onToken is null ? null : t => onToken(index, t));
+                    sequences.Add(seq);
+                    int first = PrefillLocked(seq.Table, requests[i].PromptTokens, seq.Sampler, null);
+                    seq.CachedPositions = requests[i].PromptTokens.Count;
+                    Accept(seq, first);
+                }
+                DecodeLocked(sequences);
+                return sequences.Select(s => s.Result()).ToList();
+            }
+            finally
+            {
+                foreach (var s in sequences) s.Table.Release(Pool.Allocator);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Computes the prompt's KV into <paramref name="table"/>'s blocks (allocating what it lacks) layer by layer,
+    /// calling <paramref name="onLayer"/> after each, and samples the first token from the last position.
+    /// </summary>
+    public int Prefill(BlockTable table, IReadOnlyList<int> prompt, Sampler sampler, LayerDoneHook? onLayer)
+    {
+        lock (_gate) return PrefillLocked(table, prompt, sampler, onLayer);
+    }
+
+    /// <summary>Continues sequences whose prompt KV is already in <see cref="Pool"/> and whose first token is sampled.</summary>
+    internal IReadOnlyList<GenerationResult> Continue(IReadOnlyList<ActiveSequence> sequences)
+    {
+        lock (_gate)
+        {
+            DecodeLocked(sequences);
+            return sequences.Select(s => s.Result()).ToList();
+        }
+    }
+
+    internal void Accept(ActiveSequence seq, int token)
+    {
+        if (seq.Stopped is not null) return;
+        if (Model.Tokenizer.StopTokens.Contains(token))
+        {
+            seq.Stopped = StopReason.StopToken;
+            return;
+        }
+        if (seq.Request.MaxNewTokens <= seq.Generated.Count)
+        {
+            seq.Stopped = StopReason.MaxTokens;
+            return;
+        }
+        seq.Generated.Add(token);
+        EngineMetrics.Generated();
+        seq.OnToken?.Invoke(token);
+        if (seq.Generated.Count >= seq.Request.MaxNewTokens) seq.Stopped = StopReason.MaxTokens;
+        else if (seq.CachedPositions >= Model.Config.MaxSeqLen) seq.Stopped = StopReason.ContextFull;
+    }
+
+    private int PrefillLocked(BlockTable table, IReadOnlyList<int> prompt, Sampler sampler, LayerDoneHook? onLayer)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("the prompt needs at least one token (BOS)", nameof(prompt));
+        if (prompt.Count > Model.Config.MaxSeqLen) throw new ArgumentException($"prompt of {prompt.Count} tokens exceeds the model's context of {Model.Config.MaxSeqLen}", nameof(prompt));
+        table.EnsureCapacity(prompt.Count, Pool.Allocator);
+        Action<int>? after = onLayer is null ? null : l => onLayer(l, table.Blocks);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var logits = Model.Model.Forward([new ForwardItem(prompt, 0, table)], Pool, after);
+        var row = logits.data<float>().ToArray();
+        EngineMetrics.Prefilled(prompt.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return sampler.Sample(row);
+    }
+
+    private void DecodeLocked(IReadOnlyList<ActiveSequence> sequences)
+    {
+        while (sequences.Any(s => s.Stopped is null)) StepLocked(sequences);
+    }
+
+    /// <summary>One batched forward pass for every sequence that has not stopped; samples and accepts one token each.</summary>
+    internal void Step(IReadOnlyList<ActiveSequence> sequences)
+    {
+        lock (_gate) StepLocked(sequences);
+    }
+
+    private void StepLocked(IReadOnlyList<ActiveSequence> sequences)
+    {
+        int vocab = Model.Config.VocabSize;
+        var active = sequences.Where(s => s.Stopped is null).ToList();
+        if (active.Count == 0) return;
+        var items = new List<ForwardItem>(active.Count);
+        foreach (var s in active)
+        {
+            s.Table.EnsureCapacity(s.CachedPositions + 1, Pool.Allocator);
+            items.Add(new ForwardItem([s.LastToken], s.CachedPositions, s.Table));
+        }
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var logits = Model.Model.Forward(items, Pool);
+        var all = logits.data<float>().ToArray();
+        EngineMetrics.Decoded(items.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        for (int i = 0; i < active.Count; i++)
+        {
+            var s = active[i];
+            s.CachedPositions++;
+            int next = s.Sampler.Sample(all.AsSpan(i * vocab, vocab));
+            Accept(s, next);
+        }
+    }
+
+    /// <summary>Prefills a new sequence and accepts its first token (the batcher's admission step).</summary>
+    internal ActiveSequence Admit(GenerationRequest request, Action<int>? onToken)
+    {
+        var seq = new ActiveSequence(request, new BlockTable(Pool.Layout.TokensPerBlock), new Sampler(request.Sampling), onToken);
+        try
+        {
+            lock (_gate)
+            {
+                int first = PrefillLocked(seq.Table, request.PromptTokens, seq.Sampler, null);
+                seq.CachedPositions = request.PromptTokens.Count;
+                Accept(seq, first);
+            }
+            return seq;
+        }
+        catch
+        {
+            seq.Table.Release(Pool.Allocator);
+            throw;
+        }
+    }
+}

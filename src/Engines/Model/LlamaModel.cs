@@ -1,0 +1,201 @@
+using PdRdma.Engines.Kv;
+using PdRdma.Transport;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PdRdma.Engines.Model;
+
+/// <summary>
+/// A Llama transformer whose attention reads and writes K and V through a paged <see cref="KvPool"/>.
+/// One forward pass takes several sequences of different lengths (ragged batch, padded and masked).
+/// Not thread-safe: one forward at a time per model.
+/// </summary>
+public sealed class LlamaModel : IDisposable
+{
+    private readonly Tensor _cos;
+    private readonly Tensor _sin;
+    private readonly ScalarType _dtype;
+
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, Device device)
+    {
+        config.Validate();
+        Config = config;
+        Weights = weights;
+        Device = device;
+        _dtype = TensorFactory.ToScalarType(config.DType);
+        (_cos, _sin) = BuildRotaryTables(config, device);
+    }
+
+    public LlamaConfig Config { get; }
+
+    public LlamaWeights Weights { get; }
+
+    public Device Device { get; }
+
+    /// <summary>
+    /// Runs the new tokens of each item, storing their K and V in the pool at the slots of each item's block table
+    /// (which must already cover StartPos + Tokens.Count positions). <paramref name="afterLayer"/> runs once each
+    /// layer's K and V are in the pool. Returns float32 logits on the CPU: [items, vocab] for the last new token of
+    /// each item, or [items, maxNewTokens, vocab] when <paramref name="allPositions"/> is set.
+    /// </summary>
+    public Tensor Forward(IReadOnlyList<ForwardItem> batch, KvPool pool, Action<int>? afterLayer = null, bool allPositions = false)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0) throw new ArgumentException("empty batch", nameof(batch));
+        pool.Layout.EnsureCompatibleWith(Config.KvLayout(pool.Layout.TokensPerBlock, pool.Layout.Blocks));
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+
+        int b = batch.Count;
+        int tMax = batch.Max(i => i.Tokens.Count);
+        int lMax = batch.Max(i => i.StartPos + i.Tokens.Count);
+        if (lMax > Config.MaxSeqLen) throw new ArgumentException($"sequence of {lMax} positions exceeds the model's {Config.MaxSeqLen}");
+        int hd = Config.EffectiveHeadDim, heads = Config.Heads, kvHeads = Config.KvHeads;
+
+        var tokens = new long[b * tMax];
+        var positions = new long[b * tMax];
+        var newRows = new List<long>();
+        var newSlots = new List<long>();
+        var ctxSlots = new long[b * lMax];
+        var mask = new float[b * tMax * lMax];
+        var lastRow = new long[b];
+        for (int i = 0; i < b; i++)
+        {
+            var item = batch[i];
+            if (item.Tokens.Count == 0) throw new ArgumentException($"batch item {i} has no tokens", nameof(batch));
+            int ctxLen = item.StartPos + item.Tokens.Count;
+            if (item.Table.Capacity < ctxLen) throw new ArgumentException($"block table of item {i} covers {item.Table.Capacity} positions, {ctxLen} needed");
+            for (int t = 0; t < tMax; t++)
+            {
+                int row = i * tMax + t;
+                bool valid = t < item.Tokens.Count;
+                int pos = valid ? item.StartPos + t : 0;
+                tokens[row] = valid ? item.Tokens[t] : 0;
+                positions[row] = pos;
+                if (valid)
+                {
+                    newRows.Add(row);
+                    newSlots.Add(item.Table.SlotOf(pos));
+                }
+                for (int j = 0; j < lMax; j++)
+                {
+                    mask[(long)row * lMax + j] = j <= pos ? 0f : float.NegativeInfinity;
+                }
+            }
+            for (int j = 0; j < lMax; j++) ctxSlots[i * lMax + j] = j < ctxLen ? item.Table.SlotOf(j) : item.Table.SlotOf(0);
+            lastRow[i] = i * tMax + item.Tokens.Count - 1;
+        }
+
+        var tokenT = torch.tensor(tokens, device: Device);
+        var posT = torch.tensor(positions, device: Device);
+        var newRowsT = torch.tensor(newRows.ToArray(), device: Device);
+        var newSlotsCpu = torch.tensor(newSlots.ToArray());
+        var ctxSlotsCpu = torch.tensor(ctxSlots);
+        var maskT = torch.tensor(mask, [b, 1, tMax, lMax], device: Device);
+        var cos = _cos.index_select(0, posT).view(b, tMax, 1, hd / 2);
+        var sin = _sin.index_select(0, posT).view(b, tMax, 1, hd / 2);
+        float scale = 1f / MathF.Sqrt(hd);
+
+        var x = Weights.Embedding.index_select(0, tokenT).view(b, tMax, Config.Dim);
+        for (int l = 0; l < Config.Layers; l++)
+        {
+            var w = Weights.Layers[l];
+            var h = RmsNorm(x, w.AttentionNorm);
+            var q = Rotate(nn.functional.linear(h, w.Wq).view(b, tMax, heads, hd), cos, sin);
+            var k = Rotate(nn.functional.linear(h, w.Wk).view(b, tMax, kvHeads, hd), cos, sin);
+            var v = nn.functional.linear(h, w.Wv).view(b, tMax, kvHeads, hd);
+
+            var keys = pool.Slots(l, KvPart.Key);
+            var values = pool.Slots(l, KvPart.Value);
+            keys.index_copy_(0, newSlotsCpu, k.view(b * tMax, kvHeads, hd).index_select(0, newRowsT).to(pool.ScalarType, keys.device));
+            values.index_copy_(0, newSlotsCpu, v.view(b * tMax, kvHeads, hd).index_select(0, newRowsT).to(pool.ScalarType, values.device));
+
+            var kCtx = keys.index_select(0, ctxSlotsCpu).to(_dtype, Device).view(b, lMax, kvHeads, hd);
+            var vCtx = values.index_select(0, ctxSlotsCpu).to(_dtype, Device).view(b, lMax, kvHeads, hd);
+            if (Config.KvGroup > 1)
+            {
+                kCtx = kCtx.repeat_interleave(Config.KvGroup, 2);
+                vCtx = vCtx.repeat_interleave(Config.KvGroup, 2);
+            }
+            var qh = q.permute(0, 2, 1, 3);                       // [b, H, t, hd]
+            var kh = kCtx.permute(0, 2, 3, 1);                    // [b, H, hd, L]
+            var vh = vCtx.permute(0, 2, 1, 3);                    // [b, H, L, hd]
+            var scores = torch.matmul(qh, kh).to(ScalarType.Float32) * scale + maskT;
+            var att = scores.softmax(-1).to(_dtype);
+            var o = torch.matmul(att, vh).permute(0, 2, 1, 3).reshape(b, tMax, heads * hd);
+            x = x + nn.functional.linear(o, w.Wo);
+
+            h = RmsNorm(x, w.FfnNorm);
+            var gate = nn.functional.silu(nn.functional.linear(h, w.W1));
+            x = x + nn.functional.linear(gate * nn.functional.linear(h, w.W3), w.W2);
+            afterLayer?.Invoke(l);
+        }
+
+        x = RmsNorm(x, Weights.FinalNorm);
+        Tensor logits;
+        if (allPositions)
+        {
+            logits = nn.functional.linear(x, Weights.Classifier);
+        }
+        else
+        {
+            var last = x.view(b * tMax, Config.Dim).index_select(0, torch.tensor(lastRow, device: Device));
+            logits = nn.functional.linear(last, Weights.Classifier);
+        }
+        return logits.to(ScalarType.Float32).cpu().contiguous().MoveToOuterDisposeScope();
+    }
+
+    private Tensor RmsNorm(Tensor x, Tensor weight)
+    {
+        var xf = x.to(ScalarType.Float32);
+        var norm = xf * torch.rsqrt(xf.pow(2).mean([-1L], keepdim: true) + Config.NormEps);
+        return (norm.to(_dtype) * weight);
+    }
+
+    private Tensor Rotate(Tensor x, Tensor cos, Tensor sin)
+    {
+        // x: [b, t, heads, hd]; cos/sin: [b, t, 1, hd/2] in float32
+        var shape = x.shape;
+        var xf = x.to(ScalarType.Float32);
+        Tensor x0, x1;
+        if (Config.Rope == RopeStyle.AdjacentPairs)
+        {
+            var pairs = xf.view(shape[0], shape[1], shape[2], shape[3] / 2, 2);
+            x0 = pairs.select(-1, 0);
+            x1 = pairs.select(-1, 1);
+            var r0 = x0 * cos - x1 * sin;
+            var r1 = x0 * sin + x1 * cos;
+            return torch.stack([r0, r1], -1).view(shape).to(_dtype);
+        }
+        var half = shape[3] / 2;
+        x0 = xf.narrow(-1, 0, half);
+        x1 = xf.narrow(-1, half, half);
+        return torch.cat([x0 * cos - x1 * sin, x1 * cos + x0 * sin], -1).to(_dtype);
+    }
+
+    private static (Tensor Cos, Tensor Sin) BuildRotaryTables(LlamaConfig config, Device device)
+    {
+        int hd = config.EffectiveHeadDim, half = hd / 2;
+        var cos = new float[config.MaxSeqLen * half];
+        var sin = new float[config.MaxSeqLen * half];
+        for (int i = 0; i < half; i++)
+        {
+            // Same float arithmetic as llama2.c's run.c, so angles agree bit for bit.
+            float freq = 1.0f / MathF.Pow(config.RopeTheta, (2 * i) / (float)hd);
+            for (int pos = 0; pos < config.MaxSeqLen; pos++)
+            {
+                float val = pos * freq;
+                cos[pos * half + i] = MathF.Cos(val);
+                sin[pos * half + i] = MathF.Sin(val);
+            }
+        }
+        return (torch.tensor(cos, [config.MaxSeqLen, half], device: device), torch.tensor(sin, [config.MaxSeqLen, half], device: device));
+    }
+
+    public void Dispose()
+    {
+        _cos.Dispose();
+        _sin.Dispose();
+        Weights.Dispose();
+    }
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace PdRdma.Tests.Engines;
+
+/// <summary>Runs the built CLI as a separate process, as a user would.</summary>
+public sealed class GenerateCommandTests
+{
+    private static (int Code, byte[] Stdout, string Stderr) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        try
+        {
+            var stdout = new MemoryStream();
+            var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(2))) throw new TimeoutException("pdrdma generate did not finish in 2 minutes");
+            copy.GetAwaiter().GetResult();
+            return (process.ExitCode, stdout.ToArray(), stderr.GetAwaiter().GetResult());
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GreedyTwoHundredStepsPrintsTheReferenceExactly(bool split)
+    {
+        var args = new List<string> { "generate", "--model", TestModels.Stories260K, "--steps", "200", "--temperature", "0" };
+        if (split) args.Add("--split");
+        var (code, stdout, stderr) = Run([.. args]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal(File.ReadAllBytes(TestModels.ExpectedGreedy200), stdout);
+    }
+
+    [Fact]
+    public void MissingModelIsAnErrorNamingTheFile()
+    {
+        var (code, _, stderr) = Run("generate", "--model", "/nonexistent/model.bin", "--prompt", "hi");
+        Assert.Equal(1, code);
+        Assert.Contains("/nonexistent/model.bin", stderr);
+    }
+}
