@@ -9,6 +9,9 @@ public sealed record BenchOptions
     public TransferBenchOptions? Transfer { get; init; }
     public E2eOptions? E2e { get; init; }
 
+    /// <summary>The whole run's time budget; end-to-end points that would start after it are skipped and noted.</summary>
+    public TimeSpan? Budget { get; init; }
+
     /// <summary>Where BENCHMARKS.md goes (plots and JSON in its bench/ subfolder); null: no report files.</summary>
     public string? DocsDirectory { get; init; }
 
@@ -30,6 +33,7 @@ public sealed record BenchOptions
         },
         E2e = new E2eOptions(),
         DocsDirectory = docs,
+        Budget = TimeSpan.FromMinutes(14),
     };
 
     /// <summary>A smoke run of the same parts with fewer sizes and prompts (about a minute).</summary>

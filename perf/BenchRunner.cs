@@ -13,6 +13,11 @@ public static class BenchRunner
     public static async Task<BenchRun> RunAsync(BenchOptions options, Action<TransferPoint>? onTransfer, Action<E2ePoint>? onE2e, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
+        if (options.Budget is { } budget && options.E2e is { } e2eBudgeted)
+        {
+            // leave a minute for the report and the throughput run after the last point
+            options = options with { E2e = e2eBudgeted with { Deadline = DateTimeOffset.UtcNow + budget - TimeSpan.FromMinutes(1.5) } };
+        }
         var run = new BenchRun { StartedAt = DateTimeOffset.UtcNow, Machine = MachineInfo.Current() };
         var harnesses = options.E2e is { } e2eOptions ? await E2eHarnessFactory.CreateAsync(e2eOptions, run.Notes, ct) : [];
         try

@@ -19,6 +19,7 @@ public static partial class DecodeServer
     private static async Task ServeAsync(string modelSpec, string? tokenizer, string backend, IPEndPoint listen, int blocks, int tokensPerBlock,
         TextReader input, TextWriter output, CancellationToken ct)
     {
+        EngineThreads.Apply();
         using var model = ModelSource.Load(modelSpec, new ModelLoadOptions { TokenizerPath = tokenizer });
         var layout = model.Config.KvLayout(tokensPerBlock, blocks);
         using var pool = KvPool.Create(layout, PoolRegion);

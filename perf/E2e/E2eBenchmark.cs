@@ -30,6 +30,11 @@ public sealed class E2eBenchmark(E2eOptions options, ProgressBar? progress)
             }
             foreach (var promptLen in lengths)
             {
+                if (options.Deadline is { } deadline && DateTimeOffset.UtcNow > deadline)
+                {
+                    run.Notes.Add($"e2e {harness.ModelName}: prompt {promptLen} and later skipped to keep the run within its time budget");
+                    break;
+                }
                 progress?.Begin($"e2e {harness.ModelName} prompt {promptLen}: colocated");
                 var colocated = await Repeated(() => harness.ColocatedAsync(promptLen, options.MaxTokens, ct),
                     all => new ColocatedSample(Median(all, s => s.TtftMs), Median(all, s => s.TpotMs), all[0].Tokens));
@@ -59,7 +64,7 @@ public sealed class E2eBenchmark(E2eOptions options, ProgressBar? progress)
                     }
                 }
             }
-            if (options.ThroughputRequests > 0 && lengths.Length > 0)
+            if (options.ThroughputRequests > 0 && lengths.Length > 0 && !(options.Deadline is { } late && DateTimeOffset.UtcNow > late))
             {
                 var promptLen = lengths.Contains(512) ? 512 : lengths[0];
                 var backend = options.Backends[0];

@@ -20,6 +20,9 @@ public sealed record E2eOptions
     /// <summary>Requests of the throughput run (0: skip it).</summary>
     public int ThroughputRequests { get; init; } = 4;
 
+    /// <summary>When set, points not started by then are skipped (and noted), so that the whole run keeps its time budget.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
     /// <summary>Random model shape; shrunk when the whole run must stay short.</summary>
     public RandomModelShape RandomShape { get; init; } = RandomModelShape.Default;
 }

@@ -70,6 +70,7 @@ public sealed class EngineE2eHarness : IE2eHarness
             name = which;
         }
         ct.ThrowIfCancellationRequested();
+        EngineThreads.Apply();
         var model = ModelSource.Load(spec, new ModelLoadOptions { TokenizerPath = tokenizer });
         var blocks = PoolBlocks(model.Config.MaxSeqLen, options);
         var pool = KvPool.Create(model.Config.KvLayout(TokensPerBlock, blocks), $"bench-prefill-pool-{name}");
@@ -86,7 +87,7 @@ public sealed class EngineE2eHarness : IE2eHarness
         [
             string.Create(CultureInfo.InvariantCulture,
                 $"{c.Layers} layers, dim {c.Dim}, {c.Heads} heads, {c.KvHeads} KV heads of {c.EffectiveHeadDim}, MLP {c.HiddenDim}, vocab {c.VocabSize}, context {c.MaxSeqLen}, {c.DType}; " +
-                $"KV {KvBytesPerToken} bytes per token in blocks of {TokensPerBlock} tokens; {Environment.ProcessorCount} cores; greedy; prompts of random token ids"),
+                $"KV {KvBytesPerToken} bytes per token in blocks of {TokensPerBlock} tokens; {Environment.ProcessorCount} cores, {EngineThreads.Count} torch thread(s) per engine process (PDRDMA_BENCH_THREADS); greedy; prompts of random token ids"),
         ];
     }
 
