@@ -13,6 +13,21 @@ public sealed class E2eBenchmark(E2eOptions options, ProgressBar? progress)
     {
         foreach (var harness in harnesses)
         {
+            try
+            {
+                await RunModelAsync(run, harness, onPoint, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // one model's failure must not cost the others' numbers, nor the report
+                run.Notes.Add($"e2e {harness.ModelName}: stopped by an error: {e.GetType().Name}: {e.Message}");
+            }
+        }
+    }
+
+    private async Task RunModelAsync(BenchRun run, IE2eHarness harness, Action<E2ePoint>? onPoint, CancellationToken ct)
+    {
+        {
             run.E2eSetup.AddRange(harness.Describe().Select(d => $"{harness.ModelName}: {d}"));
             var lengths = options.PromptLengths.Where(p => p + options.MaxTokens <= harness.MaxSequenceLength).ToArray();
             var tooLong = options.PromptLengths.Except(lengths).ToArray();

@@ -15,6 +15,9 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly StringBuilder _stderr = new();
     private readonly string _name;
 
+    // lines read past while waiting for another prefix; later waits see them first (replies may interleave)
+    private readonly List<string> _backlog = [];
+
     private ChildProcess(Process process, string name)
     {
         _process = process;
@@ -101,10 +104,20 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads lines until one starts with <paramref name="prefix"/>; fails if the child exits first.</summary>
+    /// <summary>
+    /// Reads lines until one starts with <paramref name="prefix"/>; fails if the child exits first. Lines that do not
+    /// match are kept for later calls. Not thread-safe: one reader at a time.
+    /// </summary>
     public async Task<string> ExpectAsync(string prefix, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + timeout;
+        var held = _backlog.FindIndex(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        if (held >= 0)
+        {
+            var line = _backlog[held];
+            _backlog.RemoveAt(held);
+            return line;
+        }
         while (true)
         {
             var left = deadline - DateTime.UtcNow;
@@ -118,6 +131,7 @@ public sealed class ChildProcess : IAsyncDisposable
                 throw new InvalidOperationException($"{_name} exited ({exit}) before saying '{prefix}'; its stderr: {Tail(StderrText)}");
             }
             if (line.StartsWith(prefix, StringComparison.Ordinal)) return line;
+            if (_backlog.Count < 10_000) _backlog.Add(line);
         }
     }
 
