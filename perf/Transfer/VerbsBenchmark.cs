@@ -19,6 +19,19 @@ public static class VerbsBenchmark
 
     public static async Task RunAsync(BenchRun run, TransferBenchOptions options, ProgressBar? progress, CancellationToken ct)
     {
+        try
+        {
+            await MeasureAsync(run, options, progress, ct);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or FormatException)
+        {
+            // the VMs run under TCG on whatever CPU is left: a timeout or a failed boot costs the verbs rows, not the run
+            run.Notes.Add($"verbs: the VM run failed: {e.Message}");
+        }
+    }
+
+    private static async Task MeasureAsync(BenchRun run, TransferBenchOptions options, ProgressBar? progress, CancellationToken ct)
+    {
         var root = RepoRoot.Find() ?? ".";
         var harness = Path.Combine(root, "vm", "run-rdma-vms.sh");
         if (!File.Exists(harness))
@@ -54,8 +67,8 @@ public static class VerbsBenchmark
             Retry($"dotnet {dll} bench-initiator --peer $PDRDMA_VM_PEER_IP:45803 --backend verbs --sizes {sizeList} --budget-ms 600 --depth 16 > $PDRDMA_VM_OUT/ours.jsonl 2>$PDRDMA_VM_OUT/ours.err"),
             $"touch {done}");
         var port = PortPicker.Next().ToString(CultureInfo.InvariantCulture);
-        var (exit, stdout, stderr) = await ChildProcess.RunAsync("bash", [harness, "--out", outDir, "--timeout", "420", "--port", port, "--", target, initiator],
-            TimeSpan.FromSeconds(480), ct, workingDirectory: root); // the guests see the host's root, but /tmp is their own
+        var (exit, stdout, stderr) = await ChildProcess.RunAsync("bash", [harness, "--out", outDir, "--timeout", "240", "--port", port, "--", target, initiator],
+            TimeSpan.FromSeconds(280), ct, workingDirectory: root); // the guests see the host's root, but /tmp is their own
         progress?.Advance(60);
         var ours = File.Exists(Path.Combine(outDir, "ours.jsonl"))
             ? File.ReadLines(Path.Combine(outDir, "ours.jsonl")).Where(l => l.StartsWith('{')).Select(l => BenchJson.Parse<InitiatorRecord>(l)!).Where(r => r.Kind == "size").ToArray()

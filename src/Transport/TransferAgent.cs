@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PdRdma.Transport.Backends;
 using PdRdma.Transport.Backends.SharedMemory;
 using PdRdma.Transport.Backends.Tcp;
+using PdRdma.Transport.Backends.Verbs;
 using PdRdma.Transport.Internal;
 using PdRdma.Transport.Internal.Wire;
 
@@ -36,7 +37,7 @@ public sealed class TransferAgent : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxFrameBytes, 64 << 10);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxBatchesInFlight);
         var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("PdRdma.Transport");
-        IReadOnlyList<ITransferBackend> backends = options.Backends ?? [new SharedMemoryBackend(), new TcpBackend()];
+        IReadOnlyList<ITransferBackend> backends = options.Backends ?? [new SharedMemoryBackend(), new VerbsBackend(logger: logger), new TcpBackend()];
         if (backends.Count == 0 || backends.Select(b => b.Name).Distinct().Count() != backends.Count)
         {
             throw new ArgumentException("backends must be a non-empty list with distinct names", nameof(options));

@@ -32,7 +32,7 @@ public sealed class TransferAgentOptions
 
     public ILoggerFactory? LoggerFactory { get; init; }
 
-    /// <summary>Backends in order of preference; null: shared memory, then tcp. The agent disposes them.</summary>
+    /// <summary>Backends in order of preference; null: shared memory, verbs (offered only where an RDMA device is usable), then tcp. The agent disposes them.</summary>
     public IReadOnlyList<ITransferBackend>? Backends { get; init; }
 
     /// <summary>Largest control frame accepted (and data chunk); larger frames are a protocol error.</summary>

@@ -1,3 +1,5 @@
+using PdRdma.Transport.Backends.SharedMemory;
+using PdRdma.Transport.Backends.Tcp;
 using PdRdma.Tests.Transport.Support;
 using PdRdma.Transport;
 
@@ -46,7 +48,13 @@ public sealed class BackendChoiceTests
     [Fact]
     public async Task ForcingABackendNobodyHasIsUnsupportedWithTheReason()
     {
-        await using var pair = await AgentPair.StartAsync(initiator: o => new TransferAgentOptions { NodeId = o.NodeId, Backend = BackendChoice.Verbs });
+        // An agent built without the verbs backend at all (the default list has it, unavailable without a device).
+        await using var pair = await AgentPair.StartAsync(initiator: o => new TransferAgentOptions
+        {
+            NodeId = o.NodeId,
+            Backend = BackendChoice.Verbs,
+            Backends = [new SharedMemoryBackend(), new TcpBackend()],
+        });
         var ex = await Assert.ThrowsAsync<TransferException>(() => pair.ConnectAsync().WaitAsync(Limit));
         Assert.Equal(TransferErrorCode.Unsupported, ex.Code);
         Assert.Contains("no 'verbs' backend", ex.Message);

@@ -9,7 +9,7 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class TransferSendCommand
 {
-    public const string Help = "(internal) transfer initiator: --peer IP:PORT --mb N [--backend auto|shm|tcp] [--checksum] [--repeat R] [--ops K] [--seed S] [--secret-file F]";
+    public const string Help = "(internal) transfer initiator: --peer IP:PORT --mb N [--backend auto|shm|tcp|verbs] [--connect-timeout S] [--checksum] [--repeat R] [--ops K] [--seed S] [--secret-file F]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -36,6 +36,7 @@ public static class TransferSendCommand
         var seed = (ulong)options.Long("--seed", 1);
         var targetRegion = options.String("--target-region", "kv");
         var nodeId = options.String("--node-id", $"sender-{Environment.ProcessId}");
+        var connectTimeout = TimeSpan.FromSeconds(options.Long("--connect-timeout", 10));
         var secret = options.Secret();
         options.EnsureAllRead();
 
@@ -46,7 +47,7 @@ public static class TransferSendCommand
             TransferPattern.Fill(source.AsSpan(done, (int)Math.Min(1 << 30, bytes - done)), seed, done);
         }
         var sourceHash = TransferTargetCommand.Hash(source);
-        await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, Backend = backend, ClusterSecret = secret });
+        await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, Backend = backend, ClusterSecret = secret, ConnectTimeout = connectTimeout });
         agent.RegisterRegion(source);
         await using var connection = await agent.ConnectAsync(peer, CancellationToken.None);
 

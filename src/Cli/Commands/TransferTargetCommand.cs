@@ -11,7 +11,7 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class TransferTargetCommand
 {
-    public const string Help = "(internal) transfer target: --listen IP:PORT --region-mb N [--region-id kv] [--node-id ID] [--secret-file F] [--batches K: exit after K notifications, hashing the region only at the last]";
+    public const string Help = "(internal) transfer target: --listen IP:PORT --region-mb N [--region-id kv] [--node-id ID] [--secret-file F] [--batches K: exit after K notifications, hashing the region only at the last] [--handshake-timeout S]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -35,6 +35,7 @@ public static class TransferTargetCommand
         var nodeId = options.String("--node-id", $"target-{Environment.ProcessId}");
         var secret = options.Secret();
         var exitAfter = options.Long("--batches", 0);
+        var handshakeTimeout = TimeSpan.FromSeconds(options.Long("--handshake-timeout", 10));
         options.EnsureAllRead();
 
         using var stop = new CancellationTokenSource();
@@ -43,7 +44,7 @@ public static class TransferTargetCommand
         TransferPattern.RemoveStaleRegionFiles();
         using var region = HostRegion.Create(regionId, bytes);
         TransferPattern.Prefault(region);
-        await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, Listen = listen, ClusterSecret = secret });
+        await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, Listen = listen, ClusterSecret = secret, HandshakeTimeout = handshakeTimeout });
         agent.RegisterRegion(region);
         await agent.StartAsync(stop.Token);
         Print(new { @event = "listening", endpoint = agent.LocalEndpoint!.ToString(), node = nodeId, region = regionId, bytes, path = region.SharedPath });

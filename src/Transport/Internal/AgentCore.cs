@@ -23,7 +23,8 @@ internal sealed class AgentCore
 
     public int ProtocolVersion => Options.ProtocolVersionOverride ?? Wire.WireFormat.ProtocolVersion;
 
-    public string[] BackendNames => Backends.Select(b => b.Name).ToArray();
+    /// <summary>The backends this agent offers peers: only those usable here now (a verbs backend without a device is not offered).</summary>
+    public string[] BackendNames => Backends.Where(b => b.IsAvailable(out _)).Select(b => b.Name).ToArray();
 
     public RegionDescriptor[] DescribeRegions() => Regions.Values.OrderBy(r => r.Id, StringComparer.Ordinal).Select(Describe).ToArray();
 

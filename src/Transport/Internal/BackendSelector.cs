@@ -53,9 +53,10 @@ internal static class BackendSelector
     private static bool Eligible(ITransferBackend backend, TransferAgentOptions options, IReadOnlyCollection<string> peerOffers, string peerHostId, MemoryKind[] kinds, out string why)
     {
         var caps = backend.Capabilities;
-        if (!peerOffers.Contains(backend.Name)) why = "the peer does not offer it";
+        // Local availability first: "no RDMA device here, load rdma_rxe" says more than "the peer does not offer it".
+        if (!backend.IsAvailable(out var unavailable)) why = unavailable;
+        else if (!peerOffers.Contains(backend.Name)) why = "the peer does not offer it (e.g. it has no usable device for it)";
         else if (caps.SameHostOnly && options.HostId != peerHostId) why = "the peer is on another host";
-        else if (!backend.IsAvailable(out var unavailable)) why = unavailable;
         else if (kinds.Where(k => !caps.MemoryKinds.Contains(k)).ToArray() is { Length: > 0 } missing) why = $"it cannot access {string.Join(", ", missing)} memory";
         else { why = ""; return true; }
         return false;

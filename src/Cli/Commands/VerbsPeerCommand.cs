@@ -1,0 +1,380 @@
+using System.Diagnostics;
+using System.IO.Hashing;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using MessagePack;
+using PdRdma.Transport;
+using PdRdma.Transport.Backends.Verbs;
+
+namespace PdRdma.Cli.Commands;
+
+/// <summary>
+/// Test tool for the verbs backend (used by tests/Verbs and perf/verbs inside the Soft-RoCE VMs):
+/// `verbs-peer target --listen IP:PORT --mode kv|oob|bench` and
+/// `verbs-peer initiator --connect IP:PORT --mode kv|oob|bench`. The two exchange connection data and
+/// checks over a TCP control link and the initiator prints one JSON result line per check.
+/// </summary>
+public static class VerbsPeerCommand
+{
+    public const string Help = "(test tool) verbs backend peer: target|initiator --mode kv|oob|lost|bench";
+
+    private const byte Untouched = 0xEE;
+    private static readonly KvLayout SourceLayout = new(layers: 16, kvHeads: 8, headDim: 128, tokensPerBlock: 16, KvDType.BFloat16, blocks: 64);
+    private static readonly KvLayout TargetLayout = new(layers: 16, kvHeads: 8, headDim: 128, tokensPerBlock: 16, KvDType.BFloat16, blocks: 96);
+    private const long OobRegionBytes = 8 << 20;
+    private const long OobGrantBytes = 4 << 20;
+    private const long BenchBytes = 4 << 20;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0) { Console.Error.WriteLine("usage: verbs-peer target|initiator --listen|--connect IP:PORT --mode kv|oob|bench"); return 2; }
+        string role = args[0];
+        var opts = ParseOptions(args[1..]);
+        string mode = opts.GetValueOrDefault("mode", "kv");
+        int timeoutS = int.Parse(opts.GetValueOrDefault("timeout", "300"));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutS));
+        try
+        {
+            return role switch
+            {
+                "target" => await TargetAsync(IPEndPoint.Parse(opts["listen"]), mode, cts.Token),
+                "initiator" => await InitiatorAsync(IPEndPoint.Parse(opts["connect"]), mode, opts, cts.Token),
+                _ => throw new ArgumentException($"unknown role '{role}'"),
+            };
+        }
+        catch (TransferException ex)
+        {
+            Emit(new JsonObject { ["role"] = role, ["mode"] = mode, ["ok"] = false, ["code"] = ex.Code.ToString(), ["error"] = ex.Detail });
+            return 1;
+        }
+    }
+
+    private static async Task<int> TargetAsync(IPEndPoint listen, string mode, CancellationToken ct)
+    {
+        long regionBytes = mode switch { "kv" => TargetLayout.TotalBytes, "oob" => OobRegionBytes, _ => BenchBytes };
+        long grantBytes = mode == "oob" ? OobGrantBytes : regionBytes;
+        using var region = HostRegion.Create("kv", regionBytes);
+        Fill(region, Untouched);
+        using var device = VerbsDevice.Open();
+        using var grant = device.Register(region, 0, grantBytes, "kv");
+
+        using var listener = new TcpListener(listen);
+        listener.Start();
+        Console.Error.WriteLine($"verbs-peer target: listening on {listen}, region {regionBytes} bytes, window {grantBytes} bytes on {device.Name}");
+        using var client = await listener.AcceptTcpClientAsync(ct);
+        using var link = new ControlLink(client.GetStream());
+        var remote = link.ReadInfo(await link.ReadAsync(ct));
+        await using var endpoint = device.CreateEndpoint("initiator");
+        await link.WriteAsync(new JsonObject { ["info"] = ControlLink.EncodeInfo(endpoint.LocalInfo([grant])) }, ct);
+        endpoint.Connect(remote);
+
+        var received = new JsonArray();
+        while (true)
+        {
+            var command = await link.ReadAsync(ct);
+            switch ((string?)command["cmd"])
+            {
+                case "hash":
+                    int expect = (int)command["expect"]!;
+                    while (received.Count < expect)
+                    {
+                        var n = await endpoint.Notifications.ReadAsync(ct);
+                        received.Add(new JsonObject { ["bytes"] = n.Bytes, ["payload"] = Encoding.UTF8.GetString(n.Payload) });
+                    }
+                    await link.WriteAsync(new JsonObject { ["hash"] = Hash(region), ["notifications"] = received.DeepClone() }, ct);
+                    break;
+                case "bye":
+                    return 0;
+                default:
+                    throw new TransferException(TransferErrorCode.Protocol, $"unknown control command {command.ToJsonString()}");
+            }
+        }
+    }
+
+    private static async Task<int> InitiatorAsync(IPEndPoint target, string mode, Dictionary<string, string> opts, CancellationToken ct)
+    {
+        long sourceBytes = mode switch { "kv" => SourceLayout.TotalBytes, "oob" => OobRegionBytes, _ => BenchBytes };
+        using var source = HostRegion.Create("src", sourceBytes);
+        FillRandom(source, seed: 42);
+        using var device = VerbsDevice.Open();
+        using var registration = device.Register(source);
+        if (mode == "lost")
+            return await LostPeerAsync(device, registration, source, target, IPEndPoint.Parse(opts["connect2"]), ct) ? 0 : 1;
+
+        using var client = new TcpClient();
+        for (int attempt = 0; ; attempt++)
+        {
+            try { await client.ConnectAsync(target, ct); break; }
+            catch (SocketException) when (attempt < 600) { await Task.Delay(200, ct); }
+        }
+        using var link = new ControlLink(client.GetStream());
+        await using var endpoint = device.CreateEndpoint("target");
+        await link.WriteAsync(new JsonObject { ["info"] = ControlLink.EncodeInfo(endpoint.LocalInfo([])) }, ct);
+        var remote = link.ReadInfo(await link.ReadAsync(ct));
+        if (mode == "oob")
+        {
+            // Act as a faulty initiator that ignores the window it was granted: only the target's NIC stands in the way.
+            remote = remote with { Regions = [remote.Regions[0] with { Length = OobRegionBytes }] };
+        }
+        endpoint.Connect(remote);
+
+        bool ok = mode switch
+        {
+            "kv" => await KvAsync(endpoint, registration, source, link, ct),
+            "oob" => await OutOfWindowAsync(endpoint, registration, source, link, ct),
+            "bench" => await BenchAsync(endpoint, registration, opts, ct),
+            _ => throw new ArgumentException($"unknown mode '{mode}'"),
+        };
+        await link.WriteAsync(new JsonObject { ["cmd"] = "bye" }, ct);
+        return ok ? 0 : 1;
+    }
+
+    /// <summary>Every (layer, K|V, block) of a 64-block source pool into scattered blocks of a 96-block target pool, one batch.</summary>
+    private static async Task<bool> KvAsync(VerbsEndpoint endpoint, VerbsRegistration registration, HostRegion source, ControlLink link, CancellationToken ct)
+    {
+        var writes = new List<VerbsWrite>();
+        var expected = new byte[TargetLayout.TotalBytes];
+        expected.AsSpan().Fill(Untouched);
+        for (int layer = 0; layer < SourceLayout.Layers; layer++)
+        foreach (var part in new[] { KvPart.Key, KvPart.Value })
+        for (int block = 0; block < SourceLayout.Blocks; block++)
+        {
+            var from = SourceLayout.Extent(layer, part, block);
+            var to = TargetLayout.Extent(layer, part, (block * 5 + 1) % TargetLayout.Blocks);
+            writes.Add(new VerbsWrite(registration, from.Offset, "kv", to.Offset, from.Length));
+            source.AsSpan(from.Offset, (int)from.Length).CopyTo(expected.AsSpan((int)to.Offset, (int)to.Length));
+        }
+        string payload = $"kv layers={SourceLayout.Layers} blocks={SourceLayout.Blocks}";
+        var watch = Stopwatch.StartNew();
+        await endpoint.WriteAsync(writes, Encoding.UTF8.GetBytes(payload), ct);
+        double seconds = watch.Elapsed.TotalSeconds;
+
+        await link.WriteAsync(new JsonObject { ["cmd"] = "hash", ["expect"] = 1 }, ct);
+        var reply = await link.ReadAsync(ct);
+        var notification = reply["notifications"]![0]!;
+        bool hashOk = (string?)reply["hash"] == Hash(expected);
+        bool notificationOk = (string?)notification["payload"] == payload && (long)notification["bytes"]! == SourceLayout.TotalBytes;
+        Emit(new JsonObject
+        {
+            ["role"] = "initiator", ["mode"] = "kv", ["ok"] = hashOk && notificationOk, ["writes"] = writes.Count,
+            ["bytes"] = SourceLayout.TotalBytes, ["seconds"] = seconds, ["gbps"] = SourceLayout.TotalBytes * 8 / seconds / 1e9,
+            ["identical"] = hashOk, ["notification_ok"] = notificationOk, ["notification"] = notification.DeepClone(),
+        });
+        return hashOk && notificationOk;
+    }
+
+    /// <summary>A write inside the granted window succeeds; one outside it must fail with AccessDenied and change nothing.</summary>
+    private static async Task<bool> OutOfWindowAsync(VerbsEndpoint endpoint, VerbsRegistration registration, HostRegion source, ControlLink link, CancellationToken ct)
+    {
+        const int chunk = 64 << 10;
+        var expected = new byte[OobRegionBytes];
+        expected.AsSpan().Fill(Untouched);
+        await endpoint.WriteAsync([new VerbsWrite(registration, 0, "kv", 0, chunk)], null, ct);
+        source.AsSpan(0, chunk).CopyTo(expected);
+
+        string outcome = "succeeded";
+        try
+        {
+            await endpoint.WriteAsync([new VerbsWrite(registration, chunk, "kv", OobGrantBytes + (1 << 20), chunk)], null, ct);
+        }
+        catch (TransferException ex)
+        {
+            outcome = ex.Code.ToString();
+            Console.Error.WriteLine($"verbs-peer initiator: out-of-window write: {ex.Message}");
+        }
+
+        string after = "succeeded";
+        try
+        {
+            await endpoint.WriteAsync([new VerbsWrite(registration, 0, "kv", 0, chunk)], null, ct);
+        }
+        catch (TransferException ex)
+        {
+            after = ex.Code.ToString();
+        }
+
+        await link.WriteAsync(new JsonObject { ["cmd"] = "hash", ["expect"] = 0 }, ct);
+        var reply = await link.ReadAsync(ct);
+        bool unchanged = (string?)reply["hash"] == Hash(expected);
+        bool ok = outcome == nameof(TransferErrorCode.AccessDenied) && unchanged;
+        Emit(new JsonObject
+        {
+            ["role"] = "initiator", ["mode"] = "oob", ["ok"] = ok, ["out_of_window_write"] = outcome,
+            ["target_unchanged"] = unchanged, ["write_after_failure"] = after, ["failure"] = endpoint.Failure?.Message,
+        });
+        return ok;
+    }
+
+    /// <summary>
+    /// Two peers; the first exits (its process and queue pair are gone): writes to it fail with PeerLost,
+    /// the second peer keeps working and its memory holds exactly what was written.
+    /// </summary>
+    private static async Task<bool> LostPeerAsync(VerbsDevice device, VerbsRegistration registration, HostRegion source, IPEndPoint first, IPEndPoint second, CancellationToken ct)
+    {
+        const int chunk = 64 << 10;
+        var (client1, link1, lost) = await ConnectAsync(device, first, "first", ct);
+        var (client2, link2, survivor) = await ConnectAsync(device, second, "second", ct);
+        using (client1)
+        using (client2)
+        using (link1)
+        using (link2)
+        await using (lost)
+        await using (survivor)
+        {
+            await lost.WriteAsync([new VerbsWrite(registration, 0, "kv", 0, chunk)], null, ct);
+            await survivor.WriteAsync([new VerbsWrite(registration, 0, "kv", 0, chunk)], null, ct);
+
+            Console.Error.WriteLine("verbs-peer initiator: both peers written; telling the first to exit");
+            await link1.WriteAsync(new JsonObject { ["cmd"] = "bye" }, ct);
+            try { await link1.ReadAsync(ct); } catch (TransferException) { } // returns when the first peer's process closed the link
+            Console.Error.WriteLine("verbs-peer initiator: the first peer is gone; writing to it");
+
+            var watch = Stopwatch.StartNew();
+            string outcome = "succeeded";
+            try
+            {
+                await lost.WriteAsync([new VerbsWrite(registration, chunk, "kv", chunk, chunk)], null, ct);
+            }
+            catch (TransferException ex)
+            {
+                outcome = ex.Code.ToString();
+                Console.Error.WriteLine($"verbs-peer initiator: write to the lost peer: {ex.Message}");
+            }
+            double detectSeconds = watch.Elapsed.TotalSeconds;
+            Console.Error.WriteLine($"verbs-peer initiator: write to the lost peer: {outcome} after {detectSeconds:F1} s; writing to the second");
+
+            await survivor.WriteAsync([new VerbsWrite(registration, chunk, "kv", chunk, chunk)], "after"u8.ToArray(), ct);
+            var expected = new byte[BenchBytes];
+            expected.AsSpan().Fill(Untouched);
+            source.AsSpan(0, 2 * chunk).CopyTo(expected);
+            await link2.WriteAsync(new JsonObject { ["cmd"] = "hash", ["expect"] = 1 }, ct);
+            var reply = await link2.ReadAsync(ct);
+            bool survivorOk = (string?)reply["hash"] == Hash(expected);
+            await link2.WriteAsync(new JsonObject { ["cmd"] = "bye" }, ct);
+            bool ok = outcome == nameof(TransferErrorCode.PeerLost) && survivorOk;
+            Emit(new JsonObject
+            {
+                ["role"] = "initiator", ["mode"] = "lost", ["ok"] = ok, ["write_to_lost_peer"] = outcome,
+                ["detected_seconds"] = detectSeconds, ["survivor_ok"] = survivorOk,
+            });
+            return ok;
+        }
+    }
+
+    private static async Task<(TcpClient, ControlLink, VerbsEndpoint)> ConnectAsync(VerbsDevice device, IPEndPoint target, string name, CancellationToken ct)
+    {
+        var client = new TcpClient();
+        for (int attempt = 0; ; attempt++)
+        {
+            try { await client.ConnectAsync(target, ct); break; }
+            catch (SocketException) when (attempt < 600) { await Task.Delay(200, ct); }
+        }
+        var link = new ControlLink(client.GetStream());
+        var endpoint = device.CreateEndpoint(name);
+        await link.WriteAsync(new JsonObject { ["info"] = ControlLink.EncodeInfo(endpoint.LocalInfo([])) }, ct);
+        endpoint.Connect(link.ReadInfo(await link.ReadAsync(ct)));
+        return (client, link, endpoint);
+    }
+
+    /// <summary>Bandwidth (a batch of back-to-back writes) and latency (one awaited write) per message size.</summary>
+    private static async Task<bool> BenchAsync(VerbsEndpoint endpoint, VerbsRegistration registration, Dictionary<string, string> opts, CancellationToken ct)
+    {
+        long maxSize = long.Parse(opts.GetValueOrDefault("max-size", BenchBytes.ToString()));
+        long volume = long.Parse(opts.GetValueOrDefault("volume", (16L << 20).ToString()));
+        for (long size = 64; size <= maxSize; size *= 2)
+        {
+            int iterations = (int)Math.Clamp(volume / size, 8, 1000);
+            var writes = Enumerable.Repeat(new VerbsWrite(registration, 0, "kv", 0, size), iterations).ToList();
+            await endpoint.WriteAsync(writes.Take(8).ToList(), null, ct); // warm-up
+            var watch = Stopwatch.StartNew();
+            await endpoint.WriteAsync(writes, null, ct);
+            double seconds = watch.Elapsed.TotalSeconds;
+
+            int latencyRuns = size >= (1 << 20) ? 10 : 50;
+            var samples = new double[latencyRuns];
+            var one = new List<VerbsWrite> { new(registration, 0, "kv", 0, size) };
+            for (int i = 0; i < latencyRuns; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                await endpoint.WriteAsync(one, null, ct);
+                samples[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+            }
+            Array.Sort(samples);
+            Emit(new JsonObject
+            {
+                ["role"] = "initiator", ["mode"] = "bench", ["ok"] = true, ["bytes"] = size, ["iterations"] = iterations,
+                ["mb_per_s"] = size * (double)iterations / seconds / 1e6, ["write_completion_us_median"] = samples[latencyRuns / 2],
+            });
+        }
+        return true;
+    }
+
+    private static void Fill(HostRegion region, byte value)
+    {
+        for (long offset = 0; offset < region.Length; offset += 1 << 20)
+            region.AsSpan(offset, (int)Math.Min(1 << 20, region.Length - offset)).Fill(value);
+    }
+
+    private static void FillRandom(HostRegion region, int seed)
+    {
+        var random = new Random(seed);
+        for (long offset = 0; offset < region.Length; offset += 1 << 20)
+            random.NextBytes(region.AsSpan(offset, (int)Math.Min(1 << 20, region.Length - offset)));
+    }
+
+    private static string Hash(HostRegion region)
+    {
+        var hash = new XxHash128();
+        for (long offset = 0; offset < region.Length; offset += 1 << 20)
+            hash.Append(region.AsSpan(offset, (int)Math.Min(1 << 20, region.Length - offset)));
+        return Convert.ToHexString(hash.GetCurrentHash());
+    }
+
+    private static string Hash(byte[] bytes) => Convert.ToHexString(XxHash128.Hash(bytes));
+
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static void Emit(JsonObject result) => Console.WriteLine(result.ToJsonString(Relaxed));
+
+    private static Dictionary<string, string> ParseOptions(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"expected --option, got '{args[i]}'");
+            options[args[i][2..]] = args[i + 1];
+        }
+        return options;
+    }
+
+    /// <summary>JSON lines over the TCP control link; the verbs connection data travels as base64 MessagePack.</summary>
+    private sealed class ControlLink(NetworkStream stream) : IDisposable
+    {
+        private readonly StreamReader _reader = new(stream, Encoding.UTF8, leaveOpen: true);
+        private readonly StreamWriter _writer = new(stream, new UTF8Encoding(false), leaveOpen: true) { AutoFlush = true };
+
+        public async Task<JsonNode> ReadAsync(CancellationToken ct)
+        {
+            string? line = await _reader.ReadLineAsync(ct);
+            return line is null
+                ? throw new TransferException(TransferErrorCode.PeerLost, "the control link closed")
+                : JsonNode.Parse(line) ?? throw new TransferException(TransferErrorCode.Protocol, "empty control message");
+        }
+
+        public async Task WriteAsync(JsonObject message, CancellationToken ct) => await _writer.WriteLineAsync(message.ToJsonString().AsMemory(), ct);
+
+        public static string EncodeInfo(VerbsConnectionInfo info) => Convert.ToBase64String(MessagePackSerializer.Serialize(info));
+
+        public VerbsConnectionInfo ReadInfo(JsonNode message) =>
+            MessagePackSerializer.Deserialize<VerbsConnectionInfo>(Convert.FromBase64String((string)message["info"]!),
+                MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData));
+
+        public void Dispose()
+        {
+            _reader.Dispose();
+            _writer.Dispose();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace PdRdma.Daemon;
+
+/// <summary>
+/// Settings of pdrdmad, bound from the "Daemon" section of the config file (JSON), environment variables
+/// (PDRDMA_Daemon__NodeId=...) and the command line (--node-id, --socket, ... or --Daemon:NodeId=...), later
+/// sources winning. Validated at start by <see cref="DaemonOptionsValidator"/>.
+/// </summary>
+public sealed class DaemonOptions
+{
+    public const string Section = "Daemon";
+
+    /// <summary>Unique name of this node, sent to peers at connect and used in leases and metrics.</summary>
+    public string NodeId { get; set; } = Environment.MachineName;
+
+    /// <summary>Unix socket of the engine API.</summary>
+    public string Socket { get; set; } = "/run/pdrdma/pdrdmad.sock";
+
+    /// <summary>Group allowed to open the engine socket (mode 0660). Empty: leave the socket's group as created (development only).</summary>
+    public string SocketGroup { get; set; } = "pdrdma";
+
+    /// <summary>Address:port where peer daemons connect (tcp control and data).</summary>
+    public string PeerListen { get; set; } = "0.0.0.0:46100";
+
+    /// <summary>Address:port peers use to reach this node, when it differs from PeerListen (e.g. PeerListen binds 0.0.0.0).</summary>
+    public string? AdvertiseAddress { get; set; }
+
+    /// <summary>Address:port of /health and /metrics (HTTP).</summary>
+    public string HttpListen { get; set; } = "127.0.0.1:46190";
+
+    /// <summary>File holding the cluster secret (at least 16 bytes, readable only by the service).</summary>
+    public string? ClusterSecretFile { get; set; }
+
+    /// <summary>The cluster secret itself (hex), for tests and containers; prefer ClusterSecretFile.</summary>
+    public string? ClusterSecret { get; set; }
+
+    /// <summary>auto (same host → shm, else tcp) | shm | tcp | verbs.</summary>
+    public string Backend { get; set; } = "auto";
+
+    /// <summary>A lease on blocks that receives nothing expires after this long.</summary>
+    public double LeaseTtlSeconds { get; set; } = 30;
+
+    public double HeartbeatSeconds { get; set; } = 2;
+
+    /// <summary>On SIGTERM, in-flight writes get this long to finish before they are failed.</summary>
+    public double DrainSeconds { get; set; } = 5;
+}

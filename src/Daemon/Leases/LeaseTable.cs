@@ -1,0 +1,144 @@
+using PdRdma.Daemon.Fabric;
+using PdRdma.Transport;
+
+namespace PdRdma.Daemon.Leases;
+
+/// <summary>
+/// Pools registered by engines and the leases on their blocks; decides which peer may write where
+/// (<see cref="IWriteGate"/>): a peer writes only into blocks granted to it, while the lease is active
+/// (granted, not arrived, not expired, not released). Thread-safe (one lock; calls are short).
+/// </summary>
+public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
+{
+    private readonly object _lock = new();
+    private readonly Dictionary<string, (KvLayout Layout, long Owner)> _pools = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Lease> _byRequest = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private long _expired;
+    private long _nextLease;
+
+    public LeaseTable(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
+
+    public int Active { get { lock (_lock) return _byRequest.Count; } }
+
+    public long ExpiredTotal => Interlocked.Read(ref _expired);
+
+    public IReadOnlyList<string> Pools { get { lock (_lock) return _pools.Keys.ToArray(); } }
+
+    public void RegisterPool(string poolId, KvLayout layout, long owner)
+    {
+        lock (_lock)
+        {
+            if (_pools.TryGetValue(poolId, out var existing) && existing.Owner != owner)
+                throw new TransferException(TransferErrorCode.Protocol, $"pool '{poolId}' is already registered by another engine connection");
+            _pools[poolId] = (layout, owner);
+        }
+    }
+
+    public bool TryGetPool(string poolId, out KvLayout layout)
+    {
+        lock (_lock)
+        {
+            var found = _pools.TryGetValue(poolId, out var pool);
+            layout = pool.Layout;
+            return found;
+        }
+    }
+
+    public Lease Grant(string requestId, string poolId, IReadOnlyCollection<int> blocks, string peerNodeId, TimeSpan ttl, long owner)
+    {
+        lock (_lock)
+        {
+            if (!_pools.TryGetValue(poolId, out var pool))
+                throw new TransferException(TransferErrorCode.UnknownRegion, $"pool '{poolId}' is not registered: call RegisterPool first");
+            if (pool.Owner != owner)
+                throw new TransferException(TransferErrorCode.AccessDenied, $"pool '{poolId}' belongs to another engine connection");
+            if (_byRequest.ContainsKey(requestId))
+                throw new TransferException(TransferErrorCode.Protocol, $"request '{requestId}' already holds a lease");
+            if (blocks.Count == 0 || blocks.Any(b => (uint)b >= (uint)pool.Layout.Blocks))
+                throw new TransferException(TransferErrorCode.OutOfBounds, $"blocks must be non-empty and in [0, {pool.Layout.Blocks})");
+            var lease = new Lease
+            {
+                LeaseId = $"L{Interlocked.Increment(ref _nextLease)}",
+                RequestId = requestId,
+                PoolId = poolId,
+                Layout = pool.Layout,
+                Blocks = blocks.ToHashSet(),
+                PeerNodeId = peerNodeId,
+                OwnerSession = owner,
+                ExpiresAt = _time.GetUtcNow() + ttl,
+            };
+            _byRequest[requestId] = lease;
+            return lease;
+        }
+    }
+
+    /// <summary>Ends a lease; false when the request holds none (already released or expired).</summary>
+    public bool Release(string requestId, long owner)
+    {
+        lock (_lock)
+        {
+            if (!_byRequest.TryGetValue(requestId, out var lease) || lease.OwnerSession != owner) return false;
+            return _byRequest.Remove(requestId);
+        }
+    }
+
+    /// <summary>Marks a request's KV complete when the notice comes from the peer the lease names; returns the lease or null.</summary>
+    public Lease? MarkArrived(string requestId, string fromPeer)
+    {
+        lock (_lock)
+        {
+            if (!_byRequest.TryGetValue(requestId, out var lease) || lease.PeerNodeId != fromPeer || lease.Arrived) return null;
+            lease.Arrived = true;
+            return lease;
+        }
+    }
+
+    /// <summary>Removes leases still waiting for data past their deadline.</summary>
+    public IReadOnlyList<Lease> ExpireDue()
+    {
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            var due = _byRequest.Values.Where(l => !l.Arrived && l.ExpiresAt <= now).ToList();
+            foreach (var lease in due) _byRequest.Remove(lease.RequestId);
+            Interlocked.Add(ref _expired, due.Count);
+            return due;
+        }
+    }
+
+    /// <summary>An engine connection closed: its pools and leases go.</summary>
+    public IReadOnlyList<Lease> DropOwner(long owner)
+    {
+        lock (_lock)
+        {
+            foreach (var pool in _pools.Where(p => p.Value.Owner == owner).Select(p => p.Key).ToList()) _pools.Remove(pool);
+            var leases = _byRequest.Values.Where(l => l.OwnerSession == owner).ToList();
+            foreach (var lease in leases) _byRequest.Remove(lease.RequestId);
+            return leases;
+        }
+    }
+
+    public bool CanWrite(string peerNodeId, string regionId, long offset, long length)
+    {
+        lock (_lock)
+        {
+            if (!_pools.TryGetValue(regionId, out var pool) || length <= 0) return false;
+            var blockBytes = pool.Layout.BlockBytes;
+            if (offset < 0 || offset % blockBytes != 0 || length % blockBytes != 0 || offset + length > pool.Layout.TotalBytes) return false;
+            var now = _time.GetUtcNow();
+            var granted = new HashSet<int>();
+            foreach (var lease in _byRequest.Values)
+            {
+                if (lease.PoolId == regionId && lease.PeerNodeId == peerNodeId && !lease.Arrived && lease.ExpiresAt > now)
+                    granted.UnionWith(lease.Blocks);
+            }
+            if (granted.Count == 0) return false;
+            for (var chunk = offset / blockBytes; chunk < (offset + length) / blockBytes; chunk++)
+            {
+                if (!granted.Contains((int)(chunk % pool.Layout.Blocks))) return false;
+            }
+            return true;
+        }
+    }
+}

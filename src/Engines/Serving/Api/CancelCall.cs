@@ -1,0 +1,4 @@
+namespace PdRdma.Engines.Serving.Api;
+
+/// <summary>Proxy → decode: give up a request (its lease and blocks return).</summary>
+public sealed record CancelCall(string RequestId);

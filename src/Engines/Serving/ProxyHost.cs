@@ -1,0 +1,294 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PdRdma.Daemon.Observability;
+using PdRdma.Engines.Serving.Api;
+
+namespace PdRdma.Engines.Serving;
+
+/// <summary>
+/// OpenAI-compatible front for disaggregated serving. Per request: reserve blocks on the least-loaded decode
+/// instance, run prefill on the least-loaded prefill instance (which pushes the KV into those blocks), then
+/// stream the decode instance's tokens back. Every upstream call is bounded; a failure is an HTTP error (or an
+/// SSE error chunk once streaming started) naming the instance and the cause, and the reservation is cancelled.
+/// </summary>
+public sealed partial class ProxyHost : IAsyncDisposable
+{
+    private readonly ProxyOptions _options;
+    private readonly WebApplication _app;
+    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 }) { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly Upstream[] _prefill;
+    private readonly Upstream[] _decode;
+    private readonly ServingMetrics _metrics = new("proxy");
+    private readonly PrometheusTextExporter _exporter = new("PdRdma.");
+    private readonly ILogger _log;
+    private string _model = "";
+
+    private ProxyHost(ProxyOptions options, WebApplication app)
+    {
+        _options = options;
+        _app = app;
+        _prefill = options.Prefill.Select(u => new Upstream(u)).ToArray();
+        _decode = options.Decode.Select(u => new Upstream(u)).ToArray();
+        _log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PdRdma.Proxy");
+    }
+
+    public static async Task<ProxyHost> StartAsync(ProxyOptions options, CancellationToken ct)
+    {
+        if (options.Prefill.Count == 0 || options.Decode.Count == 0)
+            throw new ArgumentException("the proxy needs at least one --prefill URL and one --decode URL");
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.Host), options.Port));
+        var app = builder.Build();
+        var proxy = new ProxyHost(options, app);
+        app.MapPost("/v1/completions", proxy.CompleteAsync);
+        app.MapGet("/v1/models", (Func<HttpContext, Task<IResult>>)proxy.ModelsAsync);
+        app.MapGet("/health", () => Results.Json(new
+        {
+            status = "ok",
+            role = "proxy",
+            in_flight = proxy._metrics.InFlight,
+            prefill = proxy._prefill.Select(u => new { url = u.Url, in_flight = u.InFlight }),
+            decode = proxy._decode.Select(u => new { url = u.Url, in_flight = u.InFlight }),
+        }));
+        app.MapGet("/metrics", () => Results.Text(proxy._exporter.Render(), "text/plain; version=0.0.4"));
+        await app.StartAsync(ct).ConfigureAwait(false);
+        LogReady(proxy._log, $"{options.Host}:{options.Port}", string.Join(",", options.Prefill), string.Join(",", options.Decode));
+        return proxy;
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken ct) => _app.WaitForShutdownAsync(ct);
+
+    private async Task<IResult> ModelsAsync(HttpContext http)
+    {
+        try
+        {
+            var info = await GetAsync<NodeInfo>(_decode[0], "/internal/info", http.RequestAborted).ConfigureAwait(false);
+            return Results.Json(new { @object = "list", data = new[] { new { id = info.Model, @object = "model", owned_by = "pdrdma", created = 0 } } });
+        }
+        catch (Exception e)
+        {
+            var error = OpenAiWriter.Describe(e);
+            return Results.Json(new { error = new { message = $"decode instance {_decode[0].Url}: {error.Message}", type = error.Type, code = error.Status } }, statusCode: error.Status);
+        }
+    }
+
+    private async Task CompleteAsync(HttpContext http)
+    {
+        using var tracked = _metrics.Track();
+        CompletionRequest request;
+        try
+        {
+            request = await http.Request.ReadFromJsonAsync<CompletionRequest>(OpenAiWriter.Json, http.RequestAborted).ConfigureAwait(false)
+                ?? throw new ArgumentException("empty request body");
+            if (request.MaxTokens is < 1 or > 4096) throw new ArgumentException("max_tokens must be in [1, 4096]");
+            if (request.Temperature is > 0) throw new ArgumentException("only greedy decoding (temperature 0) is served so far");
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            await OpenAiWriter.ErrorAsync(http, e as ArgumentException ?? new ArgumentException($"malformed request body: {e.Message}", e)).ConfigureAwait(false);
+            return;
+        }
+        var state = new RequestState();
+        await OpenAiWriter.WriteAsync(http, request.Model ?? _model, request.Stream == true, () => state.PromptTokens,
+            RunAsync(request, state, http.RequestAborted), () => state.Extras(), http.RequestAborted).ConfigureAwait(false);
+        _metrics.Request(state.Failed ? "error" : "ok");
+    }
+
+    private async IAsyncEnumerable<string> RunAsync(CompletionRequest request, RequestState state, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var requestId = "req-" + Guid.NewGuid().ToString("N");
+        var maxTokens = request.MaxTokens ?? 16;
+        var prefill = Upstream.Pick(_prefill);
+        var decode = Upstream.Pick(_decode);
+        using var prefillLoad = prefill.Lease();
+        using var decodeLoad = decode.Lease();
+        var clock = Stopwatch.StartNew();
+        var reserved = false;
+        var streaming = false;
+        try
+        {
+            prefill.Node ??= (await Stage("prefill", prefill, GetAsync<NodeInfo>(prefill, "/internal/info", ct)).ConfigureAwait(false)).Node;
+            var reserve = await Stage("decode", decode, PostAsync<ReserveAnswer>(decode, "/internal/reserve",
+                new ReserveCall(requestId, request.Prompt ?? "", maxTokens, prefill.Node), _options.ControlTimeout, ct)).ConfigureAwait(false);
+            reserved = true;
+            state.PromptTokens = reserve.Tokens.Length;
+            var pushed = await Stage("prefill", prefill, PostAsync<PrefillAnswer>(prefill, "/internal/prefill",
+                new PrefillCall(requestId, reserve.Tokens, reserve.Target), _options.PrefillTimeout, ct)).ConfigureAwait(false);
+            state.Push = pushed;
+            state.PrefillUrl = prefill.Url;
+            state.DecodeUrl = decode.Url;
+            streaming = true;
+            var events = Stage("decode", decode, Task.FromResult(DecodeStreamAsync(decode, new DecodeCall(requestId, reserve.Tokens, pushed.FirstToken, maxTokens), ct)));
+            await foreach (var text in (await events.ConfigureAwait(false)).ConfigureAwait(false))
+            {
+                state.FirstTokenMs ??= clock.Elapsed.TotalMilliseconds;
+                yield return text;
+            }
+        }
+        finally
+        {
+            if (reserved && !streaming) await CancelAsync(decode, requestId).ConfigureAwait(false);
+            state.Failed = state.FirstTokenMs is null;
+        }
+    }
+
+    /// <summary>Names the instance and stage in any failure of <paramref name="call"/>.</summary>
+    private static async Task<T> Stage<T>(string role, Upstream upstream, Task<T> call)
+    {
+        try
+        {
+            return await call.ConfigureAwait(false);
+        }
+        catch (ServingException e)
+        {
+            throw new ServingException(e.Status, e.Type, $"{role} instance {upstream.Url} failed: {e.Message}", e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            throw new ServingException(502, "upstream_failed", $"{role} instance {upstream.Url} is unreachable or failed mid-request: {e.Message}", e);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new ServingException(504, "timeout", $"{role} instance {upstream.Url} did not answer in time", e);
+        }
+    }
+
+    private async IAsyncEnumerable<string> DecodeStreamAsync(Upstream decode, DecodeCall call, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(_options.TokenTimeout);
+        using var message = new HttpRequestMessage(HttpMethod.Post, decode.Url + "/internal/decode") { Content = JsonContent.Create(call, options: OpenAiWriter.Json) };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+        {
+            throw Upstream502(decode, e, ct);
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode) throw await ErrorOfAsync(decode, "decode", response, ct).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(bounded.Token).ConfigureAwait(false);
+            using var reader = new StreamReader(body);
+            while (true)
+            {
+                bounded.CancelAfter(_options.TokenTimeout);
+                string? line;
+                try
+                {
+                    line = await reader.ReadLineAsync(bounded.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+                {
+                    throw Upstream502(decode, e, ct);
+                }
+                if (line is null) throw new ServingException(502, "upstream_failed", $"decode instance {decode.Url} ended its stream before the last token");
+                if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+                var e2 = JsonSerializer.Deserialize<TokenEvent>(line.AsSpan(6), OpenAiWriter.Json)!;
+                if (e2.Error is not null) throw new ServingException(502, "decode_failed", $"decode instance {decode.Url} failed: {e2.Error}");
+                if (e2.Done) yield break;
+                if (e2.Text is not null) yield return e2.Text;
+            }
+        }
+    }
+
+    private static ServingException Upstream502(Upstream upstream, Exception e, CancellationToken ct) => e is OperationCanceledException && !ct.IsCancellationRequested
+        ? new ServingException(504, "timeout", $"decode instance {upstream.Url} sent nothing in time", e)
+        : new ServingException(502, "upstream_failed", $"decode instance {upstream.Url} failed mid-request: {e.Message}", e);
+
+    private async Task<T> GetAsync<T>(Upstream upstream, string path, CancellationToken ct)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(_options.ControlTimeout);
+        using var response = await _http.GetAsync(upstream.Url + path, bounded.Token).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) throw await ErrorOfAsync(upstream, path, response, ct).ConfigureAwait(false);
+        var value = await response.Content.ReadFromJsonAsync<T>(OpenAiWriter.Json, bounded.Token).ConfigureAwait(false) ?? throw new ServingException(502, "upstream_failed", "empty answer");
+        if (value is NodeInfo info && _model.Length == 0) _model = info.Model;
+        return value;
+    }
+
+    private async Task<T> PostAsync<T>(Upstream upstream, string path, object body, TimeSpan timeout, CancellationToken ct)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(timeout);
+        using var response = await _http.PostAsJsonAsync(upstream.Url + path, body, OpenAiWriter.Json, bounded.Token).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) throw await ErrorOfAsync(upstream, path, response, ct).ConfigureAwait(false);
+        return await response.Content.ReadFromJsonAsync<T>(OpenAiWriter.Json, bounded.Token).ConfigureAwait(false) ?? throw new ServingException(502, "upstream_failed", "empty answer");
+    }
+
+    private static async Task<ServingException> ErrorOfAsync(Upstream upstream, string what, HttpResponseMessage response, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        try
+        {
+            using var json = JsonDocument.Parse(text);
+            var error = json.RootElement.GetProperty("error");
+            var status = (int)response.StatusCode >= 500 ? 502 : (int)response.StatusCode;
+            return new ServingException(status, error.GetProperty("type").GetString() ?? "upstream_failed", error.GetProperty("message").GetString() ?? text);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return new ServingException(502, "upstream_failed", $"{what} answered {(int)response.StatusCode}: {text}");
+        }
+    }
+
+    private async Task CancelAsync(Upstream decode, string requestId)
+    {
+        try
+        {
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            using var _ = await _http.PostAsJsonAsync(decode.Url + "/internal/cancel", new CancelCall(requestId), OpenAiWriter.Json, bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+        {
+            // the decode instance is gone; its daemon released the lease with its session, or the lease expires
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _http.Dispose();
+        _metrics.Dispose();
+        _exporter.Dispose();
+    }
+
+    private sealed class RequestState
+    {
+        public int PromptTokens;
+        public PrefillAnswer? Push;
+        public double? FirstTokenMs;
+        public string? PrefillUrl;
+        public string? DecodeUrl;
+        public bool Failed;
+
+        public object Extras() => new
+        {
+            kv_bytes = Push?.KvBytes ?? 0,
+            transfer_ms = Push?.TransferMs ?? 0,
+            prefill_ms = Push?.PrefillMs ?? 0,
+            backend = Push?.Backend,
+            prefill_node = Push?.Node,
+            prefill_instance = PrefillUrl,
+            decode_instance = DecodeUrl,
+        };
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "proxy on http://{Address}: prefill {Prefill}, decode {Decode}")]
+    private static partial void LogReady(ILogger logger, string address, string prefill, string decode);
+}

@@ -1,0 +1,19 @@
+namespace PdRdma.Engines.Serving;
+
+/// <summary>Settings of the disaggregating proxy (`pdrdma proxy`).</summary>
+public sealed class ProxyOptions
+{
+    public required IReadOnlyList<string> Prefill { get; init; }
+    public required IReadOnlyList<string> Decode { get; init; }
+    public string Host { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 46300;
+
+    /// <summary>Bound on reserve and info calls.</summary>
+    public TimeSpan ControlTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Bound on one prefill (compute and KV push).</summary>
+    public TimeSpan PrefillTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Longest silence allowed between two tokens from a decode instance.</summary>
+    public TimeSpan TokenTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}

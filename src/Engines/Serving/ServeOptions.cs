@@ -1,0 +1,26 @@
+namespace PdRdma.Engines.Serving;
+
+/// <summary>Settings of one serving instance (`pdrdma serve`).</summary>
+public sealed class ServeOptions
+{
+    /// <summary>prefill | decode | colocated.</summary>
+    public string Role { get; set; } = "colocated";
+    public string Model { get; set; } = ModelCatalog.Default;
+    public string Host { get; set; } = "127.0.0.1";
+    public int Port { get; set; } = 46200;
+
+    /// <summary>The node daemon's socket; null links the transfer machinery into this process.</summary>
+    public string? Daemon { get; set; }
+
+    /// <summary>In-process mode: node id, peer listener, advertised address and cluster secret file.</summary>
+    public string? NodeId { get; set; }
+    public string PeerListen { get; set; } = "127.0.0.1:0";
+    public string? Advertise { get; set; }
+    public string? SecretFile { get; set; }
+
+    /// <summary>How long a reserved lease waits for its KV.</summary>
+    public double LeaseTtlSeconds { get; set; } = 30;
+
+    /// <summary>Test hook: pause after each prefill layer, so that faults can be injected mid-transfer.</summary>
+    public int LayerDelayMs { get; set; }
+}

@@ -1,0 +1,366 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PdRdma.Daemon;
+using PdRdma.Daemon.Observability;
+using PdRdma.Engines.Serving.Api;
+using PdRdma.Transport;
+
+namespace PdRdma.Engines.Serving;
+
+/// <summary>
+/// One serving instance: OpenAI-compatible HTTP (/v1/completions, /v1/models, /health, /metrics) for the
+/// colocated role, and the internal endpoints the proxy drives for the prefill and decode roles.
+/// </summary>
+public sealed partial class ServingHost : IAsyncDisposable
+{
+    private readonly ServeOptions _options;
+    private readonly IServingModel _model;
+    private readonly KvChannel? _channel;
+    private readonly ServingMetrics _metrics;
+    private readonly ILogger _log;
+    private readonly ConcurrentDictionary<string, DecodeReservation> _reservations = new(StringComparer.Ordinal);
+    private readonly WebApplication _app;
+    private readonly PrometheusTextExporter _exporter = new("PdRdma.");
+
+    private ServingHost(ServeOptions options, IServingModel model, KvChannel? channel, WebApplication app)
+    {
+        _options = options;
+        _model = model;
+        _channel = channel;
+        _app = app;
+        _metrics = new ServingMetrics(options.Role);
+        _log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PdRdma.Serving");
+        if (channel is not null) channel.LeaseEnded += (request, reason) => FreeReservation(request, reason);
+    }
+
+    public static async Task<ServingHost> StartAsync(ServeOptions options, CancellationToken ct)
+    {
+        if (options.Role is not ("prefill" or "decode" or "colocated"))
+            throw new ArgumentException($"--role '{options.Role}' is unknown: use prefill, decode or colocated");
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.Host), options.Port));
+        var app = builder.Build();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+
+        var model = ModelCatalog.Open(options.Model);
+        KvChannel? channel = null;
+        try
+        {
+            if (options.Role != "colocated")
+            {
+                if (options.Daemon is { Length: > 0 } socket)
+                {
+                    channel = KvChannel.ThroughDaemon(socket);
+                }
+                else
+                {
+                    var secret = options.SecretFile is { } file ? await File.ReadAllBytesAsync(file, ct).ConfigureAwait(false)
+                        : throw new ArgumentException("without --daemon, the transfer library runs in this process and needs --secret-file (the cluster secret)");
+                    channel = await KvChannel.InProcessAsync(options.NodeId ?? $"{options.Role}-{Environment.ProcessId}", options.PeerListen, options.Advertise, secret, loggers, ct).ConfigureAwait(false);
+                }
+                await channel.RegisterPoolAsync(model, $"{options.Role}-{Environment.ProcessId}", ct).ConfigureAwait(false);
+            }
+            var host = new ServingHost(options, model, channel, app);
+            host.Map();
+            await app.StartAsync(ct).ConfigureAwait(false);
+            LogReady(host._log, options.Role, options.Model, $"{options.Host}:{options.Port}", channel?.Mode ?? "none", channel?.NodeId ?? "-", channel?.PeerEndpoint ?? "-");
+            return host;
+        }
+        catch
+        {
+            if (channel is not null) await channel.DisposeAsync().ConfigureAwait(false);
+            model.Dispose();
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken ct) => _app.WaitForShutdownAsync(ct);
+
+    private NodeInfo Info => new(_options.Role, _model.Name, _channel?.NodeId ?? "", _channel?.PeerEndpoint ?? "", _channel?.Mode ?? "none");
+
+    private void Map()
+    {
+        _app.MapGet("/health", () => Results.Json(new
+        {
+            status = "ok",
+            role = _options.Role,
+            model = _model.Name,
+            in_flight = _metrics.InFlight,
+            node = _channel?.NodeId,
+            mode = _channel?.Mode,
+            reservations = _reservations.Count,
+            free_blocks = _model.FreeBlocks,
+        }));
+        _app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = new[] { new { id = _model.Name, @object = "model", owned_by = "pdrdma", created = 0 } } }));
+        _app.MapGet("/metrics", () => Results.Text(_exporter.Render(), "text/plain; version=0.0.4"));
+        _app.MapGet("/internal/info", () => Results.Json(Info, OpenAiWriter.Json));
+        switch (_options.Role)
+        {
+            case "colocated":
+                _app.MapPost("/v1/completions", CompleteAsync);
+                break;
+            case "prefill":
+                _app.MapPost("/internal/prefill", PrefillAsync);
+                break;
+            case "decode":
+                _app.MapPost("/internal/reserve", ReserveAsync);
+                _app.MapPost("/internal/decode", DecodeAsync);
+                _app.MapPost("/internal/cancel", CancelAsync);
+                break;
+        }
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpContext http)
+    {
+        try
+        {
+            return await http.Request.ReadFromJsonAsync<T>(OpenAiWriter.Json, http.RequestAborted).ConfigureAwait(false)
+                ?? throw new ArgumentException("empty request body");
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"malformed request body: {e.Message}", e);
+        }
+    }
+
+    private async Task CompleteAsync(HttpContext http)
+    {
+        using var _ = _metrics.Track();
+        CompletionRequest request;
+        try
+        {
+            request = await ReadAsync<CompletionRequest>(http).ConfigureAwait(false);
+            Validate(request, _model.Name);
+        }
+        catch (Exception e)
+        {
+            await OpenAiWriter.ErrorAsync(http, e).ConfigureAwait(false);
+            return;
+        }
+        var tokens = _model.Encode(request.Prompt ?? "");
+        var clock = Stopwatch.StartNew();
+        await OpenAiWriter.WriteAsync(http, _model.Name, request.Stream == true, () => tokens.Length,
+            GenerateAsync(tokens, request.MaxTokens ?? 16, clock, http.RequestAborted), () => new { role = "colocated" }, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    public static void Validate(CompletionRequest request, string model)
+    {
+        if (request.Model is { Length: > 0 } m && m != model) throw new ArgumentException($"model '{m}' is not served here; this server serves '{model}' (see /v1/models)");
+        if (request.MaxTokens is < 1 or > 4096) throw new ArgumentException("max_tokens must be in [1, 4096]");
+        if (request.Temperature is > 0) throw new ArgumentException("only greedy decoding (temperature 0) is served so far");
+    }
+
+    private async IAsyncEnumerable<string> GenerateAsync(int[] tokens, int maxTokens, Stopwatch clock, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var produced = 0;
+        var previous = tokens.Length > 0 ? tokens[^1] : -1;
+        try
+        {
+            await foreach (var token in _model.GenerateAsync(tokens, maxTokens, ct).ConfigureAwait(false))
+            {
+                if (produced++ == 0) _metrics.FirstToken(clock.Elapsed);
+                yield return _model.TokenText(previous, token);
+                previous = token;
+            }
+        }
+        finally
+        {
+            _metrics.Tokens(produced);
+            _metrics.Request("ok");
+        }
+    }
+
+    private async Task PrefillAsync(HttpContext http)
+    {
+        using var _ = _metrics.Track();
+        try
+        {
+            var call = await ReadAsync<PrefillCall>(http).ConfigureAwait(false);
+            var answer = await PushPrefillAsync(call, http.RequestAborted).ConfigureAwait(false);
+            _metrics.Request("ok");
+            await http.Response.WriteAsJsonAsync(answer, OpenAiWriter.Json, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _metrics.Request("error");
+            LogRequestFailed(_log, "prefill", e.Message);
+            await OpenAiWriter.ErrorAsync(http, e).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<PrefillAnswer> PushPrefillAsync(PrefillCall call, CancellationToken ct)
+    {
+        var channel = _channel!;
+        _model.Layout.EnsureCompatibleWith(call.Target.Layout);
+        var writes = new List<Task<Daemon.Protocol.Written>>();
+        var clock = Stopwatch.StartNew();
+        var transferStart = TimeSpan.Zero;
+        PrefillOutcome? outcome = null;
+        try
+        {
+            outcome = await _model.PrefillAsync(call.Tokens, async (layer, blocks) =>
+            {
+                if (layer == 0)
+                {
+                    transferStart = clock.Elapsed;
+                    if (call.Target.Blocks.Length < blocks.Count)
+                        throw new ArgumentException($"the decode instance granted {call.Target.Blocks.Length} blocks; the prompt needs {blocks.Count}");
+                }
+                // Not awaited: the push of this layer overlaps the next layer's compute.
+                lock (writes) writes.Add(channel.WriteAsync(call.RequestId, call.Target, [layer], blocks.ToArray(), ct));
+                if (_options.LayerDelayMs > 0) await Task.Delay(_options.LayerDelayMs, ct).ConfigureAwait(false);
+            }, ct).ConfigureAwait(false);
+            var computed = clock.Elapsed;
+            Task<Daemon.Protocol.Written>[] pending;
+            lock (writes) pending = [.. writes];
+            var written = await Task.WhenAll(pending).ConfigureAwait(false);
+            var bytes = written.Sum(w => w.Bytes);
+            await channel.FinishAsync(call.RequestId, call.Target, bytes, ct).ConfigureAwait(false);
+            var transfer = clock.Elapsed - transferStart;
+            var backend = written.FirstOrDefault()?.Backend ?? "none";
+            _metrics.KvBytes(bytes, backend);
+            return new PrefillAnswer(outcome.FirstToken, bytes, transfer.TotalMilliseconds, computed.TotalMilliseconds, backend, channel.NodeId);
+        }
+        finally
+        {
+            // Every write has finished or failed before the blocks are reused.
+            Task[] pending;
+            lock (writes) pending = [.. writes];
+            await Task.WhenAll(pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (outcome is not null) _model.ReleasePrefill(outcome);
+        }
+    }
+
+    private async Task ReserveAsync(HttpContext http)
+    {
+        try
+        {
+            var call = await ReadAsync<ReserveCall>(http).ConfigureAwait(false);
+            var tokens = _model.Encode(call.Prompt);
+            var reservation = _model.Reserve(call.RequestId, tokens.Length);
+            if (!_reservations.TryAdd(call.RequestId, reservation))
+            {
+                _model.Release(reservation);
+                throw new ArgumentException($"request {call.RequestId} is already reserved");
+            }
+            var granted = reservation.Blocks.ToArray();
+            try
+            {
+                await _channel!.GrantAsync(call.RequestId, granted, call.PeerNode, TimeSpan.FromSeconds(_options.LeaseTtlSeconds), http.RequestAborted).ConfigureAwait(false);
+            }
+            catch
+            {
+                FreeReservation(call.RequestId, "grant failed");
+                throw;
+            }
+            var target = new KvTarget(_channel.PeerEndpoint, _channel.NodeId, _channel.PoolId, _model.Layout, granted);
+            await http.Response.WriteAsJsonAsync(new ReserveAnswer(tokens, target), OpenAiWriter.Json, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogRequestFailed(_log, "reserve", e.Message);
+            await OpenAiWriter.ErrorAsync(http, e).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DecodeAsync(HttpContext http)
+    {
+        using var _ = _metrics.Track();
+        DecodeCall call;
+        try
+        {
+            call = await ReadAsync<DecodeCall>(http).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await OpenAiWriter.ErrorAsync(http, e).ConfigureAwait(false);
+            return;
+        }
+        http.Response.ContentType = "text/event-stream";
+        var produced = 0;
+        try
+        {
+            if (!_reservations.TryGetValue(call.RequestId, out var reservation))
+                throw new TransferException(TransferErrorCode.Timeout, $"request {call.RequestId} holds no reservation here (expired, cancelled or never made)");
+            await _channel!.WaitArrivedAsync(call.RequestId, TimeSpan.FromSeconds(_options.LeaseTtlSeconds + 5), http.RequestAborted).ConfigureAwait(false);
+            // From here the engine owns the blocks: resuming consumes the reservation.
+            if (!_reservations.TryRemove(call.RequestId, out var consumed))
+                throw new TransferException(TransferErrorCode.Timeout, $"the lease of request {call.RequestId} ended before decode started");
+            var previous = call.Tokens.Length > 0 ? call.Tokens[^1] : -1;
+            await foreach (var token in _model.ResumeAsync(reservation, call.Tokens, call.FirstToken, call.MaxTokens, http.RequestAborted).ConfigureAwait(false))
+            {
+                produced++;
+                await EventAsync(http, new TokenEvent(token, _model.TokenText(previous, token))).ConfigureAwait(false);
+                previous = token;
+            }
+            await EventAsync(http, new TokenEvent(Done: true, FinishReason: "length")).ConfigureAwait(false);
+            _metrics.Request("ok");
+        }
+        catch (Exception e) when (!http.RequestAborted.IsCancellationRequested)
+        {
+            _metrics.Request("error");
+            LogRequestFailed(_log, "decode", e.Message);
+            await EventAsync(http, new TokenEvent(Error: OpenAiWriter.Describe(e).Message)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            _metrics.Tokens(produced);
+            FreeReservation(call.RequestId, "finished");
+            await _channel!.ReleaseAsync(call.RequestId).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task EventAsync(HttpContext http, TokenEvent e)
+    {
+        await http.Response.WriteAsync("data: " + JsonSerializer.Serialize(e, OpenAiWriter.Json) + "\n\n", http.RequestAborted).ConfigureAwait(false);
+        await http.Response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task CancelAsync(HttpContext http)
+    {
+        var call = await ReadAsync<CancelCall>(http).ConfigureAwait(false);
+        var found = FreeReservation(call.RequestId, "cancelled by the proxy");
+        await _channel!.ReleaseAsync(call.RequestId).ConfigureAwait(false);
+        await http.Response.WriteAsJsonAsync(new { cancelled = found }).ConfigureAwait(false);
+    }
+
+    private bool FreeReservation(string requestId, string reason)
+    {
+        if (!_reservations.TryRemove(requestId, out var reservation)) return false;
+        _model.Release(reservation);
+        LogReservationFreed(_log, requestId, reason);
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        if (_channel is not null) await _channel.DisposeAsync().ConfigureAwait(false);
+        _model.Dispose();
+        _metrics.Dispose();
+        _exporter.Dispose();
+    }
+
+        [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "serving {Role} of model {Model} on http://{Address} (kv path: {Mode}, node {Node}, peers at {PeerEndpoint})")]
+    private static partial void LogReady(ILogger logger, string role, string model, string address, string mode, string node, string peerEndpoint);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "{Stage} failed: {Reason}")]
+    private static partial void LogRequestFailed(ILogger logger, string stage, string reason);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "reservation of {RequestId} freed: {Reason}")]
+    private static partial void LogReservationFreed(ILogger logger, string requestId, string reason);
+}

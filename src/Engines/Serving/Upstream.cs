@@ -1,0 +1,40 @@
+namespace PdRdma.Engines.Serving;
+
+/// <summary>One prefill or decode instance behind the proxy, with its load (requests in flight). Thread-safe.</summary>
+public sealed class Upstream(string url)
+{
+    private int _inFlight;
+
+    public string Url { get; } = url.TrimEnd('/');
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Node id of a prefill instance, learned once from /internal/info.</summary>
+    public string? Node { get; set; }
+
+    public IDisposable Lease()
+    {
+        Interlocked.Increment(ref _inFlight);
+        return new Releaser(this);
+    }
+
+    /// <summary>The instance with the fewest requests in flight (ties: a random one, so load spreads).</summary>
+    public static Upstream Pick(IReadOnlyList<Upstream> all)
+    {
+        // One snapshot of the loads: they change under our feet.
+        var loads = all.Select(u => (Upstream: u, Load: u.InFlight)).ToList();
+        var least = loads.Min(l => l.Load);
+        var candidates = loads.Where(l => l.Load == least).ToList();
+        return candidates[Random.Shared.Next(candidates.Count)].Upstream;
+    }
+
+    private sealed class Releaser(Upstream upstream) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) Interlocked.Decrement(ref upstream._inFlight);
+        }
+    }
+}

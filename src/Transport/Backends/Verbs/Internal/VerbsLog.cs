@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace PdRdma.Transport.Backends.Verbs.Internal;
+
+internal static partial class VerbsLog
+{
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "verbs: opened {Device} port {Port}, GID index {GidIndex} ({Gid}), MTU {Mtu}")]
+    public static partial void DeviceOpened(ILogger logger, string device, byte port, int gidIndex, string gid, int mtu);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "verbs: QP {Qpn} connected to peer {Peer} (remote QP {RemoteQpn}, MTU {Mtu})")]
+    public static partial void Connected(ILogger logger, uint qpn, string peer, uint remoteQpn, int mtu);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "verbs: QP {Qpn} to peer {Peer} torn down: {Reason}")]
+    public static partial void TornDown(ILogger logger, uint qpn, string peer, string reason);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "verbs: async event {Event} on {Device}")]
+    public static partial void AsyncEvent(ILogger logger, string @event, string device);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "verbs: completion poller of {Device} failed")]
+    public static partial void PollerFailed(ILogger logger, Exception exception, string device);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "verbs: region {Region} cannot be registered, peers cannot use verbs with it: {Reason}")]
+    public static partial void RegionUnusable(ILogger logger, string region, string reason);
+}

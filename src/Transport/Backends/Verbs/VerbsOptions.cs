@@ -1,0 +1,31 @@
+namespace PdRdma.Transport.Backends.Verbs;
+
+/// <summary>Settings of the verbs backend; the defaults suit Soft-RoCE and ordinary RoCE NICs.</summary>
+public sealed class VerbsOptions
+{
+    /// <summary>RDMA device name (e.g. "rxe0", "mlx5_0"); null picks the first device with an active port.</summary>
+    public string? DeviceName { get; init; }
+
+    public byte Port { get; init; } = 1;
+
+    /// <summary>GID table index; null picks a RoCE v2 GID, preferring an IPv4-mapped one.</summary>
+    public int? GidIndex { get; init; }
+
+    /// <summary>Send queue depth per peer: writes beyond it wait (back-pressure) until completions free slots.</summary>
+    public int SendQueueDepth { get; init; } = 512;
+
+    /// <summary>One work request in this many is signalled; the rest complete silently (completion batching).</summary>
+    public int SignalEvery { get; init; } = 32;
+
+    /// <summary>Notifications in flight per peer, and the receive slots each peer keeps posted.</summary>
+    public int NotificationSlots { get; init; } = 64;
+
+    /// <summary>Largest notification payload plus its 8-byte header.</summary>
+    public int NotificationSlotBytes { get; init; } = 4096;
+
+    /// <summary>Local ACK timeout exponent (4.096 µs × 2^n) and retries before the peer counts as lost.</summary>
+    public byte AckTimeout { get; init; } = 17;
+
+    /// <remarks>At most 6: Soft-RoCE (and some NICs) treat 7 as "retry for ever", so a dead peer would never be detected.</remarks>
+    public byte RetryCount { get; init; } = 6;
+}

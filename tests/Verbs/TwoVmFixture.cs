@@ -1,0 +1,26 @@
+namespace PdRdma.Tests.Verbs;
+
+/// <summary>
+/// One boot of two Soft-RoCE VMs (TCG is slow) running every two-host check in sequence: VM a is the
+/// target, VM b the initiator; each check is a `pdrdma verbs-peer` pair.
+/// </summary>
+public sealed class TwoVmFixture : IAsyncLifetime
+{
+    public SoftRoceVms.VmRun? Run { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        if (SoftRoceVms.Missing is not null) return;
+        string cli = $"dotnet {SoftRoceVms.Cli} verbs-peer";
+        string dll = $"dotnet {SoftRoceVms.Cli}";
+        string target = $"{cli} target --listen $PDRDMA_VM_IP:47100 --mode kv; a=$?; {cli} target --listen $PDRDMA_VM_IP:47101 --mode oob; b=$?; " +
+            $"timeout 240 {dll} transfer-target --listen $PDRDMA_VM_IP:47102 --region-mb 64 --batches 1 --handshake-timeout 120; c=$?; " +
+            $"{cli} target --listen $PDRDMA_VM_IP:47103 --mode lost & p=$!; {cli} target --listen $PDRDMA_VM_IP:47104 --mode lost; d=$?; wait $p; e=$?; exit $((a|b|c|d|e))";
+        string initiator = $"{cli} initiator --connect $PDRDMA_VM_PEER_IP:47100 --mode kv; a=$?; {cli} initiator --connect $PDRDMA_VM_PEER_IP:47101 --mode oob; b=$?; " +
+            $"sleep 3; {dll} transfer-send --peer $PDRDMA_VM_PEER_IP:47102 --mb 64 --ops 64 --backend verbs --checksum --connect-timeout 120; c=$?; " +
+            $"{cli} initiator --connect $PDRDMA_VM_PEER_IP:47103 --connect2 $PDRDMA_VM_PEER_IP:47104 --mode lost; d=$?; exit $((a|b|c|d))";
+        Run = await SoftRoceVms.RunAsync(target, initiator, TimeSpan.FromMinutes(8));
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}

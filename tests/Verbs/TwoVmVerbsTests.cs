@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+
+namespace PdRdma.Tests.Verbs;
+
+/// <summary>The verbs backend between two hosts: two QEMU VMs with Soft-RoCE joined by a virtual NIC.</summary>
+[Trait("Category", "Verbs")]
+public sealed class TwoVmVerbsTests(TwoVmFixture vms) : IClassFixture<TwoVmFixture>
+{
+    [SoftRoceVmFact]
+    public void TwoVms_KvBatchOf64MiB_ArrivesBitIdenticalWithItsNotification()
+    {
+        var result = Result("kv");
+        Assert.True((bool)result["identical"]!, $"target region differs from the expected image: {result.ToJsonString()}");
+        Assert.True((bool)result["notification_ok"]!, $"notification wrong or missing: {result.ToJsonString()}");
+        Assert.Equal(64L << 20, (long)result["bytes"]!);
+        Assert.Equal(16 * 2 * 64, (int)result["writes"]!);
+    }
+
+    [SoftRoceVmFact]
+    public void TwoVms_WriteOutsideTheGrantedWindow_FailsWithAccessDeniedAndChangesNothing()
+    {
+        var result = Result("oob");
+        Assert.Equal("AccessDenied", (string?)result["out_of_window_write"]);
+        Assert.True((bool)result["target_unchanged"]!, $"the target's memory changed: {result.ToJsonString()}");
+        Assert.Equal("PeerLost", (string?)result["write_after_failure"]); // the queue pair was torn down
+    }
+
+    [SoftRoceVmFact]
+    public void TwoVms_LostPeer_WritesFailWithPeerLostAndTheOtherPeerKeepsWorking()
+    {
+        var result = Result("lost");
+        Assert.Equal("PeerLost", (string?)result["write_to_lost_peer"]);
+        Assert.True((bool)result["survivor_ok"]!, $"the surviving peer's memory is wrong: {result.ToJsonString()}");
+    }
+
+    [SoftRoceVmFact]
+    public void TwoVms_TransferAgentWithVerbsBackend_Moves64MiBChecksumVerified()
+    {
+        var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");
+        var sent = run.Results(run.LogB).FirstOrDefault(r => r["backend"] is not null);
+        var placed = run.Results(run.LogA).FirstOrDefault(r => (string?)r["event"] == "notified");
+        Assert.True(sent is not null && placed is not null, $"no transfer-send/transfer-target result (harness exit {run.ExitCode}):\n{run.Report}\n--- initiator ---\n{run.LogB}\n--- target ---\n{run.LogA}");
+        Assert.Equal("verbs", (string?)sent!["backend"]);
+        Assert.True((bool)sent["checksum_verified"]!, sent.ToJsonString());
+        Assert.Equal(64L << 20, (long)placed!["bytes"]!);
+        Assert.Equal((string?)sent["source_xxhash3"], (string?)placed["region_xxhash3"]);
+    }
+
+    private JsonObject Result(string mode)
+    {
+        var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");
+        var result = run.Results(run.LogB).FirstOrDefault(r => (string?)r["mode"] == mode);
+        Assert.True(result is not null, $"no '{mode}' result from the initiator VM (harness exit {run.ExitCode}):\n{run.Report}\n--- initiator ---\n{run.LogB}\n--- target ---\n{run.LogA}");
+        return result!;
+    }
+}
