@@ -45,6 +45,7 @@ public static class TargetEvaluator
             };
         }
         var reason = run.Notes.FirstOrDefault(n => n.StartsWith(backend, StringComparison.Ordinal)) ?? $"no {backend} points with a {baseline} baseline in this run";
+        if (reason.Length > 200) reason = reason[..200] + "… (see the notes)";
         return new TargetResult { Name = name, Goal = goal, HigherIsBetter = true, Threshold = threshold, Note = reason };
     }
 

@@ -78,7 +78,8 @@ public static class VerbsBenchmark
         if (ours.Length == 0)
         {
             var why = File.Exists(Path.Combine(outDir, "ours.err")) ? File.ReadAllText(Path.Combine(outDir, "ours.err")).Trim() : (stdout + stderr).Trim();
-            run.Notes.Add($"verbs: no result from our initiator in the VMs (harness exit {exit}): {Tail(why)}");
+            var baselineOnly = bw.Count > 0 ? $"; ib_write_bw did run: {string.Join(", ", bw.Where(r => r.Bytes is 65536 or 1 << 20).Select(r => $"{Format.Bytes(r.Bytes)} {r.AverageGbps:F3} Gbit/s"))}" : "";
+            run.Notes.Add($"verbs: no result from our initiator in the VMs within the time limit (harness exit {exit}){baselineOnly}: {Tail(why)}");
         }
         foreach (var record in ours)
         {
@@ -97,5 +98,10 @@ public static class VerbsBenchmark
         }
     }
 
-    private static string Tail(string text) => text.Length <= 600 ? text : "…" + text[^600..];
+    /// <summary>The end of a long text on one line: notes land in one table cell of the report.</summary>
+    private static string Tail(string text)
+    {
+        var line = string.Join(" | ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return line.Length <= 300 ? line : "…" + line[^300..];
+    }
 }
