@@ -34,7 +34,8 @@ apt_install iproute2 iperf3 gcc libc6-dev libibverbs1 libibverbs-dev ibverbs-pro
 
 # TorchSharp 0.107's native shim needs GLIBCXX_3.4.32 (libstdc++ of GCC 13+). Debian 12 ships
 # 3.4.30; only there do we take libstdc++6 from trixie, pinned low so nothing else follows it.
-libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+# awk reads to the end: an early exit would SIGPIPE ldconfig, and pipefail + set -e would end the script (exit 141)
+libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found=1}')
 if [ -n "$libstdcxx" ] && ! grep -q GLIBCXX_3.4.32 "$libstdcxx"; then
   . /etc/os-release
   if [ "${ID:-}" = "debian" ] && [ "${VERSION_CODENAME:-}" = "bookworm" ]; then

@@ -7,6 +7,10 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
+        ["bench"] = ("benchmarks: transfer bandwidth/latency vs baselines, end to end colocated vs disaggregated; writes docs/BENCHMARKS.md", BenchCommand.RunAsync),
+        ["bench-target"] = ("(internal) the target process of the transfer benchmarks", BenchTargetCommand.RunAsync),
+        ["bench-decode"] = ("(internal) the decoding process of the end-to-end benchmark", BenchDecodeCommand.RunAsync),
+        ["bench-initiator"] = ("(internal) the initiator process of the transfer benchmarks", BenchInitiatorCommand.RunAsync),
         ["daemon"] = (DaemonCommand.Help, DaemonCommand.RunAsync),
         ["serve"] = (ServeCommand.Help, ServeCommand.RunAsync),
         ["proxy"] = (ProxyCommand.Help, ProxyCommand.RunAsync),

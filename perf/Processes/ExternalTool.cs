@@ -1,0 +1,16 @@
+namespace PdRdma.Perf.Processes;
+
+/// <summary>Finds programs on PATH (and the usual sbin folders, which a non-login root shell may lack).</summary>
+public static class ExternalTool
+{
+    public static string? Find(string name)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]))
+        {
+            var candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+
+namespace PdRdma.Perf.Transfer;
+
+/// <summary>
+/// What the initiator of a transfer benchmark measures, and the region both ends need for it. Passed to the
+/// initiator process on its command line (<see cref="ToArgs"/> / <see cref="Parse"/>).
+/// </summary>
+public sealed record TransferPlan
+{
+    /// <summary>Message sizes for the bandwidth/latency sweep (each written as batches of one write).</summary>
+    public IReadOnlyList<long> Sizes { get; init; } = [];
+
+    /// <summary>Latency (queue depth 1) is measured for sizes up to this; beyond it latency is size over bandwidth.</summary>
+    public long LatencyMaxBytes { get; init; } = 4 << 20;
+
+    /// <summary>Write size of the batch-size sweep, and the writes per batch to try.</summary>
+    public long BatchWriteBytes { get; init; }
+    public IReadOnlyList<int> BatchOps { get; init; } = [];
+
+    /// <summary>KV-shaped: block sizes, each written as <see cref="KvTotalBytes"/> / block non-contiguous blocks in one batch.</summary>
+    public IReadOnlyList<long> KvBlockBytes { get; init; } = [];
+    public long KvTotalBytes { get; init; }
+
+    /// <summary>Time spent per measured point (at least a few iterations run whatever the budget).</summary>
+    public TimeSpan Budget { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Batches kept in flight in bandwidth runs.</summary>
+    public int Depth { get; init; } = 16;
+
+    /// <summary>Bytes of the source region (initiator) and the target region: enough for every write of the plan.</summary>
+    public long RegionBytes
+    {
+        get
+        {
+            long need = 1 << 20;
+            foreach (var size in Sizes) need = Math.Max(need, size);
+            foreach (var ops in BatchOps) need = Math.Max(need, 2L * ops * BatchWriteBytes);
+            if (KvBlockBytes.Count > 0) need = Math.Max(need, 2 * KvTotalBytes);
+            return (need + 4095) / 4096 * 4096;
+        }
+    }
+
+    /// <summary>Powers of four from 64 B to <paramref name="max"/>, the sizes ib_write_bw -a would pick every other of.</summary>
+    public static IReadOnlyList<long> SizesUpTo(long max, long min = 64)
+    {
+        var sizes = new List<long>();
+        for (var s = min; s <= max; s *= 4) sizes.Add(s);
+        if (sizes.Count == 0 || sizes[^1] != max) sizes.Add(max);
+        return sizes;
+    }
+
+    public string[] ToArgs() =>
+    [
+        "--sizes", Join(Sizes),
+        "--latency-max", Str(LatencyMaxBytes),
+        "--batch-bytes", Str(BatchWriteBytes),
+        "--batch-ops", string.Join(',', BatchOps.Select(o => o.ToString(CultureInfo.InvariantCulture))),
+        "--kv-blocks", Join(KvBlockBytes),
+        "--kv-total", Str(KvTotalBytes),
+        "--budget-ms", Str((long)Budget.TotalMilliseconds),
+        "--depth", Str(Depth),
+    ];
+
+    public static TransferPlan Parse(BenchArgs args) => new()
+    {
+        Sizes = args.LongList("--sizes"),
+        LatencyMaxBytes = args.Long("--latency-max", 4 << 20),
+        BatchWriteBytes = args.Long("--batch-bytes", 0),
+        BatchOps = args.LongList("--batch-ops").Select(o => checked((int)o)).ToArray(),
+        KvBlockBytes = args.LongList("--kv-blocks"),
+        KvTotalBytes = args.Long("--kv-total", 0),
+        Budget = TimeSpan.FromMilliseconds(args.Long("--budget-ms", 500)),
+        Depth = (int)args.Long("--depth", 16),
+    };
+
+    private static string Join(IEnumerable<long> values) => string.Join(',', values.Select(Str));
+
+    private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,39 @@
+using System.Net;
+#if PDRDMA_AGENT
+using PdRdma.Transport;
+#endif
+
+namespace PdRdma.Perf.Transfer;
+
+/// <summary>
+/// The target side of a transfer benchmark (the <c>bench-target</c> process): one registered region, a listening
+/// agent, notifications drained. Prints <c>ready &lt;endpoint&gt;</c> once peers may connect and serves until cancelled.
+/// </summary>
+public static class TransferTarget
+{
+    public const string RegionId = "bench-dst";
+
+    public static async Task RunAsync(IPEndPoint listen, string backend, long regionBytes, TextWriter output, CancellationToken ct)
+    {
+#if PDRDMA_AGENT
+        using var region = HostRegion.Create(RegionId, regionBytes);
+        await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = $"bench-target-{Environment.ProcessId}", Backend = BenchBackends.ToChoice(backend), Listen = listen });
+        agent.RegisterRegion(region);
+        await agent.StartAsync(ct);
+        await output.WriteLineAsync($"ready {agent.LocalEndpoint}");
+        await output.FlushAsync(ct);
+        try
+        {
+            await foreach (var _ in agent.Notifications.ReadAllAsync(ct))
+            {
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+#else
+        await Task.CompletedTask;
+        throw new InvalidOperationException($"the transfer library's TransferAgent is not on this branch yet (target {listen}, {backend}, {regionBytes} bytes)");
+#endif
+    }
+}
