@@ -156,7 +156,7 @@ boot() { # role ip peer mode netopts...
     -m "$mem" -smp "$cpus" -display none -monitor none -no-reboot \
     -serial "file:$out/$role.console" \
     -kernel "$kernel" -initrd "$initrd" \
-    -append "console=ttyS0 quiet panic=-1 rdinit=/init pdv.role=$role pdv.ip=$ip pdv.peer=$peer pdv.out=$out pdv.mode=$mode" \
+    -append "console=ttyS0 quiet panic=-1 no_timer_check rdinit=/init pdv.role=$role pdv.ip=$ip pdv.peer=$peer pdv.out=$out pdv.mode=$mode" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$out,mount_tag=pdvout,security_model=none" \
     "$@" </dev/null >>"$out/$role.console" 2>&1 &
