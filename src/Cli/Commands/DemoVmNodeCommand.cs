@@ -49,6 +49,8 @@ public static class DemoVmNodeCommand
             LogDirectory = logs,
             SlowHost = true,
             TokenTimeoutSeconds = 300,
+            // The first request's verbs handshake and a prefill under TCG take longer than the default 30 s lease.
+            LeaseTtlSeconds = 300,
             Prefix = "pdv",
         };
         using var cancel = new CancellationTokenSource(wait + TimeSpan.FromMinutes(1));

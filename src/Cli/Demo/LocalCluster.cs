@@ -118,11 +118,12 @@ public sealed class LocalCluster : IAsyncDisposable
         string[] slowEngine = _spec.SlowHost ? ["--daemon-timeout", "240"] : [];
         string[] slowProxy = _spec.SlowHost ? ["--control-timeout", "120"] : [];
         var prefillTimeout = _spec.SlowHost ? "300" : "60";
+        var heartbeat = _spec.SlowHost ? "15" : "1"; // a heartbeat is bounded by twice its period
 
         Recipe("daemon-a", Ns(nsA), ["daemon", "--node-id", "node-a", "--socket", sockA, "--group", "", "--peer-listen", $"{addrA}:{peerA}",
-            "--http-listen", $"{httpHostA}:{httpA}", "--secret-file", secret, "--backend", _spec.Backend, "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture), "--heartbeat", "1", .. slowDaemon], DaemonAHealth);
+            "--http-listen", $"{httpHostA}:{httpA}", "--secret-file", secret, "--backend", _spec.Backend, "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture), "--heartbeat", heartbeat, .. slowDaemon], DaemonAHealth);
         Recipe("daemon-b", Ns(nsB), ["daemon", "--node-id", "node-b", "--socket", sockB, "--group", "", "--peer-listen", $"{addrB}:{peerB}",
-            "--http-listen", $"{httpHostB}:{httpB}", "--secret-file", secret, "--backend", _spec.Backend, "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture), "--heartbeat", "1", .. slowDaemon], DaemonBHealth);
+            "--http-listen", $"{httpHostB}:{httpB}", "--secret-file", secret, "--backend", _spec.Backend, "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture), "--heartbeat", heartbeat, .. slowDaemon], DaemonBHealth);
         Recipe("prefill", Ns(nsA), ["serve", "--role", "prefill", "--model", _spec.Model, "--host", hostA, "--port", $"{prefillPort}", "--daemon", sockA,
             "--layer-delay-ms", _spec.LayerDelayMs.ToString(CultureInfo.InvariantCulture), .. slowEngine], PrefillUrl + "/health");
         Recipe("decode", Ns(nsB), ["serve", "--role", "decode", "--model", _spec.Model, "--host", httpHostB, "--port", $"{decodePort}", "--daemon", sockB,
