@@ -78,7 +78,8 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             addrA = hostA = nodes.A;
             addrB = nodes.B;
-            (peerA, peerB, httpA, httpB, prefillPort, decodePort, colocatedPort, proxyPort) = (46100, 46100, 46190, 46190, 46200, 46201, 46202, 46300);
+            // Below Linux's ephemeral range (32768-60999): a fixed listen port inside it can collide with an outbound connection of the same host.
+            (peerA, peerB, httpA, httpB, prefillPort, decodePort, colocatedPort, proxyPort) = (30100, 30100, 30190, 30190, 30200, 30201, 30202, 30300);
             Topology = $"node A at {addrA}, node B at {addrB} (separate hosts)";
         }
         else if (_spec.Namespaces)
