@@ -10,7 +10,7 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public const string Help = "the main job: two nodes, daemons, prefill + decode engines, proxy, one prompt (--json, --model, --prompt, --max-tokens, --backend auto|shm|tcp|verbs (verbs: the nodes in two Soft-RoCE VMs; --vm-timeout S), --prompt-len N, --loopback)";
+    public const string Help = "the main job: two nodes, daemons, prefill + decode engines, proxy, one prompt (--json, --model, --prompt, --max-tokens, --backend auto|shm|tcp|verbs (verbs: the nodes in two Soft-RoCE VMs; --vm-timeout S, --vm-port P), --prompt-len N, --loopback)";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -31,6 +31,7 @@ public static class DemoCommand
             vmPort = cli.GetInt("--vm-port", 47000 + Environment.ProcessId % 1000);
             vmTimeout = cli.GetInt("--vm-timeout", 900);
             cli.EnsureAllUsed();
+            if (vmTimeout < 180) throw new ArgumentException($"--vm-timeout {vmTimeout}: at least 180 s (the VMs emulate their CPU; a run takes minutes)");
             if (backend is not ("auto" or "shm" or "tcp" or "verbs")) throw new ArgumentException($"--backend '{backend}' is unknown: auto, shm, tcp or verbs");
         }
         catch (ArgumentException e)

@@ -48,10 +48,10 @@ public sealed class SoftRoceVmDemo : IAsyncDisposable
     /// <summary>Boots both VMs, runs the nodes, and returns node A's measurement; throws with the nodes' own words when it fails.</summary>
     public async Task<DemoResult> RunAsync(VmDemoSpec spec, int port, int timeoutSeconds, TextWriter say, CancellationToken ct)
     {
-        string File(string name) => Path.Combine(_shared, name);
-        await System.IO.File.WriteAllTextAsync(File(VmDemoSpec.Files.Spec), JsonSerializer.Serialize(spec), ct).ConfigureAwait(false);
-        await System.IO.File.WriteAllBytesAsync(File(VmDemoSpec.Files.Secret), RandomNumberGenerator.GetBytes(32), ct).ConfigureAwait(false);
-        if (!OperatingSystem.IsWindows()) System.IO.File.SetUnixFileMode(File(VmDemoSpec.Files.Secret), UnixFileMode.UserRead);
+        string Shared(string name) => Path.Combine(_shared, name);
+        await File.WriteAllTextAsync(Shared(VmDemoSpec.Files.Spec), JsonSerializer.Serialize(spec), ct).ConfigureAwait(false);
+        await File.WriteAllBytesAsync(Shared(VmDemoSpec.Files.Secret), RandomNumberGenerator.GetBytes(32), ct).ConfigureAwait(false);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Shared(VmDemoSpec.Files.Secret), UnixFileMode.UserRead);
 
         var self = string.Join(' ', LocalCluster.SelfCommand().Select(Quote));
         string Node(string role) => $"{self} demo-vm-node --role {role} --shared {Quote(_shared)}";
@@ -59,7 +59,7 @@ public sealed class SoftRoceVmDemo : IAsyncDisposable
         string[] command = ["bash", FindHarness()!, "--out", _shared, "--timeout", timeoutSeconds.ToString(c), "--port", port.ToString(c),
             "--mem", "3072", "--", Node("a"), Node("b")];
         await say.WriteLineAsync($"pdrdma demo: booting two Soft-RoCE VMs (QEMU TCG: this takes minutes); shared folder {_shared}").ConfigureAwait(false);
-        _harness = ChildProcess.Start("vms", command, File("harness.log"));
+        _harness = ChildProcess.Start("vms", command, Shared("harness.log"));
         using (var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             bounded.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds + 60));
@@ -69,20 +69,20 @@ public sealed class SoftRoceVmDemo : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new TimeoutException($"the VMs did not finish within {timeoutSeconds + 60} s; harness log {File("harness.log")}");
+                throw new TimeoutException($"the VMs did not finish within {timeoutSeconds + 60} s; harness log {Shared("harness.log")}");
             }
         }
         var exit = _harness.ExitCode;
-        if (System.IO.File.Exists(File(VmDemoSpec.Files.Result)))
+        if (File.Exists(Shared(VmDemoSpec.Files.Result)))
         {
-            var result = JsonSerializer.Deserialize<DemoResult>(await System.IO.File.ReadAllTextAsync(File(VmDemoSpec.Files.Result), ct).ConfigureAwait(false))
+            var result = JsonSerializer.Deserialize<DemoResult>(await File.ReadAllTextAsync(Shared(VmDemoSpec.Files.Result), ct).ConfigureAwait(false))
                 ?? throw new InvalidOperationException("node A left an empty result");
             result.Topology = Topology;
             return result;
         }
         var why = new List<string>();
         foreach (var role in new[] { "a", "b" })
-            if (System.IO.File.Exists(File(VmDemoSpec.Files.Failed(role)))) why.Add($"node {role.ToUpperInvariant()}: {(await System.IO.File.ReadAllTextAsync(File(VmDemoSpec.Files.Failed(role)), ct).ConfigureAwait(false)).Trim()}");
+            if (File.Exists(Shared(VmDemoSpec.Files.Failed(role)))) why.Add($"node {role.ToUpperInvariant()}: {(await File.ReadAllTextAsync(Shared(VmDemoSpec.Files.Failed(role)), ct).ConfigureAwait(false)).Trim()}");
         if (exit == 3) why.Add("the VM prerequisites are missing (scripts/setup.sh --vm installs them)");
         throw new InvalidOperationException($"no result from the VMs (harness exit {exit}){(why.Count > 0 ? ": " + string.Join("; ", why) : "")}\nharness output:\n{_harness.Tail(30)}");
     }
