@@ -29,6 +29,9 @@ public static class DaemonHost
         ["--http-listen"] = "Daemon:HttpListen",
         ["--secret-file"] = "Daemon:ClusterSecretFile",
         ["--backend"] = "Daemon:Backend",
+        ["--allow-fallback"] = "Daemon:AllowFallback",
+        ["--connect-timeout"] = "Daemon:ConnectTimeoutSeconds",
+        ["--handshake-timeout"] = "Daemon:HandshakeTimeoutSeconds",
         ["--lease-ttl"] = "Daemon:LeaseTtlSeconds",
         ["--heartbeat"] = "Daemon:HeartbeatSeconds",
         ["--drain"] = "Daemon:DrainSeconds",
@@ -69,6 +72,7 @@ public static class DaemonHost
             {
                 status = "ok",
                 node = status.NodeId,
+                backend = daemon.BackendSummary,
                 peer_endpoint = status.PeerEndpoint,
                 pools = status.Pools,
                 leases_active = status.LeasesActive,

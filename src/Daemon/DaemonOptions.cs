@@ -36,6 +36,15 @@ public sealed class DaemonOptions
     /// <summary>auto (same host → shm, else tcp) | shm | tcp | verbs.</summary>
     public string Backend { get; set; } = "auto";
 
+    /// <summary>When the forced Backend cannot be used (verbs without an RDMA device, a peer without it): use the automatic choice instead, and log why. Off: fail with the reason.</summary>
+    public bool AllowFallback { get; set; }
+
+    /// <summary>Bound on opening a link to a peer daemon (raise for slow hosts, e.g. emulated VMs).</summary>
+    public double ConnectTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>How long this daemon waits for a connecting peer to finish its handshake.</summary>
+    public double HandshakeTimeoutSeconds { get; set; } = 10;
+
     /// <summary>A lease on blocks that receives nothing expires after this long.</summary>
     public double LeaseTtlSeconds { get; set; } = 30;
 

@@ -32,6 +32,10 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
             errors.Add($"Daemon:LeaseTtlSeconds {options.LeaseTtlSeconds} must be in (0, 3600]");
         if (options.HeartbeatSeconds is <= 0 or > 60)
             errors.Add($"Daemon:HeartbeatSeconds {options.HeartbeatSeconds} must be in (0, 60]");
+        if (options.ConnectTimeoutSeconds is <= 0 or > 600)
+            errors.Add($"Daemon:ConnectTimeoutSeconds {options.ConnectTimeoutSeconds} must be in (0, 600]");
+        if (options.HandshakeTimeoutSeconds is <= 0 or > 600)
+            errors.Add($"Daemon:HandshakeTimeoutSeconds {options.HandshakeTimeoutSeconds} must be in (0, 600]");
         if (options.DrainSeconds is < 0 or > 300)
             errors.Add($"Daemon:DrainSeconds {options.DrainSeconds} must be in [0, 300]");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

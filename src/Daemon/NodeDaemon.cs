@@ -56,6 +56,9 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
 
     public string NodeId => _options.NodeId;
 
+    /// <summary>The configured backend and what this node can offer (after start), e.g. "verbs (RDMA device rxe0)".</summary>
+    public string BackendSummary => _fabric?.BackendSummary ?? _options.Backend;
+
     /// <summary>Where peers reach this node (AdvertiseAddress, else the bound peer listener).</summary>
     public string PeerEndpoint => _options.AdvertiseAddress is { Length: > 0 } a ? a : _fabric?.LocalEndpoint?.ToString() ?? _options.PeerListen;
 
@@ -67,6 +70,9 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
             Listen = IPEndPoint.Parse(_options.PeerListen),
             ClusterSecret = DaemonOptionsValidator.LoadSecret(_options),
             Backend = _options.Backend,
+            AllowFallback = _options.AllowFallback,
+            ConnectTimeout = TimeSpan.FromSeconds(_options.ConnectTimeoutSeconds),
+            HandshakeTimeout = TimeSpan.FromSeconds(_options.HandshakeTimeoutSeconds),
             Gate = Leases,
             LoggerFactory = _loggers,
         });
@@ -77,7 +83,7 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
         _loops.Add(Task.Run(PumpNotificationsAsync, CancellationToken.None));
         _loops.Add(Task.Run(ExpireLeasesAsync, CancellationToken.None));
         _loops.Add(Task.Run(HeartbeatAsync, CancellationToken.None));
-        LogReady(_log, NodeId, _options.Socket, PeerEndpoint, _options.HttpListen, _options.Backend);
+        LogReady(_log, NodeId, _options.Socket, PeerEndpoint, _options.HttpListen, _fabric.BackendSummary);
     }
 
     private Socket BindEngineSocket()

@@ -21,13 +21,13 @@ internal sealed class DaemonProcess : IDisposable
     public string Health { get; }
     public string Metrics { get; }
 
-    public static async Task<DaemonProcess> StartAsync(string folder, string nodeId, string secretFile, string group = "", double leaseTtl = 30)
+    public static async Task<DaemonProcess> StartAsync(string folder, string nodeId, string secretFile, string group = "", double leaseTtl = 30, string[]? extra = null)
     {
         var socket = Path.Combine(folder, nodeId + ".sock");
         int peer = TestPaths.FreePort(), http = TestPaths.FreePort();
         var command = LocalCluster.SelfCommand().Concat(["daemon", "--node-id", nodeId, "--socket", socket, "--group", group,
             "--peer-listen", $"127.0.0.1:{peer}", "--http-listen", $"127.0.0.1:{http}", "--secret-file", secretFile,
-            "--lease-ttl", leaseTtl.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ToArray();
+            "--lease-ttl", leaseTtl.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra ?? []]).ToArray();
         var process = ChildProcess.Start(nodeId, command, Path.Combine(folder, nodeId + ".log"));
         var daemon = new DaemonProcess(process, socket, peer, http);
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };

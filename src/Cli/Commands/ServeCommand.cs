@@ -5,7 +5,7 @@ namespace PdRdma.Cli.Commands;
 /// <summary><c>pdrdma serve --role prefill|decode|colocated --model M --port P [--daemon SOCKET]</c>.</summary>
 public static class ServeCommand
 {
-    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET]";
+    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -27,7 +27,10 @@ public static class ServeCommand
                 LeaseTtlSeconds = cli.GetInt("--lease-ttl", 30),
                 LayerDelayMs = cli.GetInt("--layer-delay-ms", 0),
             };
+            var daemonTimeout = cli.GetInt("--daemon-timeout", 0);
             cli.EnsureAllUsed();
+            // Slow hosts (emulated VMs) need longer than the default bound on each call to the daemon.
+            if (daemonTimeout > 0) KvChannel.CallTimeout = TimeSpan.FromSeconds(daemonTimeout);
         }
         catch (ArgumentException e)
         {

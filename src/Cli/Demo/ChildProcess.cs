@@ -27,6 +27,10 @@ public sealed class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
+    public Task WaitForExitAsync(CancellationToken ct) => _process.WaitForExitAsync(ct);
+
     public static ChildProcess Start(string name, string[] command, string logPath)
     {
         var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

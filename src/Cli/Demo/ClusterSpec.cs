@@ -24,4 +24,19 @@ public sealed class ClusterSpec
     public bool Colocated { get; init; } = true;
 
     public string? WorkDirectory { get; init; }
+
+    /// <summary>Where the parts' logs go (default: <see cref="WorkDirectory"/>), e.g. a folder the host can read when the node runs in a VM.</summary>
+    public string? LogDirectory { get; init; }
+
+    /// <summary>Node A's and node B's addresses when the nodes are separate hosts (e.g. the Soft-RoCE VMs); null: namespaces or loopback.</summary>
+    public (string A, string B)? NodeAddresses { get; init; }
+
+    /// <summary>"a" or "b": start only that node's parts (the other node runs on another host); null: both.</summary>
+    public string? OnlyNode { get; init; }
+
+    /// <summary>The cluster secret shared by both nodes; null: a fresh one in <see cref="WorkDirectory"/>.</summary>
+    public string? SecretFile { get; init; }
+
+    /// <summary>Emulated hosts (TCG VMs): generous bounds on starts, handshakes, daemon calls and proxy waits.</summary>
+    public bool SlowHost { get; init; }
 }

@@ -65,13 +65,24 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private async Task LaunchAsync(CancellationToken ct)
     {
-        var secret = Path.Combine(WorkDirectory, "cluster.key");
-        await File.WriteAllBytesAsync(secret, RandomNumberGenerator.GetBytes(32), ct).ConfigureAwait(false);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(secret, UnixFileMode.UserRead);
+        var secret = _spec.SecretFile ?? Path.Combine(WorkDirectory, "cluster.key");
+        if (_spec.SecretFile is null)
+        {
+            await File.WriteAllBytesAsync(secret, RandomNumberGenerator.GetBytes(32), ct).ConfigureAwait(false);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(secret, UnixFileMode.UserRead);
+        }
 
         string addrA, addrB, hostA, nsA = "", nsB = "";
         int peerA, peerB, httpA, httpB, prefillPort, decodePort, colocatedPort, proxyPort;
-        if (_spec.Namespaces)
+        if (_spec.NodeAddresses is { } nodes)
+        {
+            addrA = hostA = nodes.A;
+            addrB = nodes.B;
+            // Below Linux's ephemeral range (32768-60999): a fixed listen port inside it can collide with an outbound connection of the same host.
+            (peerA, peerB, httpA, httpB, prefillPort, decodePort, colocatedPort, proxyPort) = (30100, 30100, 30190, 30190, 30200, 30201, 30202, 30300);
+            Topology = $"node A at {addrA}, node B at {addrB} (separate hosts)";
+        }
+        else if (_spec.Namespaces)
         {
             var id = (Environment.ProcessId % 100000).ToString(CultureInfo.InvariantCulture) + RandomNumberGenerator.GetHexString(2, lowercase: true);
             var octet = 100 + Random.Shared.Next(0, 70) * 2; // 198.18.<octet>.0/24 between nodes, <octet+1> root↔A
@@ -91,8 +102,9 @@ public sealed class LocalCluster : IAsyncDisposable
             (peerA, peerB, httpA, httpB, prefillPort, decodePort, colocatedPort, proxyPort) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6], ports[7]);
             Topology = CanUseNamespaces ? "two sets of loopback ports (--loopback)" : "two sets of loopback ports (not root, or no iproute2: no network namespaces)";
         }
-        var httpHostA = _spec.Namespaces ? hostA : "127.0.0.1";
-        var httpHostB = _spec.Namespaces ? addrB : "127.0.0.1";
+        var separate = _spec.Namespaces || _spec.NodeAddresses is not null;
+        var httpHostA = separate ? hostA : "127.0.0.1";
+        var httpHostB = separate ? addrB : "127.0.0.1";
         var sockA = Path.Combine(WorkDirectory, "a.sock");
         var sockB = Path.Combine(WorkDirectory, "b.sock");
         DaemonAHealth = $"http://{httpHostA}:{httpA}/health";
@@ -102,23 +114,35 @@ public sealed class LocalCluster : IAsyncDisposable
         ColocatedUrl = $"http://{hostA}:{colocatedPort}";
         ProxyUrl = $"http://{hostA}:{proxyPort}";
         string Ns(string ns) => ns.Length == 0 ? "" : ns;
+        // Under TCG a verbs handshake (memory registration) and the first calls (JIT) take tens of seconds.
+        string[] slowDaemon = _spec.SlowHost ? ["--connect-timeout", "120", "--handshake-timeout", "120"] : [];
+        string[] slowEngine = _spec.SlowHost ? ["--daemon-timeout", "240"] : [];
+        string[] slowProxy = _spec.SlowHost ? ["--control-timeout", "120"] : [];
+        var prefillTimeout = _spec.SlowHost ? "300" : "60";
+        var heartbeat = _spec.SlowHost ? "15" : "1"; // a heartbeat is bounded by twice its period
 
         Recipe("daemon-a", Ns(nsA), ["daemon", "--node-id", "node-a", "--socket", sockA, "--group", "", "--peer-listen", $"{addrA}:{peerA}",
-            "--http-listen", $"{httpHostA}:{httpA}", "--secret-file", secret, "--backend", _spec.Backend, "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture), "--heartbeat", "1"], DaemonAHealth);
+            "--http-listen", $"{httpHostA}:{httpA}", "--secret-file", secret, "--backend", _spec.Backend, "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture), "--heartbeat", heartbeat, .. slowDaemon], DaemonAHealth);
         Recipe("daemon-b", Ns(nsB), ["daemon", "--node-id", "node-b", "--socket", sockB, "--group", "", "--peer-listen", $"{addrB}:{peerB}",
-            "--http-listen", $"{httpHostB}:{httpB}", "--secret-file", secret, "--backend", _spec.Backend, "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture), "--heartbeat", "1"], DaemonBHealth);
+            "--http-listen", $"{httpHostB}:{httpB}", "--secret-file", secret, "--backend", _spec.Backend, "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture), "--heartbeat", heartbeat, .. slowDaemon], DaemonBHealth);
         Recipe("prefill", Ns(nsA), ["serve", "--role", "prefill", "--model", _spec.Model, "--host", hostA, "--port", $"{prefillPort}", "--daemon", sockA,
-            "--layer-delay-ms", _spec.LayerDelayMs.ToString(CultureInfo.InvariantCulture)], PrefillUrl + "/health");
+            "--layer-delay-ms", _spec.LayerDelayMs.ToString(CultureInfo.InvariantCulture), .. slowEngine], PrefillUrl + "/health");
         Recipe("decode", Ns(nsB), ["serve", "--role", "decode", "--model", _spec.Model, "--host", httpHostB, "--port", $"{decodePort}", "--daemon", sockB,
-            "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture)], DecodeUrl + "/health");
+            "--lease-ttl", _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture), .. slowEngine], DecodeUrl + "/health");
         Recipe("proxy", Ns(nsA), ["proxy", "--prefill", PrefillUrl, "--decode", DecodeUrl, "--host", hostA, "--port", $"{proxyPort}",
-            "--token-timeout", _spec.TokenTimeoutSeconds.ToString(CultureInfo.InvariantCulture), "--prefill-timeout", "60"], ProxyUrl + "/health");
+            "--token-timeout", _spec.TokenTimeoutSeconds.ToString(CultureInfo.InvariantCulture), "--prefill-timeout", prefillTimeout, .. slowProxy], ProxyUrl + "/health");
         if (_spec.Colocated)
             Recipe("colocated", Ns(nsA), ["serve", "--role", "colocated", "--model", _spec.Model, "--host", hostA, "--port", $"{colocatedPort}"], ColocatedUrl + "/health");
 
+        if (_spec.OnlyNode is { } only)
+        {
+            string[] mine = only == "a" ? ["daemon-a", "prefill", "proxy", "colocated"] : ["daemon-b", "decode"];
+            foreach (var name in _recipes.Keys.Where(k => !mine.Contains(k)).ToList()) _recipes.Remove(name);
+        }
+
         // Daemons first (engines register their pools at start), then everything else in parallel.
-        await Task.WhenAll(StartPartAsync("daemon-a", ct), StartPartAsync("daemon-b", ct)).ConfigureAwait(false);
-        var rest = _recipes.Keys.Where(k => !k.StartsWith("daemon", StringComparison.Ordinal)).Select(k => StartPartAsync(k, ct));
+        await Task.WhenAll(_recipes.Keys.Where(k => k.StartsWith("daemon", StringComparison.Ordinal)).ToList().Select(k => StartPartAsync(k, ct))).ConfigureAwait(false);
+        var rest = _recipes.Keys.Where(k => !k.StartsWith("daemon", StringComparison.Ordinal)).ToList().Select(k => StartPartAsync(k, ct));
         await Task.WhenAll(rest).ConfigureAwait(false);
     }
 
@@ -153,10 +177,10 @@ public sealed class LocalCluster : IAsyncDisposable
         if (ns is not null) command.AddRange(["ip", "netns", "exec", ns]);
         command.AddRange(SelfCommand());
         command.AddRange(args);
-        var part = ChildProcess.Start(name, command.ToArray(), Path.Combine(WorkDirectory, name + ".log"));
+        var part = ChildProcess.Start(name, command.ToArray(), Path.Combine(_spec.LogDirectory ?? WorkDirectory, name + ".log"));
         lock (_parts) _parts[name] = part;
         lock (_pids) _pids.Add(part.Pid);
-        await WaitHealthyAsync(part, ready, TimeSpan.FromSeconds(90), ct).ConfigureAwait(false);
+        await WaitHealthyAsync(part, ready, TimeSpan.FromSeconds(_spec.SlowHost ? 300 : 90), ct).ConfigureAwait(false);
     }
 
     public static string[] SelfCommand()
@@ -170,6 +194,28 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private static string DotnetHost(string processPath) =>
         Path.GetFileNameWithoutExtension(processPath) == "dotnet" ? processPath : "dotnet";
+
+    /// <summary>Waits until <paramref name="url"/> answers 2xx (a part on another host); <paramref name="failed"/> returns why the other side gave up, if it did.</summary>
+    public static async Task WaitReachableAsync(string url, TimeSpan timeout, Func<string?> failed, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (failed() is { } why) throw new InvalidOperationException(why);
+            try
+            {
+                using var response = await http.GetAsync(url, ct).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+            }
+            await Task.Delay(500, ct).ConfigureAwait(false);
+        }
+        throw new TimeoutException($"{url} did not answer within {timeout.TotalSeconds:0} s");
+    }
 
     private static async Task WaitHealthyAsync(ChildProcess part, string url, TimeSpan timeout, CancellationToken ct)
     {

@@ -10,6 +10,9 @@ public sealed class FabricOptions
     public required IPEndPoint Listen { get; init; }
     public required byte[] ClusterSecret { get; init; }
     public string Backend { get; init; } = "auto";
+    public bool AllowFallback { get; init; }
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public IWriteGate? Gate { get; init; }
     public ILoggerFactory? LoggerFactory { get; init; }
 }

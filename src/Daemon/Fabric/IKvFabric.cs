@@ -19,6 +19,9 @@ public interface IKvFabric : IAsyncDisposable
 
     IPEndPoint? LocalEndpoint { get; }
 
+    /// <summary>The configured backend and what this node can offer, for the ready log and /health, e.g. "verbs (device rxe0)" or "tcp (verbs unavailable: ...; AllowFallback)".</summary>
+    string BackendSummary { get; }
+
     /// <summary>Connects and authenticates to a peer; throws <see cref="TransferException"/> (Unauthenticated, PeerLost, VersionMismatch...).</summary>
     Task<IKvPeer> ConnectAsync(EndPoint peer, CancellationToken ct);
 

@@ -1,37 +1,59 @@
 using System.Net;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PdRdma.Transport;
+using PdRdma.Transport.Backends.SharedMemory;
+using PdRdma.Transport.Backends.Tcp;
+using PdRdma.Transport.Backends.Verbs;
 
 namespace PdRdma.Daemon.Fabric;
 
 /// <summary>
 /// <see cref="IKvFabric"/> over src/Transport's <see cref="TransferAgent"/>: mutual challenge–response from the
-/// cluster secret, backend per peer (shm on one host, tcp otherwise, verbs when asked), the lease gate as the
-/// agent's write authorizer. Thread-safe.
+/// cluster secret, backend per peer (shm on one host, verbs where both nodes have an RDMA device, tcp otherwise;
+/// or the one configured), the lease gate as the agent's write authorizer. Thread-safe.
 /// </summary>
-public sealed class TransferAgentFabric : IKvFabric
+public sealed partial class TransferAgentFabric : IKvFabric
 {
     private readonly TransferAgent _agent;
+    private readonly VerbsBackend _verbs;
+    private readonly BackendChoice _choice;
+    private readonly bool _allowFallback;
+    private readonly ILogger _log;
     private readonly Channel<FabricNotification> _notifications = Channel.CreateUnbounded<FabricNotification>();
     private Task? _pump;
 
     public TransferAgentFabric(FabricOptions options)
     {
         NodeId = options.NodeId;
+        _choice = ParseBackend(options.Backend);
+        _allowFallback = options.AllowFallback;
+        var loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        _log = loggers.CreateLogger<TransferAgentFabric>();
+        _verbs = new VerbsBackend(logger: loggers.CreateLogger("PdRdma.Transport.Verbs"));
         _agent = new TransferAgent(new TransferAgentOptions
         {
             NodeId = options.NodeId,
             Listen = options.Listen,
-            Backend = ParseBackend(options.Backend),
+            Backend = _choice,
+            AllowFallback = options.AllowFallback,
             ClusterSecret = options.ClusterSecret,
             Authorizer = options.Gate is null ? null : new GateAuthorizer(options.Gate),
             LoggerFactory = options.LoggerFactory,
+            ConnectTimeout = options.ConnectTimeout,
+            HandshakeTimeout = options.HandshakeTimeout,
+            // The default list, built here so that this node's verbs device can be checked (and named) at start.
+            Backends = [new SharedMemoryBackend(), _verbs, new TcpBackend()],
         });
+        BackendSummary = options.Backend;
     }
 
     public string NodeId { get; }
 
     public IPEndPoint? LocalEndpoint => _agent.LocalEndpoint;
+
+    public string BackendSummary { get; private set; }
 
     public ChannelReader<FabricNotification> Notifications => _notifications.Reader;
 
@@ -48,6 +70,7 @@ public sealed class TransferAgentFabric : IKvFabric
 
     public async Task StartAsync(CancellationToken ct)
     {
+        CheckBackend();
         await _agent.StartAsync(ct).ConfigureAwait(false);
         _pump = Task.Run(async () =>
         {
@@ -63,6 +86,30 @@ public sealed class TransferAgentFabric : IKvFabric
         }, CancellationToken.None);
     }
 
+    /// <summary>A node told to use verbs without a usable device fails at start with the reason and the fix, or, where allowed, says that it falls back.</summary>
+    private void CheckBackend()
+    {
+        if (_choice is BackendChoice.Shm or BackendChoice.Tcp) return;
+        var usable = _verbs.IsAvailable(out var reason);
+        if (usable)
+        {
+            BackendSummary = $"{(_choice == BackendChoice.Verbs ? "verbs" : "auto")} (RDMA device {_verbs.DeviceName})";
+            return;
+        }
+        if (_choice == BackendChoice.Auto)
+        {
+            BackendSummary = "auto (no RDMA device here: shm on one host, tcp otherwise)";
+            return;
+        }
+        if (!_allowFallback)
+        {
+            throw new TransferException(TransferErrorCode.DeviceUnavailable,
+                $"Daemon:Backend is verbs, but {reason} — or set Daemon:AllowFallback=true (--allow-fallback true) to use tcp instead");
+        }
+        BackendSummary = "verbs unavailable, falling back to auto (shm on one host, tcp otherwise; Daemon:AllowFallback)";
+        LogVerbsFallback(_log, reason);
+    }
+
     public async Task<IKvPeer> ConnectAsync(EndPoint peer, CancellationToken ct) =>
         new AgentPeer(await _agent.ConnectAsync(peer, ct).ConfigureAwait(false));
 
@@ -72,6 +119,9 @@ public sealed class TransferAgentFabric : IKvFabric
         _notifications.Writer.TryComplete();
         if (_pump is not null) await _pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Daemon:Backend is verbs but this node cannot use it: {Reason}; Daemon:AllowFallback is on, so links use the automatic choice (shm on one host, tcp otherwise)")]
+    private static partial void LogVerbsFallback(ILogger logger, string reason);
 
     private sealed class GateAuthorizer(IWriteGate gate) : IWriteAuthorizer
     {

@@ -37,6 +37,9 @@ public sealed class VerbsBackend : ITransferBackend
 
     public BackendCapabilities Capabilities => Caps;
 
+    /// <summary>The opened device's name (e.g. rxe0), or null when none is usable; opens the device on first use.</summary>
+    public string? DeviceName => _device.Value.Device?.Name;
+
     public bool IsAvailable(out string reason)
     {
         var (device, why) = _device.Value;

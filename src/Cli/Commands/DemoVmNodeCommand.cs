@@ -1,0 +1,95 @@
+using System.Text.Json;
+using PdRdma.Cli.Demo;
+
+namespace PdRdma.Cli.Commands;
+
+/// <summary>
+/// <c>pdrdma demo-vm-node --role a|b --shared DIR</c> (internal): one node of <c>demo --backend verbs</c>, run inside
+/// a Soft-RoCE VM by vm/run-rdma-vms.sh. Node B runs daemon + decode engine until node A says it is done; node A
+/// runs daemon + prefill engine + proxy + colocated engine, waits for node B, measures, and leaves result.json in
+/// the shared folder for the host.
+/// </summary>
+public static class DemoVmNodeCommand
+{
+    public const string Help = "(internal) one node of demo --backend verbs inside a Soft-RoCE VM: --role a|b --shared DIR";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string role, shared;
+        VmDemoSpec spec;
+        try
+        {
+            var cli = new CliArgs(args);
+            role = cli.Get("--role") ?? throw new ArgumentException("--role a|b is required");
+            shared = cli.Get("--shared") ?? throw new ArgumentException("--shared DIR is required");
+            cli.EnsureAllUsed();
+            if (role is not ("a" or "b")) throw new ArgumentException($"--role '{role}': a or b");
+            spec = JsonSerializer.Deserialize<VmDemoSpec>(await File.ReadAllTextAsync(Path.Combine(shared, VmDemoSpec.Files.Spec)))
+                ?? throw new ArgumentException("empty spec.json");
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or JsonException)
+        {
+            await Console.Error.WriteLineAsync($"pdrdma demo-vm-node: {e.Message}\nusage: pdrdma demo-vm-node {Help}");
+            return 2;
+        }
+
+        string Shared(string name) => Path.Combine(shared, name);
+        string? OtherFailed() => File.Exists(Shared(VmDemoSpec.Files.Failed(role == "a" ? "b" : "a")))
+            ? $"node {(role == "a" ? "B" : "A")} failed: {File.ReadAllText(Shared(VmDemoSpec.Files.Failed(role == "a" ? "b" : "a"))).Trim()}"
+            : null;
+        var logs = Directory.CreateDirectory(Shared(VmDemoSpec.Files.Logs(role))).FullName;
+        var wait = TimeSpan.FromSeconds(spec.WaitSeconds);
+        var clusterSpec = new ClusterSpec
+        {
+            Model = spec.Model,
+            Backend = spec.Backend,
+            NodeAddresses = (spec.NodeA, spec.NodeB),
+            OnlyNode = role,
+            SecretFile = Shared(VmDemoSpec.Files.Secret),
+            LogDirectory = logs,
+            SlowHost = true,
+            TokenTimeoutSeconds = 300,
+            // The first request's verbs handshake and a prefill under TCG take longer than the default 30 s lease.
+            LeaseTtlSeconds = 300,
+            Prefix = "pdv",
+        };
+        using var cancel = new CancellationTokenSource(wait + TimeSpan.FromMinutes(1));
+        LocalCluster? cluster = null;
+        try
+        {
+            Console.WriteLine($"node {role}: starting its parts (logs in {logs})");
+            cluster = await LocalCluster.StartAsync(clusterSpec, cancel.Token);
+            if (role == "b")
+            {
+                await File.WriteAllTextAsync(Shared(VmDemoSpec.Files.BReady), DateTime.UtcNow.ToString("O"), cancel.Token);
+                Console.WriteLine("node b: daemon and decode engine up; waiting for node a to finish");
+                while (!File.Exists(Shared(VmDemoSpec.Files.Done)) && !cancel.IsCancellationRequested)
+                    await Task.Delay(500, cancel.Token);
+                return 0;
+            }
+            Console.WriteLine("node a: daemon, prefill, proxy and colocated engine up; waiting for node b");
+            await LocalCluster.WaitReachableAsync(cluster.DecodeUrl + "/health", wait, OtherFailed, cancel.Token);
+            var result = await DemoMeasurement.RunAsync(cluster.ColocatedUrl, cluster.ProxyUrl, spec.Prompt, spec.MaxTokens, spec.Model, "", TimeSpan.FromMinutes(10), cancel.Token);
+            var line = JsonSerializer.Serialize(result, DemoMeasurement.Json);
+            Console.WriteLine(line);
+            await File.WriteAllTextAsync(Shared(VmDemoSpec.Files.Result), line, cancel.Token);
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException or IOException or JsonException or OperationCanceledException)
+        {
+            var why = e is OperationCanceledException ? $"gave up after {wait.TotalSeconds + 60:0} s" : e.Message;
+            await Console.Error.WriteLineAsync($"node {role} failed: {why}");
+            await File.WriteAllTextAsync(Shared(VmDemoSpec.Files.Failed(role)), why, CancellationToken.None);
+            return 1;
+        }
+        finally
+        {
+            if (role == "a") await File.WriteAllTextAsync(Shared(VmDemoSpec.Files.Done), "", CancellationToken.None);
+            if (cluster is not null)
+            {
+                cluster.KeepLogs = false;
+                await cluster.DisposeAsync();
+            }
+        }
+    }
+}
