@@ -92,7 +92,8 @@ public sealed class LocalCluster : IAsyncDisposable
             addrA = $"198.18.{octet}.1";
             addrB = $"198.18.{octet}.2";
             hostA = $"198.18.{octet + 1}.2";
-            (peerA, peerB, httpA, httpB, prefillPort, decodePort, colocatedPort, proxyPort) = (46100, 46100, 46190, 46190, 46200, 46201, 46202, 46300);
+            // Below the ephemeral range, as for separate hosts: an outbound connection inside a namespace can take any port in it.
+            (peerA, peerB, httpA, httpB, prefillPort, decodePort, colocatedPort, proxyPort) = (30100, 30100, 30190, 30190, 30200, 30201, 30202, 30300);
             Topology = $"two network namespaces {nsA} ({addrA}) and {nsB} ({addrB}) joined by veth";
         }
         else
