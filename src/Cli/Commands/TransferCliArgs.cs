@@ -1,3 +1,4 @@
+using PdRdma.Transport;
 using System.Globalization;
 using System.Net;
 
@@ -6,6 +7,20 @@ namespace PdRdma.Cli.Commands;
 /// <summary>`--name value` and `--flag` options of the transfer commands; unknown options are an error.</summary>
 public sealed class TransferCliArgs
 {
+    /// <summary>Runs a transfer command: a transfer failure exits 1, bad usage 2, each with one line on stderr.</summary>
+    public static async Task<int> RunReportingErrorsAsync(string[] args, Func<string[], Task<int>> command)
+    {
+        try
+        {
+            return await command(args);
+        }
+        catch (Exception ex) when (ex is TransferException or ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine($"pdrdma {(ex is TransferException ? "transfer" : "usage")}: {ex.Message}");
+            return ex is TransferException ? 1 : 2;
+        }
+    }
+
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 

@@ -13,18 +13,7 @@ public static class TransferSendCommand
 {
     public const string Help = "(internal) transfer initiator: --peer IP:PORT --mb N [--backend auto|shm|tcp|verbs] [--connect-timeout S] [--checksum] [--repeat R] [--ops K] [--seed S] [--secret-file F]";
 
-    public static async Task<int> RunAsync(string[] args)
-    {
-        try
-        {
-            return await RunCoreAsync(args);
-        }
-        catch (Exception ex) when (ex is TransferException or ArgumentException or FormatException)
-        {
-            Console.Error.WriteLine($"pdrdma {(ex is TransferException ? "transfer" : "usage")}: {ex.Message}");
-            return ex is TransferException ? 1 : 2;
-        }
-    }
+    public static Task<int> RunAsync(string[] args) => TransferCliArgs.RunReportingErrorsAsync(args, RunCoreAsync);
 
     private static async Task<int> RunCoreAsync(string[] args)
     {

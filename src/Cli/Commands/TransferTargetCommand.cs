@@ -13,18 +13,7 @@ public static class TransferTargetCommand
 {
     public const string Help = "(internal) transfer target: --listen IP:PORT --region-mb N [--region-id kv] [--node-id ID] [--secret-file F] [--batches K: exit after K notifications, hashing the region only at the last] [--handshake-timeout S]";
 
-    public static async Task<int> RunAsync(string[] args)
-    {
-        try
-        {
-            return await RunCoreAsync(args);
-        }
-        catch (Exception ex) when (ex is TransferException or ArgumentException or FormatException)
-        {
-            Console.Error.WriteLine($"pdrdma {(ex is TransferException ? "transfer" : "usage")}: {ex.Message}");
-            return ex is TransferException ? 1 : 2;
-        }
-    }
+    public static Task<int> RunAsync(string[] args) => TransferCliArgs.RunReportingErrorsAsync(args, RunCoreAsync);
 
     private static async Task<int> RunCoreAsync(string[] args)
     {
