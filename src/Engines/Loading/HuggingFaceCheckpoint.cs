@@ -17,17 +17,7 @@ public static class HuggingFaceCheckpoint
     public static LlamaConfig ReadConfig(string folder, KvDType? dtypeOverride = null)
     {
         var path = Path.Combine(folder, "config.json");
-        if (!File.Exists(path)) throw new ModelLoadException(path, "file", "config.json not found");
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelLoadException(path, "json", $"not valid JSON ({e.Message})", e);
-        }
-        using (doc)
+        using (var doc = ModelJsonFile.Open(path, "config.json not found"))
         {
             var root = doc.RootElement;
             if (root.TryGetProperty("architectures", out var arch) && arch.ValueKind == JsonValueKind.Array

@@ -54,17 +54,7 @@ public sealed partial class HfBpeTokenizer : ITokenizer
     /// <summary>Reads tokenizer.json; BOS/EOS default to "&lt;s&gt;"/"&lt;/s&gt;" when the ids are not given.</summary>
     public static HfBpeTokenizer Load(string path, int? bosId = null, int? eosId = null)
     {
-        if (!File.Exists(path)) throw new ModelLoadException(path, "file", "tokenizer.json not found");
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelLoadException(path, "json", $"not valid JSON ({e.Message})", e);
-        }
-        using (doc)
+        using (var doc = ModelJsonFile.Open(path, "tokenizer.json not found"))
         {
             var root = doc.RootElement;
             if (!root.TryGetProperty("model", out var model)) throw new ModelLoadException(path, "model", "missing");
