@@ -28,6 +28,31 @@ apt_install() {
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The archive URIs this machine already uses for its own release (its mirror or proxy, never a fixed host):
+# deb822 `.sources` stanzas and one-line `deb` entries whose suite is exactly the release codename.
+debian_archive_uris() {
+  local codename
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  {
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] || continue
+      awk -v want="$codename" '
+        function flush() { if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " want " ")) print uris; types = suites = uris = "" }
+        /^[ \t]*$/ { flush(); next }
+        /^[ \t]*#/ { next }
+        tolower($1) == "types:" { sub(/^[^:]*:[ \t]*/, ""); types = $0 }
+        tolower($1) == "suites:" { sub(/^[^:]*:[ \t]*/, ""); suites = $0 }
+        tolower($1) == "uris:" { sub(/^[^:]*:[ \t]*/, ""); uris = $0 }
+        END { flush() }' "$f"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+      [ -f "$f" ] || continue
+      # deb [options] URI SUITE COMPONENTS...
+      sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk -v want="$codename" '$1 == "deb" && $3 == want { print $2 }'
+    done
+  } | tr ' ' '\n' | awk 'NF && !seen[$0]++' | paste -sd' ' -
+}
+
 # Tools every run needs: namespaces and veth (iproute2), the tcp baseline (iperf3), a C compiler
 # for the struct-layout check, and the verbs headers/library for the binding.
 apt_install iproute2 iperf3 gcc libc6-dev libibverbs1 libibverbs-dev ibverbs-providers rdma-core procps
@@ -41,9 +66,12 @@ if [ -n "$libstdcxx" ] && ! grep -q GLIBCXX_3.4.32 "$libstdcxx"; then
   if [ "${ID:-}" = "debian" ] && [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
     echo "setup: Debian 12 libstdc++ lacks GLIBCXX_3.4.32; installing libstdc++6 from trixie"
     if [ ! -f /etc/apt/sources.list.d/pdrdma-trixie.sources ]; then
-      $SUDO tee /etc/apt/sources.list.d/pdrdma-trixie.sources >/dev/null <<'SRC'
+      uris=$(debian_archive_uris)
+      [ -n "$uris" ] || { echo "setup: no Debian archive for '$VERSION_CODENAME' in /etc/apt/sources.list*; add one (or a local mirror) and rerun" >&2; exit 1; }
+      echo "setup: adding the trixie suite from this machine's own archive: $uris"
+      $SUDO tee /etc/apt/sources.list.d/pdrdma-trixie.sources >/dev/null <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $uris
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

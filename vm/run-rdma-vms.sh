@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Boots one or two QEMU (TCG) VMs running Debian's kernel with Soft-RoCE (rdma_rxe) and runs a
 # command in each; the guests see this machine's root read-only (9p under a tmpfs overlay), so the
-# host's dotnet, the repo's build outputs and libibverbs are usable inside them.
+# host's dotnet, the repo's build outputs and libibverbs are usable inside them. The guests mount their
+# own tmpfs on /tmp and /dev/shm, so the checkout is shared again at its own path (a 9p share under its
+# own overlay): a checkout under /tmp, or in a folder whose name has spaces, works too.
 #
 # Usage: vm/run-rdma-vms.sh [options] -- CMD_A [CMD_B]
 #   one command  : one VM, rxe0 on a veth pair; the command talks to its own address (one host)
@@ -108,16 +110,23 @@ if [ ! -f "$initrd" ]; then
 export PATH=/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^pdv\.$1=//p" | head -1; }
-role=$(arg role); ip=$(arg ip); peer=$(arg peer); outdir=$(arg out); mode=$(arg mode)
+role=$(arg role); ip=$(arg ip); peer=$(arg peer); mode=$(arg mode)
 fail() { echo "pdv-init: $*"; echo 125 > /rc; sync; poweroff -f; }
 for m in $(cat /mod/order); do insmod /mod/$m || echo "pdv-init: insmod $m failed"; done
+# paths come in a file on the output share, not on the kernel command line, so any folder name works
+mkdir -p /pdvout; mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 pdvout /pdvout || fail "9p out mount"
+{ IFS= read -r outdir; IFS= read -r repo; } < /pdvout/paths || fail "no paths file on the output share"
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /lower || fail "9p root mount"
 mount -t tmpfs -o size=75% tmpfs /rw; mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot || fail "overlay mount"
 mount -t proc proc /newroot/proc; mount -t sysfs sys /newroot/sys; mount -t devtmpfs dev /newroot/dev
 mkdir -p /newroot/dev/shm /newroot/dev/pts; mount -t tmpfs -o size=60% shm /newroot/dev/shm
 mount -t tmpfs tmp /newroot/tmp
-mkdir -p "/newroot$outdir"; mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 pdvout "/newroot$outdir" || fail "9p out mount"
+# the checkout again at its own path: under /tmp it is hidden by the tmpfs just mounted
+mkdir -p /lrepo /rw/rupper /rw/rwork "/newroot$repo"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose pdvrepo /lrepo || fail "9p repo mount"
+mount -t overlay overlay -o lowerdir=/lrepo,upperdir=/rw/rupper,workdir=/rw/rwork "/newroot$repo" || fail "repo overlay mount"
+mkdir -p "/newroot$outdir"; mount -o bind /pdvout "/newroot$outdir" || fail "bind of the output share"
 ip() { chroot /newroot /sbin/ip "$@"; }
 ip link set lo up
 if [ "$mode" = two ]; then
@@ -130,9 +139,10 @@ chroot /newroot rdma link add rxe0 type rxe netdev $netdev || fail "rdma link ad
 # the peer may boot a little later; wait for it to answer before starting
 if [ "$mode" = two ]; then i=0; until ping -c1 -W1 "$peer" >/dev/null 2>&1 || [ $i -ge 60 ]; do i=$((i+1)); done; fi
 cd /newroot
-chroot /newroot /bin/sh -c "ulimit -l unlimited; cd /; export PDRDMA_VM_ROLE=$role PDRDMA_VM_IP=$ip PDRDMA_VM_PEER_IP=$peer PDRDMA_VM_OUT=$outdir PDRDMA_VM_RDMA_DEV=rxe0 HOME=/root DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1; /bin/sh $outdir/$role.sh > $outdir/$role.log 2>&1; echo \$? > $outdir/$role.rc"
+export PDRDMA_VM_ROLE=$role PDRDMA_VM_IP=$ip PDRDMA_VM_PEER_IP=$peer PDRDMA_VM_OUT="$outdir" PDRDMA_VM_RDMA_DEV=rxe0 HOME=/root DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+chroot /newroot /bin/sh -c 'ulimit -l unlimited; cd /; /bin/sh "$PDRDMA_VM_OUT/$PDRDMA_VM_ROLE.sh" > "$PDRDMA_VM_OUT/$PDRDMA_VM_ROLE.log" 2>&1; echo $? > "$PDRDMA_VM_OUT/$PDRDMA_VM_ROLE.rc"'
 sync
-echo "pdv-init: done rc=$(cat /newroot$outdir/$role.rc 2>/dev/null)"
+echo "pdv-init: done rc=$(cat "/newroot$outdir/$role.rc" 2>/dev/null)"
 poweroff -f
 INIT
   chmod +x "$stage/init"
@@ -143,6 +153,9 @@ fi
 [ -n "$out" ] || out="$cache/out/$$"
 mkdir -p "$out"; out=$(cd "$out" && pwd)
 rm -f "$out"/{a,b}.{log,rc,console,sh}
+case "$root$out" in *$'\n'*) echo "run-rdma-vms: the checkout or --out path has a newline in its name; the guests cannot be told it" >&2; exit 2 ;; esac
+printf '%s\n%s\n' "$out" "$root" > "$out/paths"
+qpath() { printf '%s' "${1//,/,,}"; }   # qemu option values double their commas
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
@@ -154,11 +167,12 @@ boot() { # role ip peer mode netopts...
   { printf 'cd %q || exit 126\n' "$PWD"; printf '%s\n' "${cmds[$([ "$role" = a ] && echo 0 || echo 1)]}"; } > "$out/$role.sh"
   timeout -k 5 "$timeout_s" "$qemu" -nodefaults -no-user-config -machine q35 -accel tcg -cpu max \
     -m "$mem" -smp "$cpus" -display none -monitor none -no-reboot \
-    -serial "file:$out/$role.console" \
+    -chardev "file,id=con0,path=$(qpath "$out/$role.console")" -serial chardev:con0 \
     -kernel "$kernel" -initrd "$initrd" \
-    -append "console=ttyS0 quiet panic=-1 no_timer_check rdinit=/init pdv.role=$role pdv.ip=$ip pdv.peer=$peer pdv.out=$out pdv.mode=$mode" \
+    -append "console=ttyS0 quiet panic=-1 no_timer_check rdinit=/init pdv.role=$role pdv.ip=$ip pdv.peer=$peer pdv.mode=$mode" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-    -virtfs "local,path=$out,mount_tag=pdvout,security_model=none" \
+    -virtfs "local,path=$(qpath "$root"),mount_tag=pdvrepo,security_model=none,readonly=on,multidevs=remap" \
+    -virtfs "local,path=$(qpath "$out"),mount_tag=pdvout,security_model=none" \
     "$@" </dev/null >>"$out/$role.console" 2>&1 &
   pids+=($!)
 }

@@ -51,7 +51,7 @@ public sealed class NativeVerbsTests
 
     private static Process Start(string arguments)
     {
-        var psi = new ProcessStartInfo("dotnet", $"{SoftRoceVms.Cli} {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("dotnet", $"\"{SoftRoceVms.Cli}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true };
         return Process.Start(psi)!;
     }
 }

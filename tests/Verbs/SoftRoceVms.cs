@@ -13,6 +13,9 @@ public static class SoftRoceVms
     /// <summary>The built CLI next to the test assembly; the VMs see it at the same path through their 9p root.</summary>
     public static string Cli => Path.Combine(AppContext.BaseDirectory, "pdrdma.dll");
 
+    /// <summary>`dotnet` and the CLI as one shell word each: the checkout may live in a folder with spaces or quotes.</summary>
+    public static string ShellCli => "dotnet '" + Cli.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
     private static readonly Lazy<string?> MissingReason = new(CheckPrerequisites);
 
     /// <summary>Why the VMs cannot run here (qemu, kernel or modules missing), or null when they can.</summary>

@@ -11,8 +11,8 @@ public sealed class TwoVmFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (SoftRoceVms.Missing is not null) return;
-        string cli = $"dotnet {SoftRoceVms.Cli} verbs-peer";
-        string dll = $"dotnet {SoftRoceVms.Cli}";
+        string cli = $"{SoftRoceVms.ShellCli} verbs-peer";
+        string dll = SoftRoceVms.ShellCli;
         string target = $"{cli} target --listen $PDRDMA_VM_IP:47100 --mode kv; a=$?; {cli} target --listen $PDRDMA_VM_IP:47101 --mode oob; b=$?; " +
             $"timeout 240 {dll} transfer-target --listen $PDRDMA_VM_IP:47102 --region-mb 64 --batches 1 --handshake-timeout 120; c=$?; " +
             $"{cli} target --listen $PDRDMA_VM_IP:47103 --mode lost & p=$!; {cli} target --listen $PDRDMA_VM_IP:47104 --mode lost; d=$?; wait $p; e=$?; exit $((a|b|c|d|e))";
