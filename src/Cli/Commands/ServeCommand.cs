@@ -42,7 +42,7 @@ public static class ServeCommand
         {
             host = await ServingHost.StartAsync(options, CancellationToken.None);
         }
-        catch (Exception e) when (e is ArgumentException or Transport.TransferException or IOException)
+        catch (Exception e) when (e is ArgumentException or Transport.TransferException or IOException or Engines.Loading.ModelLoadException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync($"pdrdma serve: {e.Message}");
             return 2;
