@@ -97,7 +97,7 @@ public sealed class ContinuousBatcher : IAsyncDisposable
                 }
             }
             var waiting = false;
-            while (_running.Count < _maxBatch && _pending.TryPeek(out var p))
+            while (_pending.TryPeek(out var p))
             {
                 if (p.Cancellation.IsCancellationRequested)
                 {
@@ -112,6 +112,8 @@ public sealed class ContinuousBatcher : IAsyncDisposable
                         $"no KV blocks came free within {_queueTimeout.TotalSeconds:0.#} s; retry later"));
                     continue;
                 }
+                // Cancelled and expired requests leave the queue even while the batch is full.
+                if (_running.Count >= _maxBatch) break;
                 if (_engine.Pool.Allocator.FreeCount < p.Blocks)
                 {
                     if (p.Blocks > _engine.Pool.Layout.Blocks)

@@ -59,6 +59,8 @@ public sealed partial class ServingHost : IAsyncDisposable
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
 
+        // Pools of engines that died by SIGKILL stay in /dev/shm: the next engine to start removes them.
+        var swept = Kv.StaleRegions.Sweep();
         var model = ModelCatalog.Open(options.Model, options.Limits);
         KvChannel? channel = null;
         try
@@ -78,6 +80,7 @@ public sealed partial class ServingHost : IAsyncDisposable
                 await channel.RegisterPoolAsync(model, $"{options.Role}-{Environment.ProcessId}", ct).ConfigureAwait(false);
             }
             var host = new ServingHost(options, model, channel, app);
+            if (swept > 0) LogSwept(host._log, swept);
             host.Map();
             await app.StartAsync(ct).ConfigureAwait(false);
             LogReady(host._log, options.Role, options.Model, $"{options.Host}:{options.Port}", channel?.Mode ?? "none", channel?.NodeId ?? "-", channel?.PeerEndpoint ?? "-");
@@ -393,6 +396,9 @@ public sealed partial class ServingHost : IAsyncDisposable
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "{Stage} failed: {Reason}")]
     private static partial void LogRequestFailed(ILogger logger, string stage, string reason);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "removed {Count} shared-memory pool files left by engines that were killed")]
+    private static partial void LogSwept(ILogger logger, int count);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "reservation of {RequestId} freed: {Reason}")]
     private static partial void LogReservationFreed(ILogger logger, string requestId, string reason);
