@@ -9,7 +9,7 @@ namespace PdRdma.Perf.Serving;
 /// closed-loop concurrency (N clients, each sending its next request when the last finished) and every Poisson
 /// request rate (exponential gaps between sends). Setups are measured one after the other, never overlapping.
 /// </summary>
-public sealed class ServeBenchmark(ServeBenchOptions options, IReadOnlyList<(string Name, string Url)> setups, string corpus, ProgressBar progress)
+public sealed class ServeBenchmark(ServeBenchOptions options, IReadOnlyList<(string Name, string Url, string EngineUrl)> setups, string corpus, ProgressBar progress)
 {
     public async Task<IReadOnlyList<ServePoint>> RunAsync(CancellationToken ct)
     {
@@ -32,7 +32,7 @@ public sealed class ServeBenchmark(ServeBenchOptions options, IReadOnlyList<(str
             progress.Advance(1, $"reference {i + 1}/{count}");
         }
         // Warm every other setup on a few requests (JIT, connections, peer authentication) before timing.
-        foreach (var (name, url) in setups.Skip(1))
+        foreach (var (name, url, _) in setups.Skip(1))
         {
             for (int i = 0; i < Math.Min(8, count); i++)
                 await ServeLoadClient.RunAsync(http, url, i, workload.Requests[i].Prompt, workload.Requests[i].MaxTokens, ct).ConfigureAwait(false);
@@ -41,20 +41,24 @@ public sealed class ServeBenchmark(ServeBenchOptions options, IReadOnlyList<(str
         var points = new List<ServePoint>();
         foreach (var concurrency in options.Concurrency)
         {
-            foreach (var (name, url) in setups)
+            foreach (var (name, url, engine) in setups)
             {
                 progress.Begin($"{name} concurrency {concurrency}");
+                var before = await EngineCounters.ScrapeAsync(http, engine, ct).ConfigureAwait(false);
                 var (results, seconds) = await ClosedLoopAsync(http, url, workload, concurrency, ct).ConfigureAwait(false);
-                points.Add(ServePoint.From(name, concurrency, null, results, reference, seconds, options));
+                var after = await EngineCounters.ScrapeAsync(http, engine, ct).ConfigureAwait(false);
+                points.Add(ServePoint.From(name, concurrency, null, results, reference, seconds, options, after.Minus(before)));
             }
         }
         foreach (var rate in options.RequestRates)
         {
-            foreach (var (name, url) in setups)
+            foreach (var (name, url, engine) in setups)
             {
                 progress.Begin($"{name} {rate:0.##} requests/s (Poisson)");
+                var before = await EngineCounters.ScrapeAsync(http, engine, ct).ConfigureAwait(false);
                 var (results, seconds) = await PoissonAsync(http, url, workload, rate, ct).ConfigureAwait(false);
-                points.Add(ServePoint.From(name, null, rate, results, reference, seconds, options));
+                var after = await EngineCounters.ScrapeAsync(http, engine, ct).ConfigureAwait(false);
+                points.Add(ServePoint.From(name, null, rate, results, reference, seconds, options, after.Minus(before)));
             }
         }
         progress.Finish($"{points.Count} load points measured");

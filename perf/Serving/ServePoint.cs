@@ -27,6 +27,10 @@ public sealed record ServePoint
     [JsonPropertyName("itl_ms_p90")] public double ItlMsP90 { get; init; }
     [JsonPropertyName("itl_ms_p99")] public double ItlMsP99 { get; init; }
     [JsonPropertyName("kv_transfer_ms_p50")] public double KvTransferMsP50 { get; init; }
+    [JsonPropertyName("engine_decode_steps")] public double EngineDecodeSteps { get; init; }
+    [JsonPropertyName("engine_mean_batch")] public double EngineMeanBatch { get; init; }
+    [JsonPropertyName("engine_step_ms")] public double EngineStepMs { get; init; }
+    [JsonPropertyName("engine_busy_fraction")] public double EngineBusyFraction { get; init; }
     [JsonPropertyName("slo")] public string Slo { get; init; } = "";
     [JsonPropertyName("first_error")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FirstError { get; init; }
 
@@ -34,7 +38,7 @@ public sealed record ServePoint
     [JsonIgnore] public string Load => Concurrency is { } c ? $"c={c}" : $"rate={RequestRate:0.##}/s";
 
     public static ServePoint From(string setup, int? concurrency, double? rate, IReadOnlyList<ServeRequestResult> results, IReadOnlyList<string> reference,
-        double seconds, ServeBenchOptions options)
+        double seconds, ServeBenchOptions options, EngineCounters engine)
     {
         var ok = results.Where(r => r.Ok).ToList();
         double P(IEnumerable<double> values, double q)
@@ -64,6 +68,10 @@ public sealed record ServePoint
             TpotMsP50 = P(tpot, 0.5), TpotMsP90 = P(tpot, 0.9), TpotMsP99 = P(tpot, 0.99),
             ItlMsP50 = P(itl, 0.5), ItlMsP90 = P(itl, 0.9), ItlMsP99 = P(itl, 0.99),
             KvTransferMsP50 = P(ok.Where(r => r.TransferMs > 0).Select(r => r.TransferMs), 0.5),
+            EngineDecodeSteps = engine.Steps,
+            EngineMeanBatch = engine.Steps > 0 ? Math.Round(engine.Sequences / engine.Steps, 2) : 0,
+            EngineStepMs = engine.Steps > 0 ? Math.Round(engine.Seconds * 1000 / engine.Steps, 3) : 0,
+            EngineBusyFraction = Math.Round(engine.Seconds / seconds, 3),
             Slo = $"ttft<={options.SloTtftMs}ms,tpot<={options.SloTpotMs}ms",
             FirstError = results.FirstOrDefault(r => !r.Ok)?.Error,
         };

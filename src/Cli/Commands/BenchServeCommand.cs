@@ -65,7 +65,8 @@ public static class BenchServeCommand
         {
             cluster = await LocalCluster.StartAsync(spec, cancel.Token);
             await Console.Error.WriteLineAsync($"pdrdma bench serve: {cluster.Topology}");
-            var setups = new[] { ("colocated", cluster.ColocatedUrl), ("disaggregated", cluster.ProxyUrl) };
+            // The engine whose /metrics tells the decode side's own story: the colocated server, and the decode instance.
+            var setups = new[] { ("colocated", cluster.ColocatedUrl, cluster.ColocatedUrl), ("disaggregated", cluster.ProxyUrl, cluster.DecodeUrl) };
             var corpus = await File.ReadAllTextAsync(Path.Combine(Path.GetDirectoryName(ShippedModels.Stories260KPath)!, "expected-greedy-200.txt"), cancel.Token);
             var progress = ProgressBar.ForStderr(ServeBenchmark.Weight(options, setups.Length));
             var points = await new ServeBenchmark(options, setups, corpus, progress).RunAsync(cancel.Token);
