@@ -89,6 +89,14 @@ PIN
   fi
 fi
 
+# The openai npm client that the serving tests drive (tests/clients/openai, pinned by its package-lock.json).
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+openai_client="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/clients/openai"
+if [ ! -f "$openai_client/node_modules/openai/package.json" ]; then
+  echo "setup: installing the openai npm client into tests/clients/openai (npm ci)"
+  (cd "$openai_client" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 if [ "$want_vm" -eq 1 ]; then
   apt_install qemu-system-x86 linux-image-amd64 busybox-static perftest ibverbs-utils rdma-core kmod cpio
 fi

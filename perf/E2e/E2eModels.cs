@@ -3,12 +3,12 @@ namespace PdRdma.Perf.E2e;
 /// <summary>Which models the end-to-end part uses, by the names on its command line.</summary>
 public static class E2eModels
 {
-    /// <summary>The largest llama2.c checkpoint under ../shared/models (with its tokenizer), or null with the reason.</summary>
+    /// <summary>The largest llama2.c checkpoint under models/ (shipped in the repository) (with its tokenizer), or null with the reason.</summary>
     public static (string? Checkpoint, string? Tokenizer, string? Problem) Largest()
     {
         var root = RepoRoot.Find();
-        var models = root is null ? null : Path.GetFullPath(Path.Combine(root, "..", "shared", "models"));
-        if (models is null || !Directory.Exists(models)) return (null, null, $"no ../shared/models beside the repository ({models ?? "repository root not found"})");
+        var models = root is null ? null : Path.Combine(root, "models");
+        if (models is null || !Directory.Exists(models)) return (null, null, $"no models/ in the repository ({models ?? "repository root not found"})");
         var checkpoint = Directory.EnumerateFiles(models, "*.bin", SearchOption.AllDirectories)
             .Where(f => !Path.GetFileName(f).StartsWith("tok", StringComparison.Ordinal))
             .OrderByDescending(f => new FileInfo(f).Length)

@@ -11,7 +11,7 @@ public sealed record E2eOptions
     /// <summary>Tokens generated per request (TPOT is the mean over all but the first).</summary>
     public int MaxTokens { get; init; } = 16;
 
-    /// <summary>Models: "largest" (the largest in ../shared/models) and "random" (large KV).</summary>
+    /// <summary>Models: "largest" (the largest in models/) and "random" (large KV).</summary>
     public IReadOnlyList<string> Models { get; init; } = ["largest", "random"];
 
     /// <summary>Run without layer-by-layer overlap as well (with it always).</summary>

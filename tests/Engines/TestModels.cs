@@ -1,6 +1,6 @@
 namespace PdRdma.Tests.Engines;
 
-/// <summary>Finds ../shared/models beside the repository root (the folder holding PdRdma.sln).</summary>
+/// <summary>Finds the models shipped in the repository (models/ beside PdRdma.sln).</summary>
 internal static class TestModels
 {
     // One torch thread: the test machine is small and shared, and spinning OpenMP workers slow everything down.
@@ -8,7 +8,7 @@ internal static class TestModels
 
     public static string RepoRoot { get; } = FindRoot();
 
-    public static string ModelsDir => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "models"));
+    public static string ModelsDir => Path.Combine(RepoRoot, "models");
 
     public static string Stories260K => Path.Combine(ModelsDir, "stories260K", "stories260K.bin");
 

@@ -8,7 +8,7 @@ internal static class Completions
 {
     public static async Task<string> TextAsync(HttpClient http, string baseUrl, string prompt, int maxTokens)
     {
-        using var response = await http.PostAsJsonAsync(baseUrl + "/v1/completions", new { prompt, max_tokens = maxTokens });
+        using var response = await http.PostAsJsonAsync(baseUrl + "/v1/completions", new { prompt, max_tokens = maxTokens, temperature = 0 });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{baseUrl} answered {(int)response.StatusCode}: {body}");
         using var json = JsonDocument.Parse(body);

@@ -26,7 +26,20 @@ public sealed class FaultTests
         }, CancellationToken.None);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var expected = await Completions.TextAsync(http, cluster.ColocatedUrl, "a request that will be lost", 6);
-        Assert.Equal(expected, await Completions.TextAsync(http, cluster.ProxyUrl, "a request that will be lost", 6)); // warm path works
+        // Warm path works. The first request through a fresh cluster pays JIT and peer handshakes in five processes,
+        // which on a loaded host can outlast the short lease TTL used here: it may be retried, the later ones may not.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Assert.Equal(expected, await Completions.TextAsync(http, cluster.ProxyUrl, "a request that will be lost", 6));
+                break;
+            }
+            catch (Xunit.Sdk.TrueException) when (attempt < 3)
+            {
+            }
+        }
+        Assert.Equal(expected, await Completions.TextAsync(http, cluster.ProxyUrl, "a request that will be lost", 6));
 
         var clock = Stopwatch.StartNew();
         var doomed = CompletionClient.StreamAsync(http, cluster.ProxyUrl, "a request that will be lost", 6, CancellationToken.None);

@@ -52,7 +52,9 @@ public sealed class ProxyTests(ClusterFixture fixture) : IClassFixture<ClusterFi
     {
         using var models = JsonDocument.Parse(await _http.GetStringAsync(_cluster.ProxyUrl + "/v1/models"));
         Assert.Equal(ClusterFixture.Model, models.RootElement.GetProperty("data")[0].GetProperty("id").GetString());
-        Assert.Equal("ok", (await Completions.HealthAsync(_http, _cluster.ProxyUrl + "/health")).GetProperty("status").GetString());
+        var health = await Completions.HealthAsync(_http, _cluster.ProxyUrl + "/health");
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.True(health.GetProperty("decode")[0].GetProperty("alive").GetBoolean());
         await Completions.TextAsync(_http, _cluster.ProxyUrl, "metrics please", 4);
         var metrics = await _http.GetStringAsync(_cluster.DaemonAHealth.Replace("/health", "/metrics"));
         Assert.Contains("pdrdma_daemon_bytes_written_total{peer=\"node-b\",backend=\"tcp\"}", metrics);
@@ -69,7 +71,9 @@ public sealed class ProxyTests(ClusterFixture fixture) : IClassFixture<ClusterFi
         using var tooMany = await _http.PostAsJsonAsync(_cluster.ProxyUrl + "/v1/completions", new { prompt = "x", max_tokens = 0 });
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         Assert.Contains("max_tokens", await tooMany.Content.ReadAsStringAsync());
-        using var sampled = await _http.PostAsJsonAsync(_cluster.ColocatedUrl + "/v1/completions", new { prompt = "x", temperature = 0.7 });
+        using var sampled = await _http.PostAsJsonAsync(_cluster.ColocatedUrl + "/v1/completions", new { prompt = "x", temperature = -1 });
         Assert.Equal(HttpStatusCode.BadRequest, sampled.StatusCode);
+        using var hot = await _http.PostAsJsonAsync(_cluster.ProxyUrl + "/v1/completions", new { prompt = "x", temperature = 2.5 });
+        Assert.Equal(HttpStatusCode.BadRequest, hot.StatusCode);
     }
 }

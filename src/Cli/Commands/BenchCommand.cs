@@ -16,6 +16,8 @@ public static class BenchCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
+        // The serving benchmark has its own options (load points, length distributions, SLO).
+        if (args.Length > 0 && args[0] == "serve") return await BenchServeCommand.RunAsync(args[1..]);
         BenchArgs options;
         try
         {
@@ -40,7 +42,7 @@ public static class BenchCommand
                 "all" => await AllAsync(options, cts.Token),
                 "transfer" => await TransferAsync(options, cts.Token),
                 "e2e" => await E2eAsync(options, cts.Token),
-                _ => Usage($"unknown part '{part}' (transfer, e2e, or nothing for everything)"),
+                _ => Usage($"unknown part '{part}' (transfer, e2e, serve, or nothing for everything)"),
             };
         }
         catch (ArgumentException e)

@@ -5,7 +5,7 @@ namespace PdRdma.Cli.Commands;
 /// <summary><c>pdrdma serve --role prefill|decode|colocated --model M --port P [--daemon SOCKET]</c>.</summary>
 public static class ServeCommand
 {
-    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S]";
+    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -28,6 +28,11 @@ public static class ServeCommand
                 LayerDelayMs = cli.GetInt("--layer-delay-ms", 0),
             };
             var daemonTimeout = cli.GetInt("--daemon-timeout", 0);
+            // One intra-op thread by default: small models run fastest that way, and OpenMP workers spin-wait when
+            // several engines share the cores (PDRDMA_TORCH_THREADS overrides).
+            var threads = cli.GetInt("--threads", 1);
+            if (threads < 1) throw new ArgumentException("--threads must be at least 1");
+            Engines.TorchThreads.Configure(threads);
             cli.EnsureAllUsed();
             // Slow hosts (emulated VMs) need longer than the default bound on each call to the daemon.
             if (daemonTimeout > 0) KvChannel.CallTimeout = TimeSpan.FromSeconds(daemonTimeout);
@@ -42,7 +47,7 @@ public static class ServeCommand
         {
             host = await ServingHost.StartAsync(options, CancellationToken.None);
         }
-        catch (Exception e) when (e is ArgumentException or Transport.TransferException or IOException)
+        catch (Exception e) when (e is ArgumentException or Transport.TransferException or IOException or Engines.Loading.ModelLoadException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync($"pdrdma serve: {e.Message}");
             return 2;

@@ -11,9 +11,13 @@ public static class DemoMeasurement
     public static async Task<DemoResult> RunAsync(string colocatedUrl, string proxyUrl, string prompt, int maxTokens, string model, string topology, TimeSpan requestTimeout, CancellationToken ct)
     {
         using var http = new HttpClient { Timeout = requestTimeout };
-        // One short request per path first: JIT, connection setup and peer authentication are not part of TTFT.
-        await CompletionClient.StreamAsync(http, colocatedUrl, "warm up", 2, ct).ConfigureAwait(false);
-        await CompletionClient.StreamAsync(http, proxyUrl, "warm up", 2, ct).ConfigureAwait(false);
+        // Both paths run the same request twice first: JIT, connection setup, peer authentication and the first
+        // touch of the pools are not part of TTFT, and both sides are equally warm when timed.
+        for (var i = 0; i < 2; i++)
+        {
+            await CompletionClient.StreamAsync(http, colocatedUrl, prompt, maxTokens, ct).ConfigureAwait(false);
+            await CompletionClient.StreamAsync(http, proxyUrl, prompt, maxTokens, ct).ConfigureAwait(false);
+        }
         var colocated = await CompletionClient.StreamAsync(http, colocatedUrl, prompt, maxTokens, ct).ConfigureAwait(false);
         var split = await CompletionClient.StreamAsync(http, proxyUrl, prompt, maxTokens, ct).ConfigureAwait(false);
         var stats = split.Stats;

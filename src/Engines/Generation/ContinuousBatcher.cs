@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PdRdma.Engines.Kv;
 using PdRdma.Engines.Sampling;
 using PdRdma.Engines.Split;
 
@@ -7,8 +8,11 @@ namespace PdRdma.Engines.Generation;
 /// <summary>
 /// Continuous batching over one engine for a server: requests arrive from any thread; a dedicated thread admits
 /// them between decode steps (prefill, or a decode-side resume from a lease) and decodes every active sequence in
-/// one forward pass per step. Each request's task completes when it stops, faults with its own error (a full pool
-/// fails only that request), or is cancelled by its token (its blocks return to the pool).
+/// one forward pass per step; finished sequences leave at once. A request is admitted only when the pool has the
+/// blocks for its whole generation (prompt + max new tokens, up to the context), which it takes at admission, so a
+/// running sequence never fails for want of a block. Until then it waits in a bounded FIFO queue; a full queue or
+/// a wait past the deadline fails it with TransferException(PoolFull). Each request's task completes when it
+/// stops, faults with its own error, or is cancelled by its token (its blocks return to the pool).
 /// </summary>
 public sealed class ContinuousBatcher : IAsyncDisposable
 {
@@ -19,13 +23,22 @@ public sealed class ContinuousBatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
     private readonly List<Running> _running = [];
+    private readonly int _maxQueue;
+    private readonly TimeSpan _queueTimeout;
 
-    public ContinuousBatcher(LlamaEngine engine, int maxBatch = 16)
+    /// <param name="engine">The engine; the batcher is its only user while it runs.</param>
+    /// <param name="maxBatch">Sequences decoded together at most.</param>
+    /// <param name="maxQueue">Requests waiting at most; more fail at once with TransferException(PoolFull).</param>
+    /// <param name="queueTimeout">How long a request may wait for admission (null: no limit).</param>
+    public ContinuousBatcher(LlamaEngine engine, int maxBatch = 16, int maxQueue = int.MaxValue, TimeSpan? queueTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxQueue);
         _engine = engine;
         _maxBatch = maxBatch;
+        _maxQueue = maxQueue;
+        _queueTimeout = queueTimeout ?? Timeout.InfiniteTimeSpan;
         _thread = new Thread(Loop) { IsBackground = true, Name = "pdrdma-batcher" };
         _thread.Start();
     }
@@ -38,22 +51,33 @@ public sealed class ContinuousBatcher : IAsyncDisposable
 
     /// <summary>Colocated: prefill and decode here. <paramref name="onToken"/> runs on the batcher thread; keep it short.</summary>
     public Task<GenerationResult> GenerateAsync(GenerationRequest request, Action<int>? onToken = null, CancellationToken cancellationToken = default) =>
-        Enqueue(() => _engine.Admit(request, onToken), cancellationToken);
+        Enqueue(() => _engine.Admit(request, onToken), BlocksFor(request.PromptTokens.Count, request.MaxNewTokens), cancellationToken);
 
     /// <summary>Decode role: continues from KV a prefill engine placed in the lease's blocks of <paramref name="decode"/>'s pool (same engine).</summary>
     public Task<GenerationResult> ResumeAsync(DecodeEngine decode, KvLease lease, PrefillResult prefill, int maxNewTokens, SamplingOptions sampling,
         Action<int>? onToken = null, CancellationToken cancellationToken = default)
     {
         if (!ReferenceEquals(decode.Engine, _engine)) throw new ArgumentException("the decode engine must wrap this batcher's engine", nameof(decode));
-        return Enqueue(() => decode.Claim(lease, prefill, maxNewTokens, sampling, onToken), cancellationToken);
+        var more = Math.Max(0, BlocksFor(prefill.PromptTokens.Count, maxNewTokens) - lease.BlockIds.Count);
+        return Enqueue(() => decode.Claim(lease, prefill, maxNewTokens, sampling, onToken), more, cancellationToken);
     }
 
-    private Task<GenerationResult> Enqueue(Func<ActiveSequence> admit, CancellationToken cancellationToken)
+    /// <summary>Blocks a whole generation needs: prompt + new tokens, up to the model's context.</summary>
+    private int BlocksFor(int prompt, int maxNew) =>
+        BlockTable.BlocksFor(Math.Min(prompt + Math.Max(maxNew, 1), Math.Max(prompt, _engine.Model.Config.MaxSeqLen)), _engine.Pool.Layout.TokensPerBlock);
+
+    private Task<GenerationResult> Enqueue(Func<ActiveSequence> admit, int blocks, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-        var pending = new Pending(admit, new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+        if (_pending.Count >= _maxQueue)
+            return Task.FromException<GenerationResult>(new PdRdma.Transport.TransferException(PdRdma.Transport.TransferErrorCode.PoolFull,
+                $"{_pending.Count} requests are already waiting for this engine (the bound); retry later"));
+        var pending = new Pending(admit, new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken,
+            blocks, System.Diagnostics.Stopwatch.GetTimestamp());
         _pending.Enqueue(pending);
         _wake.Release();
+        // A cancelled request leaves the queue without waiting for the next step.
+        if (cancellationToken.CanBeCanceled) cancellationToken.UnsafeRegister(static w => ((SemaphoreSlim)w!).Release(), _wake);
         return pending.Completion.Task;
     }
 
@@ -72,26 +96,61 @@ public sealed class ContinuousBatcher : IAsyncDisposable
                     break;
                 }
             }
-            while (_running.Count < _maxBatch && _pending.TryDequeue(out var p))
+            var waiting = false;
+            while (_pending.TryPeek(out var p))
             {
                 if (p.Cancellation.IsCancellationRequested)
                 {
+                    _pending.TryDequeue(out _);
                     p.Completion.TrySetCanceled(p.Cancellation);
                     continue;
                 }
+                if (_queueTimeout != Timeout.InfiniteTimeSpan && System.Diagnostics.Stopwatch.GetElapsedTime(p.Enqueued) > _queueTimeout)
+                {
+                    _pending.TryDequeue(out _);
+                    p.Completion.TrySetException(new PdRdma.Transport.TransferException(PdRdma.Transport.TransferErrorCode.PoolFull,
+                        $"no KV blocks came free within {_queueTimeout.TotalSeconds:0.#} s; retry later"));
+                    continue;
+                }
+                // Cancelled and expired requests leave the queue even while the batch is full.
+                if (_running.Count >= _maxBatch) break;
+                if (_engine.Pool.Allocator.FreeCount < p.Blocks)
+                {
+                    if (p.Blocks > _engine.Pool.Layout.Blocks)
+                    {
+                        _pending.TryDequeue(out _);
+                        p.Completion.TrySetException(new PdRdma.Transport.TransferException(PdRdma.Transport.TransferErrorCode.PoolFull,
+                            $"the request needs {p.Blocks} KV blocks; the pool has {_engine.Pool.Layout.Blocks}"));
+                        continue;
+                    }
+                    // First come, first served: wait until running sequences give blocks back.
+                    waiting = true;
+                    break;
+                }
+                _pending.TryDequeue(out _);
+                ActiveSequence? seq = null;
                 try
                 {
-                    _running.Add(new Running(p.Admit(), p));
+                    seq = p.Admit();
+                    int prompt = seq.Request.PromptTokens.Count;
+                    seq.Table.EnsureCapacity(Math.Min(prompt + Math.Max(seq.Request.MaxNewTokens, 1), Math.Max(prompt, _engine.Model.Config.MaxSeqLen)), _engine.Pool.Allocator);
+                    _running.Add(new Running(seq, p));
                 }
                 catch (Exception e)
                 {
+                    seq?.Table.Release(_engine.Pool.Allocator);
                     p.Completion.TrySetException(e);
                 }
             }
             RetireFinished();
             GrowOrFail();
             ActiveCount = _running.Count;
-            if (_running.Count == 0) continue;
+            if (_running.Count == 0)
+            {
+                // Blocks held outside the batcher (decode leases) come free without a step: look again shortly.
+                if (waiting) _wake.Wait(10);
+                continue;
+            }
             try
             {
                 _engine.Step(_running.Select(r => r.Sequence).ToList());
@@ -159,7 +218,7 @@ public sealed class ContinuousBatcher : IAsyncDisposable
         _wake.Dispose();
     }
 
-    private sealed record Pending(Func<ActiveSequence> Admit, TaskCompletionSource<GenerationResult> Completion, CancellationToken Cancellation);
+    private sealed record Pending(Func<ActiveSequence> Admit, TaskCompletionSource<GenerationResult> Completion, CancellationToken Cancellation, int Blocks, long Enqueued);
 
     private sealed record Running(ActiveSequence Sequence, Pending Pending);
 }

@@ -1,3 +1,4 @@
+using PdRdma.Engines.Sampling;
 using PdRdma.Transport;
 
 namespace PdRdma.Engines.Serving;
@@ -6,7 +7,8 @@ namespace PdRdma.Engines.Serving;
 /// What the serving path needs from an engine, shaped like the engines' PrefillEngine / DecodeEngine: a tokenizer,
 /// a paged KV pool in a shared region, prefill into its own blocks with a per-layer hook (the push of a layer
 /// overlaps the next layer's compute), and decode that reserves blocks for a prompt's KV and resumes from it.
-/// Implementations are thread-safe for concurrent requests.
+/// Generations end with an <see cref="EngineToken"/> carrying the finish reason; disposing a generation's
+/// enumerator early (or cancelling its token) abandons its engine work. Implementations are thread-safe.
 /// </summary>
 public interface IServingModel : IDisposable
 {
@@ -18,6 +20,14 @@ public interface IServingModel : IDisposable
     /// <summary>The KV pool; its SharedPath is what the node daemon maps.</summary>
     IMemoryRegion Pool { get; }
 
+    /// <summary>Positions the model attends over (prompt and generated tokens together).</summary>
+    int ContextLength { get; }
+
+    int VocabSize { get; }
+
+    /// <summary>The most UTF-8 bytes one token stands for (bounds the token count from below before tokenising).</summary>
+    int MaxTokenBytes { get; }
+
     int[] Encode(string text);
 
     /// <summary>Text of <paramref name="token"/> printed after <paramref name="previous"/> (-1: none).</summary>
@@ -25,9 +35,10 @@ public interface IServingModel : IDisposable
 
     /// <summary>
     /// Computes the prompt's KV into blocks of this pool, calling <paramref name="afterLayer"/>(layer, blocks) after
-    /// each layer (start the push there; do not wait for it). The blocks stay allocated until <see cref="ReleasePrefill"/>.
+    /// each layer (start the push there; do not wait for it), and samples the first token with <paramref name="sampling"/>.
+    /// The blocks stay allocated until <see cref="ReleasePrefill"/>.
     /// </summary>
-    Task<PrefillOutcome> PrefillAsync(int[] prompt, Func<int, IReadOnlyList<int>, Task> afterLayer, CancellationToken ct);
+    Task<PrefillOutcome> PrefillAsync(int[] prompt, SamplingOptions sampling, Func<int, IReadOnlyList<int>, Task> afterLayer, CancellationToken ct);
 
     void ReleasePrefill(PrefillOutcome outcome);
 
@@ -37,12 +48,20 @@ public interface IServingModel : IDisposable
     /// <summary>Returns an abandoned reservation's blocks (one never resumed). Idempotent.</summary>
     void Release(DecodeReservation reservation);
 
-    /// <summary>Decodes from the prompt KV in the reservation's blocks and prefill's first token; consumes the reservation. Yields every new token, the first included.</summary>
-    IAsyncEnumerable<int> ResumeAsync(DecodeReservation reservation, int[] prompt, int firstToken, int maxTokens, CancellationToken ct);
+    /// <summary>
+    /// Decodes from the prompt KV in the reservation's blocks, prefill's first token and its RNG state; consumes the
+    /// reservation. Yields every new token, the first included, then the end.
+    /// </summary>
+    IAsyncEnumerable<EngineToken> ResumeAsync(DecodeReservation reservation, int[] prompt, int firstToken, ulong rngState, GenerationSettings settings, CancellationToken ct);
 
-    /// <summary>Colocated generation: prefill and decode here.</summary>
-    IAsyncEnumerable<int> GenerateAsync(int[] prompt, int maxTokens, CancellationToken ct);
+    /// <summary>Colocated generation: prefill and decode here. Yields every new token, then the end.</summary>
+    IAsyncEnumerable<EngineToken> GenerateAsync(int[] prompt, GenerationSettings settings, CancellationToken ct);
 
     /// <summary>Blocks free in the pool (for health and tests).</summary>
     int FreeBlocks { get; }
+
+    /// <summary>Sequences decoding now, and requests waiting for admission (for health and the proxy's load signal).</summary>
+    int Running { get; }
+
+    int Queued { get; }
 }

@@ -3,16 +3,18 @@ using PdRdma.Engines.Serving.Models;
 namespace PdRdma.Engines.Serving;
 
 /// <summary>
-/// Opens a model for serving: "toy" is a small deterministic stand-in without TorchSharp (quick tests of the
-/// serving path); anything else goes to the Llama engines (tiny-random, a llama2.c .bin, a Hugging Face folder).
+/// Opens a model for serving: "stories260K" (the default) is the trained llama2.c model shipped in the repository
+/// (models/stories260K, copied beside the binaries at build); "toy" is a small deterministic stand-in without
+/// TorchSharp; anything else goes to the Llama engines (tiny-random, a llama2.c .bin, a Hugging Face folder).
 /// </summary>
 public static class ModelCatalog
 {
-    public const string Default = "tiny-random";
+    /// <summary>The model `serve` and `demo` use when none is named.</summary>
+    public const string Default = Loading.ShippedModels.Stories260KName;
 
-    public static IServingModel Open(string name) => name switch
+    public static IServingModel Open(string name, ServingLimits? limits = null) => name switch
     {
         "toy" => new ToyModel(),
-        _ => new LlamaServingModel(name),
+        _ => new LlamaServingModel(name, limits: limits),
     };
 }

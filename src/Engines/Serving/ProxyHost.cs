@@ -49,19 +49,17 @@ public sealed partial class ProxyHost : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.Host), options.Port));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Parse(options.Host), options.Port);
+            k.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes;
+        });
         var app = builder.Build();
         var proxy = new ProxyHost(options, app);
-        app.MapPost("/v1/completions", proxy.CompleteAsync);
+        app.MapPost("/v1/completions", http => proxy.CompleteAsync(http, chat: false));
+        app.MapPost("/v1/chat/completions", http => proxy.CompleteAsync(http, chat: true));
         app.MapGet("/v1/models", (Func<HttpContext, Task<IResult>>)proxy.ModelsAsync);
-        app.MapGet("/health", () => Results.Json(new
-        {
-            status = "ok",
-            role = "proxy",
-            in_flight = proxy._metrics.InFlight,
-            prefill = proxy._prefill.Select(u => new { url = u.Url, in_flight = u.InFlight }),
-            decode = proxy._decode.Select(u => new { url = u.Url, in_flight = u.InFlight }),
-        }));
+        app.MapGet("/health", (Func<HttpContext, Task<IResult>>)proxy.HealthAsync);
         app.MapGet("/metrics", () => Results.Text(proxy._exporter.Render(), "text/plain; version=0.0.4"));
         await app.StartAsync(ct).ConfigureAwait(false);
         LogReady(proxy._log, $"{options.Host}:{options.Port}", string.Join(",", options.Prefill), string.Join(",", options.Decode));
@@ -74,42 +72,93 @@ public sealed partial class ProxyHost : IAsyncDisposable
     {
         try
         {
-            var info = await GetAsync<NodeInfo>(_decode[0], "/internal/info", http.RequestAborted).ConfigureAwait(false);
-            return Results.Json(new { @object = "list", data = new[] { new { id = info.Model, @object = "model", owned_by = "pdrdma", created = 0 } } });
+            var model = await ModelAsync(http.RequestAborted).ConfigureAwait(false);
+            return Results.Json(new { @object = "list", data = new[] { new { id = model, @object = "model", owned_by = "pdrdma", created = 0 } } });
         }
         catch (Exception e)
         {
             var error = OpenAiWriter.Describe(e);
-            return Results.Json(new { error = new { message = $"decode instance {_decode[0].Url}: {error.Message}", type = error.Type, code = error.Status } }, statusCode: error.Status);
+            return Results.Json(new { error = OpenAiWriter.ErrorBody(error) }, statusCode: error.Status);
         }
     }
 
-    private async Task CompleteAsync(HttpContext http)
+    /// <summary>The served model's name, learned from a decode instance (the one every request's output comes from).</summary>
+    private async Task<string> ModelAsync(CancellationToken ct)
+    {
+        if (_model.Length > 0) return _model;
+        var decode = Upstream.Pick(_decode);
+        var info = await Stage("decode", decode, GetAsync<NodeInfo>(decode, "/internal/info", ct)).ConfigureAwait(false);
+        return info.Model;
+    }
+
+    /// <summary>200 while at least one prefill and one decode instance answer /health, else 503; lists each upstream.</summary>
+    private async Task<IResult> HealthAsync(HttpContext http)
+    {
+        async Task<(Upstream Upstream, bool Alive)> ProbeAsync(Upstream upstream)
+        {
+            try
+            {
+                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+                bounded.CancelAfter(TimeSpan.FromSeconds(2));
+                using var response = await _http.GetAsync(upstream.Url + "/health", bounded.Token).ConfigureAwait(false);
+                return (upstream, response.IsSuccessStatusCode);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+            {
+                return (upstream, false);
+            }
+        }
+        var prefill = await Task.WhenAll(_prefill.Select(ProbeAsync)).ConfigureAwait(false);
+        var decode = await Task.WhenAll(_decode.Select(ProbeAsync)).ConfigureAwait(false);
+        var ok = prefill.Any(p => p.Alive) && decode.Any(d => d.Alive);
+        return Results.Json(new
+        {
+            status = ok ? "ok" : "unavailable",
+            role = "proxy",
+            in_flight = _metrics.InFlight,
+            prefill = prefill.Select(p => new { url = p.Upstream.Url, alive = p.Alive, in_flight = p.Upstream.InFlight }),
+            decode = decode.Select(d => new { url = d.Upstream.Url, alive = d.Alive, in_flight = d.Upstream.InFlight }),
+        }, statusCode: ok ? 200 : 503);
+    }
+
+    private async Task CompleteAsync(HttpContext http, bool chat)
     {
         using var tracked = _metrics.Track();
-        CompletionRequest request;
+        OpenAiRequest request;
+        string model;
         try
         {
-            request = await http.Request.ReadFromJsonAsync<CompletionRequest>(OpenAiWriter.Json, http.RequestAborted).ConfigureAwait(false)
-                ?? throw new ArgumentException("empty request body");
-            if (request.MaxTokens is < 1 or > 4096) throw new ArgumentException("max_tokens must be in [1, 4096]");
-            if (request.Temperature is > 0) throw new ArgumentException("only greedy decoding (temperature 0) is served so far");
+            // The same parser and checks as a colocated instance, so both answer every input alike.
+            request = await OpenAiRequestParser.ReadAsync(http, chat, _options.Limits).ConfigureAwait(false);
+            model = await ModelAsync(http.RequestAborted).ConfigureAwait(false);
+            PromptGate.CheckModel(request.Model, model);
         }
-        catch (Exception e) when (e is JsonException or ArgumentException)
+        catch (Exception e)
         {
-            await OpenAiWriter.ErrorAsync(http, e as ArgumentException ?? new ArgumentException($"malformed request body: {e.Message}", e)).ConfigureAwait(false);
+            _metrics.Request("refused");
+            await OpenAiWriter.ErrorAsync(http, e).ConfigureAwait(false);
             return;
         }
         var state = new RequestState();
-        await OpenAiWriter.WriteAsync(http, request.Model ?? _model, request.Stream == true, () => state.PromptTokens,
-            RunAsync(request, state, http.RequestAborted), () => state.Extras(), http.RequestAborted).ConfigureAwait(false);
+        var seed = (ulong)Random.Shared.NextInt64();
+        try
+        {
+            await OpenAiWriter.RespondAsync(http, request, model, (choice, ct) => RunAsync(request, choice, seed, state, ct), () => state.PromptTokens,
+                () => state.Extras(), http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            state.Failed = true;
+        }
         _metrics.Request(state.Failed ? "error" : "ok");
     }
 
-    private async IAsyncEnumerable<string> RunAsync(CompletionRequest request, RequestState state, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>One choice through the disaggregated path: reserve on decode, prefill pushes the KV, decode streams tokens.</summary>
+    private async IAsyncEnumerable<ChoicePiece> RunAsync(OpenAiRequest request, int choice, ulong seed, RequestState state, [EnumeratorCancellation] CancellationToken ct)
     {
         var requestId = "req-" + Guid.NewGuid().ToString("N");
-        var maxTokens = request.MaxTokens ?? 16;
+        var maxTokens = request.MaxTokens;
+        var sampling = PromptGate.Sampling(request, choice, seed);
         var prefill = Upstream.Pick(_prefill);
         var decode = Upstream.Pick(_decode);
         using var prefillLoad = prefill.Lease();
@@ -121,26 +170,26 @@ public sealed partial class ProxyHost : IAsyncDisposable
         {
             prefill.Node ??= (await Stage("prefill", prefill, GetAsync<NodeInfo>(prefill, "/internal/info", ct)).ConfigureAwait(false)).Node;
             var reserve = await Stage("decode", decode, PostAsync<ReserveAnswer>(decode, "/internal/reserve",
-                new ReserveCall(requestId, request.Prompt ?? "", maxTokens, prefill.Node), _options.ControlTimeout, ct)).ConfigureAwait(false);
+                new ReserveCall(requestId, request.PromptText, maxTokens, prefill.Node, request.PromptTokens, request.Chat ? "messages" : "prompt"), _options.ControlTimeout, ct)).ConfigureAwait(false);
             reserved = true;
             state.PromptTokens = reserve.Tokens.Length;
             var pushed = await Stage("prefill", prefill, PostAsync<PrefillAnswer>(prefill, "/internal/prefill",
-                new PrefillCall(requestId, reserve.Tokens, reserve.Target), _options.PrefillTimeout, ct)).ConfigureAwait(false);
-            state.Push = pushed;
+                new PrefillCall(requestId, reserve.Tokens, reserve.Target, sampling.Temperature, sampling.TopP, sampling.Seed), _options.PrefillTimeout, ct)).ConfigureAwait(false);
+            if (choice == 0) state.Push = pushed;
             state.PrefillUrl = prefill.Url;
             state.DecodeUrl = decode.Url;
             streaming = true;
-            var events = Stage("decode", decode, Task.FromResult(DecodeStreamAsync(decode, new DecodeCall(requestId, reserve.Tokens, pushed.FirstToken, maxTokens), ct)));
-            await foreach (var text in (await events.ConfigureAwait(false)).ConfigureAwait(false))
+            var call = new DecodeCall(requestId, reserve.Tokens, pushed.FirstToken, maxTokens, sampling.Temperature, sampling.TopP, sampling.Seed, pushed.RngState);
+            await foreach (var piece in DecodeStreamAsync(decode, call, ct).ConfigureAwait(false))
             {
                 state.FirstTokenMs ??= clock.Elapsed.TotalMilliseconds;
-                yield return text;
+                yield return piece;
             }
         }
         finally
         {
             if (reserved && !streaming) await CancelAsync(decode, requestId).ConfigureAwait(false);
-            state.Failed = state.FirstTokenMs is null;
+            state.Failed |= state.FirstTokenMs is null;
         }
     }
 
@@ -151,9 +200,14 @@ public sealed partial class ProxyHost : IAsyncDisposable
         {
             return await call.ConfigureAwait(false);
         }
+        catch (ServingException e) when (e.Status is >= 400 and < 500 or 503)
+        {
+            // The client's own fault (or a full engine): relayed exactly as the instance said it, as a colocated server says it.
+            throw;
+        }
         catch (ServingException e)
         {
-            throw new ServingException(e.Status, e.Type, $"{role} instance {upstream.Url} failed: {e.Message}", e);
+            throw new ServingException(e.Status, e.Type, $"{role} instance {upstream.Url} failed: {e.Message}", e) { ErrorCode = e.ErrorCode };
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
@@ -165,7 +219,7 @@ public sealed partial class ProxyHost : IAsyncDisposable
         }
     }
 
-    private async IAsyncEnumerable<string> DecodeStreamAsync(Upstream decode, DecodeCall call, [EnumeratorCancellation] CancellationToken ct)
+    private async IAsyncEnumerable<ChoicePiece> DecodeStreamAsync(Upstream decode, DecodeCall call, [EnumeratorCancellation] CancellationToken ct)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
         bounded.CancelAfter(_options.TokenTimeout);
@@ -199,9 +253,13 @@ public sealed partial class ProxyHost : IAsyncDisposable
                 if (line is null) throw new ServingException(502, "upstream_failed", $"decode instance {decode.Url} ended its stream before the last token");
                 if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
                 var e2 = JsonSerializer.Deserialize<TokenEvent>(line.AsSpan(6), OpenAiWriter.Json)!;
-                if (e2.Error is not null) throw new ServingException(502, "decode_failed", $"decode instance {decode.Url} failed: {e2.Error}");
-                if (e2.Done) yield break;
-                if (e2.Text is not null) yield return e2.Text;
+                if (e2.Error is not null) throw new ServingException(502, "decode_failed", $"decode instance {decode.Url} failed: {e2.Error}") { ErrorCode = "decode_failed" };
+                if (e2.Done)
+                {
+                    yield return new ChoicePiece("", e2.FinishReason ?? "length");
+                    yield break;
+                }
+                yield return new ChoicePiece(e2.Text ?? "");
             }
         }
     }
@@ -237,8 +295,16 @@ public sealed partial class ProxyHost : IAsyncDisposable
         {
             using var json = JsonDocument.Parse(text);
             var error = json.RootElement.GetProperty("error");
-            var status = (int)response.StatusCode >= 500 ? 502 : (int)response.StatusCode;
-            return new ServingException(status, error.GetProperty("type").GetString() ?? "upstream_failed", error.GetProperty("message").GetString() ?? text);
+            var code = (int)response.StatusCode;
+            var status = code >= 500 && code != 503 ? 502 : code;
+            string? Field(string name) => error.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            int? retry = response.Headers.RetryAfter?.Delta is { } delta ? (int)delta.TotalSeconds : null;
+            return new ServingException(status, Field("type") ?? "upstream_failed", Field("message") ?? text)
+            {
+                Param = Field("param"),
+                ErrorCode = Field("code"),
+                RetryAfterSeconds = retry,
+            };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -14,6 +14,9 @@ public sealed class ProxyOptions
     /// <summary>Bound on one prefill (compute and KV push).</summary>
     public TimeSpan PrefillTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>The same request limits as the serving instances (a colocated server's answers, byte for byte).</summary>
+    public ServingLimits Limits { get; init; } = ServingLimits.Default;
+
     /// <summary>Longest silence allowed between two tokens from a decode instance.</summary>
     public TimeSpan TokenTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

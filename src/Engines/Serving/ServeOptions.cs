@@ -21,6 +21,9 @@ public sealed class ServeOptions
     /// <summary>How long a reserved lease waits for its KV.</summary>
     public double LeaseTtlSeconds { get; set; } = 30;
 
+    /// <summary>Bounds on the work of one request and on the decode batch and its queue.</summary>
+    public ServingLimits Limits { get; set; } = ServingLimits.Default;
+
     /// <summary>Test hook: pause after each prefill layer, so that faults can be injected mid-transfer.</summary>
     public int LayerDelayMs { get; set; }
 }

@@ -13,6 +13,7 @@ using PdRdma.Daemon;
 using PdRdma.Daemon.Observability;
 using PdRdma.Engines.Serving.Api;
 using PdRdma.Transport;
+using System.Text;
 
 namespace PdRdma.Engines.Serving;
 
@@ -50,11 +51,17 @@ public sealed partial class ServingHost : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.Host), options.Port));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Parse(options.Host), options.Port);
+            k.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes;
+        });
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
 
-        var model = ModelCatalog.Open(options.Model);
+        // Pools of engines that died by SIGKILL stay in /dev/shm: the next engine to start removes them.
+        var swept = Kv.StaleRegions.Sweep();
+        var model = ModelCatalog.Open(options.Model, options.Limits);
         KvChannel? channel = null;
         try
         {
@@ -73,6 +80,7 @@ public sealed partial class ServingHost : IAsyncDisposable
                 await channel.RegisterPoolAsync(model, $"{options.Role}-{Environment.ProcessId}", ct).ConfigureAwait(false);
             }
             var host = new ServingHost(options, model, channel, app);
+            if (swept > 0) LogSwept(host._log, swept);
             host.Map();
             await app.StartAsync(ct).ConfigureAwait(false);
             LogReady(host._log, options.Role, options.Model, $"{options.Host}:{options.Port}", channel?.Mode ?? "none", channel?.NodeId ?? "-", channel?.PeerEndpoint ?? "-");
@@ -89,7 +97,7 @@ public sealed partial class ServingHost : IAsyncDisposable
 
     public Task WaitForShutdownAsync(CancellationToken ct) => _app.WaitForShutdownAsync(ct);
 
-    private NodeInfo Info => new(_options.Role, _model.Name, _channel?.NodeId ?? "", _channel?.PeerEndpoint ?? "", _channel?.Mode ?? "none");
+    private NodeInfo Info => new(_options.Role, _model.Name, _channel?.NodeId ?? "", _channel?.PeerEndpoint ?? "", _channel?.Mode ?? "none", _model.ContextLength);
 
     private void Map()
     {
@@ -103,6 +111,8 @@ public sealed partial class ServingHost : IAsyncDisposable
             mode = _channel?.Mode,
             reservations = _reservations.Count,
             free_blocks = _model.FreeBlocks,
+            running = _model.Running,
+            queued = _model.Queued,
         }));
         _app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = new[] { new { id = _model.Name, @object = "model", owned_by = "pdrdma", created = 0 } } }));
         _app.MapGet("/metrics", () => Results.Text(_exporter.Render(), "text/plain; version=0.0.4"));
@@ -110,7 +120,8 @@ public sealed partial class ServingHost : IAsyncDisposable
         switch (_options.Role)
         {
             case "colocated":
-                _app.MapPost("/v1/completions", CompleteAsync);
+                _app.MapPost("/v1/completions", http => CompleteAsync(http, chat: false));
+                _app.MapPost("/v1/chat/completions", http => CompleteAsync(http, chat: true));
                 break;
             case "prefill":
                 _app.MapPost("/internal/prefill", PrefillAsync);
@@ -134,52 +145,65 @@ public sealed partial class ServingHost : IAsyncDisposable
         {
             throw new ArgumentException($"malformed request body: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw new ServingException(415, "invalid_request_error", e.Message, e) { ErrorCode = "unsupported_media_type" };
+        }
     }
 
-    private async Task CompleteAsync(HttpContext http)
+    private async Task CompleteAsync(HttpContext http, bool chat)
     {
         using var _ = _metrics.Track();
-        CompletionRequest request;
+        OpenAiRequest request;
+        int[] tokens;
         try
         {
-            request = await ReadAsync<CompletionRequest>(http).ConfigureAwait(false);
-            Validate(request, _model.Name);
+            request = await OpenAiRequestParser.ReadAsync(http, chat, _options.Limits).ConfigureAwait(false);
+            PromptGate.CheckModel(request.Model, _model.Name);
+            tokens = PromptGate.Tokens(_model, request.PromptText, request.PromptTokens, chat ? "messages" : "prompt");
         }
         catch (Exception e)
         {
+            _metrics.Request("refused");
             await OpenAiWriter.ErrorAsync(http, e).ConfigureAwait(false);
             return;
         }
-        var tokens = _model.Encode(request.Prompt ?? "");
         var clock = Stopwatch.StartNew();
-        await OpenAiWriter.WriteAsync(http, _model.Name, request.Stream == true, () => tokens.Length,
-            GenerateAsync(tokens, request.MaxTokens ?? 16, clock, http.RequestAborted), () => new { role = "colocated" }, http.RequestAborted).ConfigureAwait(false);
+        var seed = (ulong)Random.Shared.NextInt64();
+        try
+        {
+            await OpenAiWriter.RespondAsync(http, request, _model.Name,
+                (choice, ct) => GenerateAsync(tokens, new GenerationSettings(request.MaxTokens, PromptGate.Sampling(request, choice, seed)), clock, ct),
+                () => tokens.Length, () => new { role = "colocated" }, http.RequestAborted).ConfigureAwait(false);
+            _metrics.Request("ok");
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            _metrics.Request("abandoned");
+        }
     }
 
-    public static void Validate(CompletionRequest request, string model)
-    {
-        if (request.Model is { Length: > 0 } m && m != model) throw new ArgumentException($"model '{m}' is not served here; this server serves '{model}' (see /v1/models)");
-        if (request.MaxTokens is < 1 or > 4096) throw new ArgumentException("max_tokens must be in [1, 4096]");
-        if (request.Temperature is > 0) throw new ArgumentException("only greedy decoding (temperature 0) is served so far");
-    }
-
-    private async IAsyncEnumerable<string> GenerateAsync(int[] tokens, int maxTokens, Stopwatch clock, [EnumeratorCancellation] CancellationToken ct)
+    private async IAsyncEnumerable<ChoicePiece> GenerateAsync(int[] tokens, GenerationSettings settings, Stopwatch clock, [EnumeratorCancellation] CancellationToken ct)
     {
         var produced = 0;
         var previous = tokens.Length > 0 ? tokens[^1] : -1;
         try
         {
-            await foreach (var token in _model.GenerateAsync(tokens, maxTokens, ct).ConfigureAwait(false))
+            await foreach (var step in _model.GenerateAsync(tokens, settings, ct).ConfigureAwait(false))
             {
+                if (step.IsEnd)
+                {
+                    yield return new ChoicePiece("", step.Finish);
+                    yield break;
+                }
                 if (produced++ == 0) _metrics.FirstToken(clock.Elapsed);
-                yield return _model.TokenText(previous, token);
-                previous = token;
+                yield return new ChoicePiece(_model.TokenText(previous, step.Token));
+                previous = step.Token;
             }
         }
         finally
         {
             _metrics.Tokens(produced);
-            _metrics.Request("ok");
         }
     }
 
@@ -211,7 +235,8 @@ public sealed partial class ServingHost : IAsyncDisposable
         PrefillOutcome? outcome = null;
         try
         {
-            outcome = await _model.PrefillAsync(call.Tokens, async (layer, blocks) =>
+            var sampling = call.Temperature <= 0 ? Sampling.SamplingOptions.Greedy : new Sampling.SamplingOptions(call.Temperature, call.TopP, call.Seed);
+            outcome = await _model.PrefillAsync(call.Tokens, sampling, async (layer, blocks) =>
             {
                 if (layer == 0)
                 {
@@ -232,7 +257,7 @@ public sealed partial class ServingHost : IAsyncDisposable
             var transfer = clock.Elapsed - transferStart;
             var backend = written.FirstOrDefault()?.Backend ?? "none";
             _metrics.KvBytes(bytes, backend);
-            return new PrefillAnswer(outcome.FirstToken, bytes, transfer.TotalMilliseconds, computed.TotalMilliseconds, backend, channel.NodeId);
+            return new PrefillAnswer(outcome.FirstToken, bytes, transfer.TotalMilliseconds, computed.TotalMilliseconds, backend, channel.NodeId, outcome.RngState);
         }
         finally
         {
@@ -249,7 +274,9 @@ public sealed partial class ServingHost : IAsyncDisposable
         try
         {
             var call = await ReadAsync<ReserveCall>(http).ConfigureAwait(false);
-            var tokens = _model.Encode(call.Prompt);
+            if (call.Prompt is { } text && Encoding.UTF8.GetByteCount(text) > _options.Limits.MaxPromptBytes)
+                throw ServingException.Invalid($"the prompt is larger than {_options.Limits.MaxPromptBytes} bytes", call.PromptParam, "prompt_too_long");
+            var tokens = PromptGate.Tokens(_model, call.Prompt, call.Tokens, call.PromptParam);
             var reservation = _model.Reserve(call.RequestId, tokens.Length);
             if (!_reservations.TryAdd(call.RequestId, reservation))
             {
@@ -291,22 +318,29 @@ public sealed partial class ServingHost : IAsyncDisposable
         }
         http.Response.ContentType = "text/event-stream";
         var produced = 0;
+        DecodeReservation? consumedReservation = null;
         try
         {
-            if (!_reservations.TryGetValue(call.RequestId, out var reservation))
+            if (!_reservations.TryGetValue(call.RequestId, out DecodeReservation? held) || held is null)
                 throw new TransferException(TransferErrorCode.Timeout, $"request {call.RequestId} holds no reservation here (expired, cancelled or never made)");
             await _channel!.WaitArrivedAsync(call.RequestId, TimeSpan.FromSeconds(_options.LeaseTtlSeconds + 5), http.RequestAborted).ConfigureAwait(false);
             // From here the engine owns the blocks: resuming consumes the reservation.
             if (!_reservations.TryRemove(call.RequestId, out var consumed))
                 throw new TransferException(TransferErrorCode.Timeout, $"the lease of request {call.RequestId} ended before decode started");
+            consumedReservation = consumed;
             var previous = call.Tokens.Length > 0 ? call.Tokens[^1] : -1;
-            await foreach (var token in _model.ResumeAsync(reservation, call.Tokens, call.FirstToken, call.MaxTokens, http.RequestAborted).ConfigureAwait(false))
+            var sampling = call.Temperature <= 0 ? Sampling.SamplingOptions.Greedy : new Sampling.SamplingOptions(call.Temperature, call.TopP, call.Seed);
+            await foreach (var step in _model.ResumeAsync(consumed, call.Tokens, call.FirstToken, call.RngState, new GenerationSettings(call.MaxTokens, sampling), http.RequestAborted).ConfigureAwait(false))
             {
+                if (step.IsEnd)
+                {
+                    await EventAsync(http, new TokenEvent(Done: true, FinishReason: step.Finish)).ConfigureAwait(false);
+                    break;
+                }
                 produced++;
-                await EventAsync(http, new TokenEvent(token, _model.TokenText(previous, token))).ConfigureAwait(false);
-                previous = token;
+                await EventAsync(http, new TokenEvent(step.Token, _model.TokenText(previous, step.Token))).ConfigureAwait(false);
+                previous = step.Token;
             }
-            await EventAsync(http, new TokenEvent(Done: true, FinishReason: "length")).ConfigureAwait(false);
             _metrics.Request("ok");
         }
         catch (Exception e) when (!http.RequestAborted.IsCancellationRequested)
@@ -318,6 +352,8 @@ public sealed partial class ServingHost : IAsyncDisposable
         finally
         {
             _metrics.Tokens(produced);
+            // A request cancelled before the batcher admitted it still holds its lease: give it back (no-op once claimed).
+            if (consumedReservation is not null) _model.Release(consumedReservation);
             FreeReservation(call.RequestId, "finished");
             await _channel!.ReleaseAsync(call.RequestId).ConfigureAwait(false);
         }
@@ -360,6 +396,9 @@ public sealed partial class ServingHost : IAsyncDisposable
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "{Stage} failed: {Reason}")]
     private static partial void LogRequestFailed(ILogger logger, string stage, string reason);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "removed {Count} shared-memory pool files left by engines that were killed")]
+    private static partial void LogSwept(ILogger logger, int count);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "reservation of {RequestId} freed: {Reason}")]
     private static partial void LogReservationFreed(ILogger logger, string requestId, string reason);

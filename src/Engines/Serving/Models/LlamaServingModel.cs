@@ -12,8 +12,9 @@ namespace PdRdma.Engines.Serving.Models;
 
 /// <summary>
 /// The TorchSharp Llama engines behind the serving seam: a LlamaEngine over a KvPool in a shared region, with the
-/// PrefillEngine (layer hook) and DecodeEngine (reserve → resume) of src/Engines/Split. The engines serialise their
-/// forward passes; blocking calls run on the thread pool and stream tokens through a channel.
+/// PrefillEngine (layer hook) and DecodeEngine (reserve → resume) of src/Engines/Split. Colocated generation and
+/// decode-side resumes run through one ContinuousBatcher: every decode step is one batched forward pass over all
+/// running sequences, new requests join at the next step, and tokens reach each request's stream as they are sampled.
 /// </summary>
 public sealed class LlamaServingModel : IServingModel
 {
@@ -22,9 +23,11 @@ public sealed class LlamaServingModel : IServingModel
     private readonly LlamaEngine _engine;
     private readonly PrefillEngine _prefill;
     private readonly DecodeEngine _decode;
+    private readonly ContinuousBatcher _batcher;
 
-    public LlamaServingModel(string spec, int tokensPerBlock = 16, int blocks = 1024, TimeSpan? leaseDuration = null)
+    public LlamaServingModel(string spec, int tokensPerBlock = 16, int blocks = 1024, TimeSpan? leaseDuration = null, ServingLimits? limits = null)
     {
+        limits ??= ServingLimits.Default;
         _model = ModelSource.Load(spec);
         try
         {
@@ -38,7 +41,9 @@ public sealed class LlamaServingModel : IServingModel
         _engine = new LlamaEngine(_model, _pool);
         _prefill = new PrefillEngine(_engine);
         _decode = new DecodeEngine(_engine, leaseDuration ?? TimeSpan.FromMinutes(2));
+        _batcher = new ContinuousBatcher(_engine, limits.MaxBatch, limits.MaxQueue, limits.QueueTimeout);
         Name = spec;
+        MaxTokenBytes = Enumerable.Range(0, _model.Tokenizer.VocabSize).Max(t => _model.Tokenizer.DecodePiece(_model.Tokenizer.EosId, t).Length + 1);
     }
 
     public string Name { get; }
@@ -47,18 +52,32 @@ public sealed class LlamaServingModel : IServingModel
 
     public IMemoryRegion Pool => _pool.Region;
 
+    public int ContextLength => _model.Config.MaxSeqLen;
+
+    public int VocabSize => _model.Tokenizer.VocabSize;
+
+    public int MaxTokenBytes { get; }
+
     public int FreeBlocks => _pool.Allocator.FreeCount;
+
+    public int Running => _batcher.ActiveCount;
+
+    public int Queued => _batcher.QueuedCount;
 
     public int[] Encode(string text) => _model.Tokenizer.Encode(text, bos: true);
 
     public string TokenText(int previous, int token) => Encoding.UTF8.GetString(_model.Tokenizer.DecodePiece(previous < 0 ? _model.Tokenizer.BosId : previous, token));
 
-    public async Task<PrefillOutcome> PrefillAsync(int[] prompt, Func<int, IReadOnlyList<int>, Task> afterLayer, CancellationToken ct)
+    public async Task<PrefillOutcome> PrefillAsync(int[] prompt, SamplingOptions sampling, Func<int, IReadOnlyList<int>, Task> afterLayer, CancellationToken ct)
     {
         var pushes = new List<Task>();
-        var result = await Task.Run(() => _prefill.Prefill(prompt, SamplingOptions.Greedy, (layer, blocks) => pushes.Add(afterLayer(layer, blocks))), ct).ConfigureAwait(false);
+        var result = await Task.Run(() =>
+        {
+            ct.ThrowIfCancellationRequested();
+            return _prefill.Prefill(prompt, sampling, (layer, blocks) => pushes.Add(afterLayer(layer, blocks)));
+        }, ct).ConfigureAwait(false);
         await Task.WhenAll(pushes).ConfigureAwait(false);
-        return new PrefillOutcome(result.FirstToken, result.BlockIds, result);
+        return new PrefillOutcome(result.FirstToken, result.BlockIds, result, result.RngState);
     }
 
     public void ReleasePrefill(PrefillOutcome outcome) => _prefill.Release((PrefillResult)outcome.Handle!);
@@ -71,33 +90,35 @@ public sealed class LlamaServingModel : IServingModel
 
     public void Release(DecodeReservation reservation) => _decode.Release((KvLease)reservation.Handle!);
 
-    public IAsyncEnumerable<int> ResumeAsync(DecodeReservation reservation, int[] prompt, int firstToken, int maxTokens, CancellationToken ct) =>
-        Stream(onToken => _decode.Resume((KvLease)reservation.Handle!, new PrefillResult(prompt, firstToken, 0, []), maxTokens, SamplingOptions.Greedy, onToken), ct);
+    public IAsyncEnumerable<EngineToken> ResumeAsync(DecodeReservation reservation, int[] prompt, int firstToken, ulong rngState, GenerationSettings settings, CancellationToken ct) =>
+        Stream((onToken, token) => _batcher.ResumeAsync(_decode, (KvLease)reservation.Handle!, new PrefillResult(prompt, firstToken, rngState, []),
+            settings.MaxTokens, settings.Sampling, onToken, token), ct);
 
-    public IAsyncEnumerable<int> GenerateAsync(int[] prompt, int maxTokens, CancellationToken ct) =>
-        Stream(onToken => _engine.Generate(new GenerationRequest(prompt, maxTokens, SamplingOptions.Greedy), onToken), ct);
+    public IAsyncEnumerable<EngineToken> GenerateAsync(int[] prompt, GenerationSettings settings, CancellationToken ct) =>
+        Stream((onToken, token) => _batcher.GenerateAsync(new GenerationRequest(prompt, settings.MaxTokens, settings.Sampling), onToken, token), ct);
 
-    private static async IAsyncEnumerable<int> Stream(Func<Action<int>, GenerationResult> run, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<EngineToken> Stream(Func<Action<int>, CancellationToken, Task<GenerationResult>> run, [EnumeratorCancellation] CancellationToken ct)
     {
-        var tokens = Channel.CreateUnbounded<int>();
-        var work = Task.Run(() =>
+        // Disposing this enumerator early (a stop string matched, the client left) cancels the batcher's request.
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var tokens = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var work = run(t => tokens.Writer.TryWrite(t), abandon.Token);
+        _ = work.ContinueWith(t => tokens.Writer.TryComplete(t.Exception?.InnerException), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        try
         {
-            try
-            {
-                run(t => tokens.Writer.TryWrite(t));
-                tokens.Writer.TryComplete();
-            }
-            catch (Exception e)
-            {
-                tokens.Writer.TryComplete(e);
-            }
-        }, CancellationToken.None);
-        await foreach (var token in tokens.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return token;
-        await work.ConfigureAwait(false);
+            await foreach (var token in tokens.Reader.ReadAllAsync(ct).ConfigureAwait(false)) yield return new EngineToken(token);
+            var result = await work.ConfigureAwait(false);
+            yield return EngineToken.End(result.Reason == StopReason.StopToken ? "stop" : "length");
+        }
+        finally
+        {
+            abandon.Cancel();
+        }
     }
 
     public void Dispose()
     {
+        _batcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _pool.Dispose();
         _model.Dispose();
     }

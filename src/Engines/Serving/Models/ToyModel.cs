@@ -33,6 +33,16 @@ public sealed class ToyModel : IServingModel
 
     public IMemoryRegion Pool => _pool;
 
+    public int ContextLength => 4096;
+
+    public int VocabSize => Vocab;
+
+    public int MaxTokenBytes => 1;
+
+    public int Running => 0;
+
+    public int Queued => 0;
+
     public int[] Encode(string text) => text.Select(c => c is >= ' ' and <= '~' ? c - ' ' : '?' - ' ').ToArray();
 
     public string TokenText(int previous, int token) => ((char)(token + ' ')).ToString();
@@ -58,7 +68,7 @@ public sealed class ToyModel : IServingModel
 
     public int FreeBlocks { get { lock (_lock) return _free.Count; } }
 
-    public async Task<PrefillOutcome> PrefillAsync(int[] prompt, Func<int, IReadOnlyList<int>, Task> afterLayer, CancellationToken ct)
+    public async Task<PrefillOutcome> PrefillAsync(int[] prompt, Sampling.SamplingOptions sampling, Func<int, IReadOnlyList<int>, Task> afterLayer, CancellationToken ct)
     {
         if (prompt.Length == 0) prompt = [0];
         var blocks = Allocate(BlocksFor(prompt.Length));
@@ -96,8 +106,10 @@ public sealed class ToyModel : IServingModel
         if (reservation.Handle is ReservationState state && Interlocked.Exchange(ref state.Done, 1) == 0) Free(reservation.Blocks);
     }
 
-    public async IAsyncEnumerable<int> ResumeAsync(DecodeReservation reservation, int[] prompt, int firstToken, int maxTokens, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>Greedy only: the toy model ignores sampling settings.</summary>
+    public async IAsyncEnumerable<EngineToken> ResumeAsync(DecodeReservation reservation, int[] prompt, int firstToken, ulong rngState, GenerationSettings settings, [EnumeratorCancellation] CancellationToken ct)
     {
+        var maxTokens = settings.MaxTokens;
         if (reservation.Handle is not ReservationState state || Interlocked.Exchange(ref state.Done, 1) != 0)
             throw new TransferException(TransferErrorCode.Timeout, $"the reservation of {reservation.RequestId} was already used or released");
         var blocks = reservation.Blocks.ToList();
@@ -107,8 +119,8 @@ public sealed class ToyModel : IServingModel
             var token = firstToken;
             for (var produced = 0; produced < maxTokens; produced++)
             {
-                yield return token;
-                if (produced + 1 == maxTokens) yield break;
+                yield return new EngineToken(token);
+                if (produced + 1 == maxTokens) break;
                 ct.ThrowIfCancellationRequested();
                 var position = length + produced;
                 if (position / Layout.TokensPerBlock >= blocks.Count) blocks.AddRange(Allocate(1));
@@ -124,6 +136,7 @@ public sealed class ToyModel : IServingModel
                 token = Sample(hidden);
                 if (produced % 8 == 7) await Task.Yield();
             }
+            yield return EngineToken.End("length");
         }
         finally
         {
@@ -131,11 +144,11 @@ public sealed class ToyModel : IServingModel
         }
     }
 
-    public async IAsyncEnumerable<int> GenerateAsync(int[] prompt, int maxTokens, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<EngineToken> GenerateAsync(int[] prompt, GenerationSettings settings, [EnumeratorCancellation] CancellationToken ct)
     {
-        var prefill = await PrefillAsync(prompt, (_, _) => Task.CompletedTask, ct).ConfigureAwait(false);
+        var prefill = await PrefillAsync(prompt, settings.Sampling, (_, _) => Task.CompletedTask, ct).ConfigureAwait(false);
         var reservation = new DecodeReservation("colocated", prefill.Blocks, prompt.Length, new ReservationState());
-        await foreach (var token in ResumeAsync(reservation, prompt, prefill.FirstToken, maxTokens, ct).ConfigureAwait(false))
+        await foreach (var token in ResumeAsync(reservation, prompt, prefill.FirstToken, 0, settings, ct).ConfigureAwait(false))
             yield return token;
     }
 
