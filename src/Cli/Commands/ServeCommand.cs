@@ -5,7 +5,7 @@ namespace PdRdma.Cli.Commands;
 /// <summary><c>pdrdma serve --role prefill|decode|colocated --model M --port P [--daemon SOCKET]</c>.</summary>
 public static class ServeCommand
 {
-    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S]";
+    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--url URL] " + EtcdArgs.Help;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -26,9 +26,12 @@ public static class ServeCommand
                 SecretFile = cli.Get("--secret-file"),
                 LeaseTtlSeconds = cli.GetInt("--lease-ttl", 30),
                 LayerDelayMs = cli.GetInt("--layer-delay-ms", 0),
+                AdvertiseUrl = cli.Get("--url"),
+                Etcd = EtcdArgs.From(cli),
             };
             var daemonTimeout = cli.GetInt("--daemon-timeout", 0);
             cli.EnsureAllUsed();
+            if (options.AdvertiseUrl is { } url && !Daemon.Discovery.InstanceRecord.IsPlainHttpUrl(url)) throw new ArgumentException($"--url '{url}' is not http(s)://HOST:PORT");
             // Slow hosts (emulated VMs) need longer than the default bound on each call to the daemon.
             if (daemonTimeout > 0) KvChannel.CallTimeout = TimeSpan.FromSeconds(daemonTimeout);
         }

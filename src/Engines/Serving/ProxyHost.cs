@@ -11,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PdRdma.Daemon.Observability;
 using PdRdma.Engines.Serving.Api;
+using PdRdma.Engines.Serving.Routing;
 
 namespace PdRdma.Engines.Serving;
 
@@ -25,33 +26,39 @@ public sealed partial class ProxyHost : IAsyncDisposable
     private readonly ProxyOptions _options;
     private readonly WebApplication _app;
     private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 }) { Timeout = Timeout.InfiniteTimeSpan };
-    private readonly Upstream[] _prefill;
-    private readonly Upstream[] _decode;
+    private readonly IUpstreamDirectory _upstreams;
     private readonly ServingMetrics _metrics = new("proxy");
     private readonly PrometheusTextExporter _exporter = new("PdRdma.");
     private readonly ILogger _log;
     private string _model = "";
 
-    private ProxyHost(ProxyOptions options, WebApplication app)
+    private ProxyHost(ProxyOptions options, WebApplication app, IUpstreamDirectory upstreams)
     {
         _options = options;
         _app = app;
-        _prefill = options.Prefill.Select(u => new Upstream(u)).ToArray();
-        _decode = options.Decode.Select(u => new Upstream(u)).ToArray();
+        _upstreams = upstreams;
         _log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PdRdma.Proxy");
     }
 
     public static async Task<ProxyHost> StartAsync(ProxyOptions options, CancellationToken ct)
     {
-        if (options.Prefill.Count == 0 || options.Decode.Count == 0)
-            throw new ArgumentException("the proxy needs at least one --prefill URL and one --decode URL");
+        IUpstreamDirectory? upstreams = options.Etcd.Enabled ? null : new StaticUpstreams(options.Prefill, options.Decode);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.Host), options.Port));
         var app = builder.Build();
-        var proxy = new ProxyHost(options, app);
+        try
+        {
+            upstreams ??= await EtcdUpstreams.StartAsync(options.Etcd, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PdRdma.Proxy.Directory"), ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var proxy = new ProxyHost(options, app, upstreams);
         app.MapPost("/v1/completions", proxy.CompleteAsync);
         app.MapGet("/v1/models", (Func<HttpContext, Task<IResult>>)proxy.ModelsAsync);
         app.MapGet("/health", () => Results.Json(new
@@ -59,12 +66,13 @@ public sealed partial class ProxyHost : IAsyncDisposable
             status = "ok",
             role = "proxy",
             in_flight = proxy._metrics.InFlight,
-            prefill = proxy._prefill.Select(u => new { url = u.Url, in_flight = u.InFlight }),
-            decode = proxy._decode.Select(u => new { url = u.Url, in_flight = u.InFlight }),
+            directory = proxy._upstreams.State,
+            prefill = proxy._upstreams.Prefill.Select(u => new { url = u.Url, in_flight = u.InFlight }),
+            decode = proxy._upstreams.Decode.Select(u => new { url = u.Url, in_flight = u.InFlight }),
         }));
         app.MapGet("/metrics", () => Results.Text(proxy._exporter.Render(), "text/plain; version=0.0.4"));
         await app.StartAsync(ct).ConfigureAwait(false);
-        LogReady(proxy._log, $"{options.Host}:{options.Port}", string.Join(",", options.Prefill), string.Join(",", options.Decode));
+        LogReady(proxy._log, $"{options.Host}:{options.Port}", upstreams.Describe);
         return proxy;
     }
 
@@ -72,15 +80,17 @@ public sealed partial class ProxyHost : IAsyncDisposable
 
     private async Task<IResult> ModelsAsync(HttpContext http)
     {
+        Upstream? decode = null;
         try
         {
-            var info = await GetAsync<NodeInfo>(_decode[0], "/internal/info", http.RequestAborted).ConfigureAwait(false);
+            decode = _upstreams.PickDecode();
+            var info = await GetAsync<NodeInfo>(decode, "/internal/info", http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new { @object = "list", data = new[] { new { id = info.Model, @object = "model", owned_by = "pdrdma", created = 0 } } });
         }
         catch (Exception e)
         {
             var error = OpenAiWriter.Describe(e);
-            return Results.Json(new { error = new { message = $"decode instance {_decode[0].Url}: {error.Message}", type = error.Type, code = error.Status } }, statusCode: error.Status);
+            return Results.Json(new { error = new { message = decode is null ? error.Message : $"decode instance {decode.Url}: {error.Message}", type = error.Type, code = error.Status } }, statusCode: error.Status);
         }
     }
 
@@ -110,8 +120,8 @@ public sealed partial class ProxyHost : IAsyncDisposable
     {
         var requestId = "req-" + Guid.NewGuid().ToString("N");
         var maxTokens = request.MaxTokens ?? 16;
-        var prefill = Upstream.Pick(_prefill);
-        var decode = Upstream.Pick(_decode);
+        var prefill = _upstreams.PickPrefill();
+        var decode = _upstreams.PickDecode();
         using var prefillLoad = prefill.Lease();
         using var decodeLoad = decode.Lease();
         var clock = Stopwatch.StartNew();
@@ -263,6 +273,7 @@ public sealed partial class ProxyHost : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await _upstreams.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
         _metrics.Dispose();
         _exporter.Dispose();
@@ -289,6 +300,6 @@ public sealed partial class ProxyHost : IAsyncDisposable
         };
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "proxy on http://{Address}: prefill {Prefill}, decode {Decode}")]
-    private static partial void LogReady(ILogger logger, string address, string prefill, string decode);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "proxy on http://{Address}: {Upstreams}")]
+    private static partial void LogReady(ILogger logger, string address, string upstreams);
 }

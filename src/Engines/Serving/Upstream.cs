@@ -9,6 +9,9 @@ public sealed class Upstream(string url)
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>What the instance last published in the cluster directory (load, free blocks); null with static configuration.</summary>
+    public Daemon.Discovery.InstanceRecord? Reported { get; set; }
+
     /// <summary>Node id of a prefill instance, learned once from /internal/info.</summary>
     public string? Node { get; set; }
 
