@@ -147,7 +147,8 @@ public sealed class DirectoryTests(EtcdFixture etcd) : IClassFixture<EtcdFixture
         try
         {
             var secret = Path.Combine(work, "key");
-            await File.WriteAllBytesAsync(secret, new byte[32]);
+            await File.WriteAllBytesAsync(secret, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(secret, UnixFileMode.UserRead);
             var port = EtcdFixture.FreePorts(2);
             string[] args = command switch
             {

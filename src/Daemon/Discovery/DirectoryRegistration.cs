@@ -114,7 +114,7 @@ public sealed partial class DirectoryRegistration : IAsyncDisposable
                     LogLost(_log, _etcd.Endpoints, Key, e.Message);
                 }
                 Registered = false;
-                State = $"etcd unreachable since {lostSince:HH:mm:ss} UTC ({e.Message}); serving with the last known membership";
+                State = $"etcd at {_etcd.Endpoints} unreachable since {lostSince:HH:mm:ss} UTC ({e.Message}); serving with the last known membership";
                 try { await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
             }

@@ -105,7 +105,7 @@ public sealed partial class DirectoryWatch : IAsyncDisposable
                     LogLost(_log, _etcd.Endpoints, Prefix, Entries.Count, e.Message);
                 }
                 Connected = false;
-                State = $"etcd unreachable since {lostSince:HH:mm:ss} UTC ({e.Message}); using the last known membership ({Entries.Count} entries)";
+                State = $"etcd at {_etcd.Endpoints} unreachable since {lostSince:HH:mm:ss} UTC ({e.Message}); using the last known membership ({Entries.Count} entries)";
                 try { await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
             }

@@ -55,7 +55,7 @@ public sealed class EtcdOptions
         if (list.Length > 16) errors.Add("Etcd:Endpoints lists more than 16 URLs");
         foreach (var endpoint in list)
         {
-            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Port <= 0 || uri.AbsolutePath != "/" || uri.UserInfo.Length > 0)
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Port <= 0 || !endpoint.TrimEnd('/').EndsWith(":" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) || uri.AbsolutePath != "/" || uri.UserInfo.Length > 0)
                 errors.Add($"etcd endpoint '{endpoint}' is not http(s)://HOST:PORT (e.g. http://127.0.0.1:2379)");
         }
         var tls = CaFile is not null || CertFile is not null;
