@@ -77,7 +77,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             // A request sent after the node left the routing (plus the watch's slack) was never routed to it.
             Assert.True(failure.Started < killed + leftAt + TimeSpan.FromSeconds(1), $"a request sent after the node left the routing failed: {failure}");
         }
-        Assert.True(second.Served.Count >= 200 - 16 * 3, $"only {second.Served.Count} served");
+        Assert.True(second.Served.Count >= 200 - 16 * 3, $"only {second.Served.Count} served; failures:\n" + string.Join("\n", second.Failures.OrderBy(f => f.Started).Take(8)) + "\n...\n" + string.Join("\n", second.Failures.OrderBy(f => f.Started).TakeLast(4)));
         Assert.DoesNotContain(second.Served, s => s.Decode == victimUrl && s.At > killed);
         foreach (var (name, part) in cluster.Parts)
             if (name is not ("d1" or "daemon-d1")) Assert.False(part.HasExited, $"{name} died:\n{part.Tail()}");

@@ -123,15 +123,31 @@ public sealed partial class ProxyHost : IAsyncDisposable
         var prefill = _upstreams.PickPrefill();
         var decode = _upstreams.PickDecode();
         using var prefillLoad = prefill.Lease();
-        using var decodeLoad = decode.Lease();
+        var decodeLoad = decode.Lease();
         var clock = Stopwatch.StartNew();
         var reserved = false;
         var streaming = false;
         try
         {
             prefill.Node ??= (await Stage("prefill", prefill, GetAsync<NodeInfo>(prefill, "/internal/info", ct)).ConfigureAwait(false)).Node;
-            var reserve = await Stage("decode", decode, PostAsync<ReserveAnswer>(decode, "/internal/reserve",
-                new ReserveCall(requestId, request.Prompt ?? "", maxTokens, prefill.Node), _options.ControlTimeout, ct)).ConfigureAwait(false);
+            ReserveAnswer reserve;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    reserve = await Stage("decode", decode, PostAsync<ReserveAnswer>(decode, "/internal/reserve",
+                        new ReserveCall(requestId, request.Prompt ?? "", maxTokens, prefill.Node), _options.ControlTimeout, ct)).ConfigureAwait(false);
+                    break;
+                }
+                catch (ServingException e) when (attempt < 3 && RefusedConnection(e))
+                {
+                    // Nothing was reserved on an instance that refused the connection (dead, not yet out of the
+                    // directory): the request goes to another one.
+                    decodeLoad.Dispose();
+                    decode = _upstreams.PickDecode();
+                    decodeLoad = decode.Lease();
+                }
+            }
             reserved = true;
             state.PromptTokens = reserve.Tokens.Length;
             var pushed = await Stage("prefill", prefill, PostAsync<PrefillAnswer>(prefill, "/internal/prefill",
@@ -151,8 +167,12 @@ public sealed partial class ProxyHost : IAsyncDisposable
         {
             if (reserved && !streaming) await CancelAsync(decode, requestId).ConfigureAwait(false);
             state.Failed = state.FirstTokenMs is null;
+            decodeLoad.Dispose();
         }
     }
+
+    private static bool RefusedConnection(ServingException e) =>
+        e.InnerException is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } or HttpRequestException { InnerException: System.Net.Sockets.SocketException };
 
     /// <summary>Names the instance and stage in any failure of <paramref name="call"/>.</summary>
     private static async Task<T> Stage<T>(string role, Upstream upstream, Task<T> call)
@@ -167,6 +187,7 @@ public sealed partial class ProxyHost : IAsyncDisposable
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
+            upstream.MarkUnreachable();
             throw new ServingException(502, "upstream_failed", $"{role} instance {upstream.Url} is unreachable or failed mid-request: {e.Message}", e);
         }
         catch (OperationCanceledException e)
@@ -216,7 +237,13 @@ public sealed partial class ProxyHost : IAsyncDisposable
         }
     }
 
-    private static ServingException Upstream502(Upstream upstream, Exception e, CancellationToken ct) => e is OperationCanceledException && !ct.IsCancellationRequested
+    private static ServingException Upstream502(Upstream upstream, Exception e, CancellationToken ct)
+    {
+        if (e is HttpRequestException or IOException) upstream.MarkUnreachable();
+        return Upstream502Of(upstream, e, ct);
+    }
+
+    private static ServingException Upstream502Of(Upstream upstream, Exception e, CancellationToken ct) => e is OperationCanceledException && !ct.IsCancellationRequested
         ? new ServingException(504, "timeout", $"decode instance {upstream.Url} sent nothing in time", e)
         : new ServingException(502, "upstream_failed", $"decode instance {upstream.Url} failed mid-request: {e.Message}", e);
 

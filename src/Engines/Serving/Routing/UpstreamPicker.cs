@@ -2,7 +2,7 @@ namespace PdRdma.Engines.Serving.Routing;
 
 /// <summary>
 /// Routing of new requests. Prefill: the shortest queue. Decode: the smallest running batch, then the most free
-/// KV blocks. A load is the larger of what this proxy has in flight there (fresh, but only its own requests)
+/// KV blocks. An instance that refused a connection within <see cref="Upstream.Cooldown"/> is passed over. A load is the larger of what this proxy has in flight there (fresh, but only its own requests)
 /// and what the instance last published in the directory (every proxy's requests, up to 250 ms old). Ties go to
 /// a random instance so load spreads.
 /// </summary>
@@ -17,6 +17,9 @@ public static class UpstreamPicker
     private static Upstream Pick(IReadOnlyList<Upstream> all, string role, Func<Upstream, (int, int)> score)
     {
         if (all.Count == 0) throw new ServingException(503, "no_instance", $"no {role} instance is registered (none started, or all dead): retry later");
+        // Instances that just refused a connection are passed over, unless that leaves none to try.
+        var reachable = all.Where(u => !u.RecentlyUnreachable).ToList();
+        if (reachable.Count > 0) all = reachable;
         // One snapshot of the loads: they change under our feet.
         var scored = all.Select(u => (Upstream: u, Score: score(u))).ToList();
         var best = scored.Min(s => s.Score);
