@@ -136,6 +136,20 @@ public sealed class DirectoryTests(EtcdFixture etcd) : IClassFixture<EtcdFixture
     }
 
     [Theory]
+    [InlineData("serve", "--url", "http://127.0.0.1:1/internal/cancel")]
+    [InlineData("serve", "--url", "file:///etc/passwd")]
+    [InlineData("proxy", "--etcd", "http://127.0.0.1")]
+    [InlineData("proxy", "--etcd-prefix", "/a/../../b")]
+    [InlineData("serve", "--etcd-ttl", "100000")]
+    public async Task HostileDiscoveryOptionsAreRefusedWithTheReason(string command, string option, string value)
+    {
+        var (code, output) = await Daemon.TestPathsAccess.RunCliAsync(TimeSpan.FromSeconds(60),
+            [command, "--port", "1", "--etcd", "http://127.0.0.1:2", option, value]);
+        Assert.Equal(2, code);
+        Assert.Contains(option == "--url" ? "--url" : "etcd", output);
+    }
+
+    [Theory]
     [InlineData("daemon")]
     [InlineData("serve")]
     [InlineData("proxy")]

@@ -47,10 +47,23 @@ public sealed class EtcdDirectory : IDisposable
         if (!options.Enabled) throw new ArgumentException("no etcd endpoints given");
         var client = CreateClient(options);
         var directory = new EtcdDirectory(options, client);
+        // A few tries: the first call (connection, HTTP/2, JIT) can take seconds on a busy host; a refused or
+        // silent etcd still ends in an error naming it after three call timeouts.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(options.CallTimeoutSeconds * 3);
         try
         {
-            await directory.RangeAsync(options.Prefix.TrimEnd('/') + "/", 1, ct).ConfigureAwait(false);
-            return directory;
+            while (true)
+            {
+                try
+                {
+                    await directory.RangeAsync(options.Prefix.TrimEnd('/') + "/", 1, ct).ConfigureAwait(false);
+                    return directory;
+                }
+                catch (TransferException e) when (e.Code == TransferErrorCode.PeerLost && DateTime.UtcNow + TimeSpan.FromMilliseconds(250) < deadline)
+                {
+                    await Task.Delay(250, ct).ConfigureAwait(false);
+                }
+            }
         }
         catch
         {
