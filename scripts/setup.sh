@@ -88,6 +88,23 @@ PIN
     echo "setup: warning: $libstdcxx lacks GLIBCXX_3.4.32 and this is not Debian 12; TorchSharp will not load until libstdc++ of GCC 13+ is installed" >&2
   fi
 fi
+# etcd, the cluster directory (docs/cluster.md); the tests start their own on a loopback port with a temporary
+# data dir. Debian 12 ships 3.4: take 3.5 from trixie, pinned low as above so nothing else follows it.
+# (The package enables a system etcd unit on 127.0.0.1:2379; nothing in PdRdma uses it.)
+if ! etcd --version 2>/dev/null | grep -q 'etcd Version: 3\.[5-9]' || ! command -v etcdctl >/dev/null 2>&1; then
+  . /etc/os-release
+  if [ "${ID:-}" = "debian" ] && [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
+    echo "setup: installing etcd-server and etcd-client 3.5 from trixie"
+    if [ ! -f /etc/apt/sources.list.d/pdrdma-trixie.sources ]; then
+      printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' | $SUDO tee /etc/apt/sources.list.d/pdrdma-trixie.sources >/dev/null
+      printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' | $SUDO tee /etc/apt/preferences.d/pdrdma-trixie >/dev/null
+    fi
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends -t trixie etcd-server etcd-client >/dev/null
+  else
+    apt_install etcd-server etcd-client
+  fi
+fi
 
 # The openai npm client that the serving tests drive (tests/clients/openai, pinned by its package-lock.json).
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm

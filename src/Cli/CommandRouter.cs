@@ -15,6 +15,7 @@ public static class CommandRouter
         ["serve"] = (ServeCommand.Help, ServeCommand.RunAsync),
         ["proxy"] = (ProxyCommand.Help, ProxyCommand.RunAsync),
         ["demo"] = (DemoCommand.Help, DemoCommand.RunAsync),
+        ["cluster"] = (ClusterCommand.Help, ClusterCommand.RunAsync),
         ["demo-vm-node"] = (DemoVmNodeCommand.Help, DemoVmNodeCommand.RunAsync),
         ["decode-worker"] = (DecodeWorkerCommand.Help, DecodeWorkerCommand.RunAsync),
         ["engine-bench"] = (EngineBenchCommand.Help, EngineBenchCommand.RunAsync),

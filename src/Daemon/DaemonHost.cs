@@ -35,6 +35,14 @@ public static class DaemonHost
         ["--lease-ttl"] = "Daemon:LeaseTtlSeconds",
         ["--heartbeat"] = "Daemon:HeartbeatSeconds",
         ["--drain"] = "Daemon:DrainSeconds",
+        ["--etcd"] = "Daemon:Etcd:Endpoints",
+        ["--etcd-user"] = "Daemon:Etcd:Username",
+        ["--etcd-password-file"] = "Daemon:Etcd:PasswordFile",
+        ["--etcd-ca"] = "Daemon:Etcd:CaFile",
+        ["--etcd-cert"] = "Daemon:Etcd:CertFile",
+        ["--etcd-key"] = "Daemon:Etcd:KeyFile",
+        ["--etcd-prefix"] = "Daemon:Etcd:Prefix",
+        ["--etcd-ttl"] = "Daemon:Etcd:LeaseTtlSeconds",
     };
 
     public static WebApplication Build(string[] args, Func<FabricOptions, IKvFabric>? fabricFactory = null)
@@ -77,6 +85,7 @@ public static class DaemonHost
                 pools = status.Pools,
                 leases_active = status.LeasesActive,
                 leases_expired = status.LeasesExpired,
+                directory = daemon.ClusterDirectory is { } d ? new { etcd = d.Endpoints, state = d.State, nodes = d.Nodes.Count } : null,
                 peers = status.Peers.Select(p => new { node = p.NodeId, endpoint = p.Endpoint, backend = p.Backend, reason = p.BackendReason, bytes = p.BytesWritten }),
             });
         });

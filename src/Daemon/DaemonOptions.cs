@@ -52,4 +52,7 @@ public sealed class DaemonOptions
 
     /// <summary>On SIGTERM, in-flight writes get this long to finish before they are failed.</summary>
     public double DrainSeconds { get; set; } = 5;
+
+    /// <summary>The cluster directory (Daemon:Etcd:Endpoints etc.): when set, this node registers in etcd and resolves peers by node id there.</summary>
+    public Discovery.EtcdOptions Etcd { get; set; } = new();
 }

@@ -11,6 +11,9 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
     public ValidateOptionsResult Validate(string? name, DaemonOptions options)
     {
         var errors = new List<string>();
+        errors.AddRange(options.Etcd.Validate().Select(e => $"Daemon:Etcd: {e}"));
+        if (options.Etcd.Enabled && !Discovery.DirectoryKeys.IsValidName(options.NodeId))
+            errors.Add($"Daemon:NodeId '{options.NodeId}' cannot be an etcd key: use 1-64 of [A-Za-z0-9._-]");
         if (string.IsNullOrWhiteSpace(options.NodeId) || options.NodeId.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
             errors.Add("Daemon:NodeId is empty or contains spaces: set a unique node name, e.g. --node-id node-a or PDRDMA_Daemon__NodeId=node-a");
         if (string.IsNullOrWhiteSpace(options.Socket) || !Path.IsPathRooted(options.Socket))

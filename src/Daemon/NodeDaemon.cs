@@ -6,6 +6,7 @@ using MessagePack;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PdRdma.Daemon.Discovery;
 using PdRdma.Daemon.Engine;
 using PdRdma.Daemon.Fabric;
 using PdRdma.Daemon.Leases;
@@ -34,6 +35,7 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
     private readonly List<Task> _loops = [];
     private IKvFabric? _fabric;
     private PeerLinks? _links;
+    private NodeDirectory? _directory;
     private Socket? _engineListener;
     private long _nextSession;
     private int _inFlightWrites;
@@ -60,6 +62,9 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
     public string BackendSummary => _fabric?.BackendSummary ?? _options.Backend;
 
     /// <summary>Where peers reach this node (AdvertiseAddress, else the bound peer listener).</summary>
+    /// <summary>The cluster directory (etcd) when Daemon:Etcd is set; null with static configuration.</summary>
+    public NodeDirectory? ClusterDirectory => _directory;
+
     public string PeerEndpoint => _options.AdvertiseAddress is { Length: > 0 } a ? a : _fabric?.LocalEndpoint?.ToString() ?? _options.PeerListen;
 
     public async Task StartAsync(CancellationToken ct)
@@ -78,12 +83,55 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
         });
         await _fabric.StartAsync(ct).ConfigureAwait(false);
         _links = new PeerLinks(_fabric, _log);
+        if (_options.Etcd.Enabled)
+        {
+            try
+            {
+                _directory = await NodeDirectory.StartAsync(_options.Etcd, NodeId, SelfRecord, _log, ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                await _fabric.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
         _engineListener = BindEngineSocket();
         _loops.Add(Task.Run(AcceptEnginesAsync, CancellationToken.None));
         _loops.Add(Task.Run(PumpNotificationsAsync, CancellationToken.None));
         _loops.Add(Task.Run(ExpireLeasesAsync, CancellationToken.None));
         _loops.Add(Task.Run(HeartbeatAsync, CancellationToken.None));
         LogReady(_log, NodeId, _options.Socket, PeerEndpoint, _options.HttpListen, _fabric.BackendSummary);
+    }
+
+    private NodeRecord SelfRecord()
+    {
+        var endpoint = PeerEndpoint;
+        // Every backend is set up over the same authenticated control connection; the record names them so a
+        // peer (or an operator) sees what this node offers.
+        var endpoints = new Dictionary<string, string>(StringComparer.Ordinal) { ["tcp"] = endpoint, ["shm"] = endpoint };
+        if (BackendSummary.Contains("verbs", StringComparison.Ordinal) && !BackendSummary.Contains("no RDMA", StringComparison.OrdinalIgnoreCase)) endpoints["verbs"] = endpoint;
+        return new NodeRecord
+        {
+            NodeId = NodeId,
+            HostId = HostIdentity.Current,
+            Endpoints = endpoints,
+            Backend = BackendSummary,
+            Pools = Leases.Usage().Select(p => new NodeRecord.PoolCapacity
+            {
+                Id = p.PoolId, LayoutHash = p.Layout.CompatibilityHash().ToString("x16", System.Globalization.CultureInfo.InvariantCulture), Blocks = p.Layout.Blocks, Leased = p.LeasedBlocks,
+            }).ToArray(),
+        };
+    }
+
+    /// <summary>Where to send a write: the target's etcd record when there is a directory (authoritative), else the endpoint the request names.</summary>
+    private string ResolveTarget(WriteRequest request)
+    {
+        if (_directory is null || string.IsNullOrEmpty(request.TargetNodeId))
+            return request.TargetEndpoint.Length > 0 ? request.TargetEndpoint
+                : throw new TransferException(TransferErrorCode.Protocol, $"write of request {request.RequestId} names no target endpoint and this daemon has no directory (Daemon:Etcd) to resolve node '{request.TargetNodeId}'");
+        if (_directory.Find(request.TargetNodeId) is { } record && record.EndpointFor("tcp") is { } endpoint) return endpoint;
+        if (!_directory.Connected && request.TargetEndpoint.Length > 0) return request.TargetEndpoint;
+        throw new TransferException(TransferErrorCode.PeerLost, $"node '{request.TargetNodeId}' is not registered in etcd at {_directory.Endpoints} (dead, cut off or never started)");
     }
 
     private Socket BindEngineSocket()
@@ -270,8 +318,9 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
                 var target = request.TargetLayout ?? throw new TransferException(TransferErrorCode.Protocol, "Write needs the target pool's KvLayout");
                 batch = new FabricBatch(KvWritePlan.Build(request.SourcePoolId, source, request.TargetPoolId, target, request.Layers, request.SourceBlocks, request.TargetBlocks));
             }
+            var targetEndpoint = ResolveTarget(request);
             var clock = Stopwatch.StartNew();
-            var peer = await _links!.GetAsync(request.TargetEndpoint, _abortWrites.Token).ConfigureAwait(false);
+            var peer = await _links!.GetAsync(targetEndpoint, _abortWrites.Token).ConfigureAwait(false);
             try
             {
                 try
@@ -282,14 +331,14 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
                 {
                     // The target's pool was registered (or re-registered after an engine restart) after this link
                     // opened: reconnect once to learn its regions.
-                    await _links.DropAsync(request.TargetEndpoint, peer, e.Message).ConfigureAwait(false);
-                    peer = await _links.GetAsync(request.TargetEndpoint, _abortWrites.Token).ConfigureAwait(false);
+                    await _links.DropAsync(targetEndpoint, peer, e.Message).ConfigureAwait(false);
+                    peer = await _links.GetAsync(targetEndpoint, _abortWrites.Token).ConfigureAwait(false);
                     await peer.WriteAsync(batch, _abortWrites.Token).ConfigureAwait(false);
                 }
             }
             catch (TransferException e) when (e.Code is TransferErrorCode.PeerLost or TransferErrorCode.Timeout or TransferErrorCode.Protocol)
             {
-                await _links.DropAsync(request.TargetEndpoint, peer, e.Message).ConfigureAwait(false);
+                await _links.DropAsync(targetEndpoint, peer, e.Message).ConfigureAwait(false);
                 throw;
             }
             catch (OperationCanceledException)
@@ -299,7 +348,7 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
             var elapsed = clock.Elapsed;
             LogWritten(_log, request.RequestId, batch.Bytes, peer.PeerNodeId, peer.Backend, elapsed.TotalMilliseconds);
             Metrics.Written(peer.PeerNodeId, peer.Backend, batch.Bytes, elapsed);
-            _links.CountBytes(request.TargetEndpoint, batch.Bytes);
+            _links.CountBytes(targetEndpoint, batch.Bytes);
             return new Written { Bytes = batch.Bytes, Batches = 1, Backend = peer.Backend, PeerNodeId = peer.PeerNodeId, Micros = elapsed.TotalMicroseconds };
         }
         finally
@@ -395,6 +444,8 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
         while (Volatile.Read(ref _inFlightWrites) > 0 && !ct.IsCancellationRequested)
             await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
         foreach (var session in _sessions.Values) await session.DisposeAsync().ConfigureAwait(false);
+        // Leave the directory first: proxies stop routing here before the links close.
+        if (_directory is not null) await _directory.DisposeAsync().ConfigureAwait(false);
         if (_links is not null) await _links.DisposeAsync().ConfigureAwait(false);
         if (_fabric is not null) await _fabric.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

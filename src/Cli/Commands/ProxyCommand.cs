@@ -5,7 +5,7 @@ namespace PdRdma.Cli.Commands;
 /// <summary><c>pdrdma proxy --prefill URL[,URL] --decode URL[,URL] --port P</c>.</summary>
 public static class ProxyCommand
 {
-    public const string Help = "OpenAI-compatible front for disaggregated serving: --prefill URL[,URL] --decode URL[,URL] --port P [--prefill-timeout S] [--token-timeout S] [--control-timeout S]";
+    public const string Help = "OpenAI-compatible front for disaggregated serving: (--prefill URL[,URL] --decode URL[,URL] | --etcd URL[,URL]) --port P [--prefill-timeout S] [--token-timeout S] [--control-timeout S] " + EtcdArgs.Help;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -23,6 +23,7 @@ public static class ProxyCommand
                 PrefillTimeout = TimeSpan.FromSeconds(cli.GetInt("--prefill-timeout", 120)),
                 TokenTimeout = TimeSpan.FromSeconds(cli.GetInt("--token-timeout", 60)),
                 ControlTimeout = TimeSpan.FromSeconds(cli.GetInt("--control-timeout", 10)),
+                Etcd = EtcdArgs.From(cli),
             };
             cli.EnsureAllUsed();
             foreach (var url in options.Prefill.Concat(options.Decode))

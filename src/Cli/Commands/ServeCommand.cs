@@ -5,7 +5,7 @@ namespace PdRdma.Cli.Commands;
 /// <summary><c>pdrdma serve --role prefill|decode|colocated --model M --port P [--daemon SOCKET]</c>.</summary>
 public static class ServeCommand
 {
-    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N]";
+    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N] [--url URL] " + EtcdArgs.Help;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -26,6 +26,8 @@ public static class ServeCommand
                 SecretFile = cli.Get("--secret-file"),
                 LeaseTtlSeconds = cli.GetInt("--lease-ttl", 30),
                 LayerDelayMs = cli.GetInt("--layer-delay-ms", 0),
+                AdvertiseUrl = cli.Get("--url"),
+                Etcd = EtcdArgs.From(cli),
             };
             var daemonTimeout = cli.GetInt("--daemon-timeout", 0);
             // One intra-op thread by default: small models run fastest that way, and OpenMP workers spin-wait when
@@ -34,6 +36,7 @@ public static class ServeCommand
             if (threads < 1) throw new ArgumentException("--threads must be at least 1");
             Engines.TorchThreads.Configure(threads);
             cli.EnsureAllUsed();
+            if (options.AdvertiseUrl is { } url && !Daemon.Discovery.InstanceRecord.IsPlainHttpUrl(url)) throw new ArgumentException($"--url '{url}' is not http(s)://HOST:PORT");
             // Slow hosts (emulated VMs) need longer than the default bound on each call to the daemon.
             if (daemonTimeout > 0) KvChannel.CallTimeout = TimeSpan.FromSeconds(daemonTimeout);
         }

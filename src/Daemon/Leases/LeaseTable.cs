@@ -25,6 +25,13 @@ public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
 
     public IReadOnlyList<string> Pools { get { lock (_lock) return _pools.Keys.ToArray(); } }
 
+    /// <summary>Each pool with its layout and how many of its blocks active leases hold (for the cluster directory).</summary>
+    public IReadOnlyList<(string PoolId, KvLayout Layout, int LeasedBlocks)> Usage()
+    {
+        lock (_lock)
+            return _pools.Select(p => (p.Key, p.Value.Layout, _byRequest.Values.Where(l => l.PoolId == p.Key).Sum(l => l.Blocks.Count))).ToList();
+    }
+
     public void RegisterPool(string poolId, KvLayout layout, long owner)
     {
         lock (_lock)

@@ -17,4 +17,7 @@ public sealed class WriteRequest : IEngineMessage
     [Key(7)] public bool Final { get; set; }
     [Key(8)] public long TotalBytes { get; set; }
     [Key(9)] public KvLayout? TargetLayout { get; set; }
+
+    /// <summary>Node id of the target; with a directory (etcd) the daemon resolves its endpoint there.</summary>
+    [Key(10)] public string? TargetNodeId { get; set; }
 }

@@ -190,6 +190,7 @@ public sealed class KvChannel : IAsyncDisposable
             RequestId = requestId,
             SourcePoolId = _poolId,
             TargetEndpoint = target.Endpoint,
+            TargetNodeId = target.Node,
             TargetPoolId = target.Pool,
             TargetLayout = target.Layout,
             Layers = layers,
@@ -204,7 +205,7 @@ public sealed class KvChannel : IAsyncDisposable
         using var bounded = Bounded(ct);
         ct = bounded.Token;
         var client = await ClientAsync(ct).ConfigureAwait(false);
-        return await client.WriteAsync(new WriteRequest { RequestId = requestId, TargetEndpoint = target.Endpoint, TargetPoolId = target.Pool, Final = true, TotalBytes = totalBytes }, ct).ConfigureAwait(false);
+        return await client.WriteAsync(new WriteRequest { RequestId = requestId, TargetEndpoint = target.Endpoint, TargetNodeId = target.Node, TargetPoolId = target.Pool, Final = true, TotalBytes = totalBytes }, ct).ConfigureAwait(false);
     }
 
     /// <summary>Every call to the daemon is bounded, so an engine never waits forever on a daemon that hangs.</summary>

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PdRdma.Daemon.Observability;
 using PdRdma.Engines.Serving.Api;
+using PdRdma.Engines.Serving.Routing;
 
 namespace PdRdma.Engines.Serving;
 
@@ -25,26 +26,23 @@ public sealed partial class ProxyHost : IAsyncDisposable
     private readonly ProxyOptions _options;
     private readonly WebApplication _app;
     private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 }) { Timeout = Timeout.InfiniteTimeSpan };
-    private readonly Upstream[] _prefill;
-    private readonly Upstream[] _decode;
+    private readonly IUpstreamDirectory _upstreams;
     private readonly ServingMetrics _metrics = new("proxy");
     private readonly PrometheusTextExporter _exporter = new("PdRdma.");
     private readonly ILogger _log;
     private string _model = "";
 
-    private ProxyHost(ProxyOptions options, WebApplication app)
+    private ProxyHost(ProxyOptions options, WebApplication app, IUpstreamDirectory upstreams)
     {
         _options = options;
         _app = app;
-        _prefill = options.Prefill.Select(u => new Upstream(u)).ToArray();
-        _decode = options.Decode.Select(u => new Upstream(u)).ToArray();
+        _upstreams = upstreams;
         _log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PdRdma.Proxy");
     }
 
     public static async Task<ProxyHost> StartAsync(ProxyOptions options, CancellationToken ct)
     {
-        if (options.Prefill.Count == 0 || options.Decode.Count == 0)
-            throw new ArgumentException("the proxy needs at least one --prefill URL and one --decode URL");
+        IUpstreamDirectory? upstreams = options.Etcd.Enabled ? null : new StaticUpstreams(options.Prefill, options.Decode);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -55,14 +53,23 @@ public sealed partial class ProxyHost : IAsyncDisposable
             k.Limits.MaxRequestBodySize = options.Limits.MaxBodyBytes;
         });
         var app = builder.Build();
-        var proxy = new ProxyHost(options, app);
+        try
+        {
+            upstreams ??= await EtcdUpstreams.StartAsync(options.Etcd, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PdRdma.Proxy.Directory"), ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var proxy = new ProxyHost(options, app, upstreams);
         app.MapPost("/v1/completions", http => proxy.CompleteAsync(http, chat: false));
         app.MapPost("/v1/chat/completions", http => proxy.CompleteAsync(http, chat: true));
         app.MapGet("/v1/models", (Func<HttpContext, Task<IResult>>)proxy.ModelsAsync);
         app.MapGet("/health", (Func<HttpContext, Task<IResult>>)proxy.HealthAsync);
         app.MapGet("/metrics", () => Results.Text(proxy._exporter.Render(), "text/plain; version=0.0.4"));
         await app.StartAsync(ct).ConfigureAwait(false);
-        LogReady(proxy._log, $"{options.Host}:{options.Port}", string.Join(",", options.Prefill), string.Join(",", options.Decode));
+        LogReady(proxy._log, $"{options.Host}:{options.Port}", upstreams.Describe);
         return proxy;
     }
 
@@ -86,7 +93,7 @@ public sealed partial class ProxyHost : IAsyncDisposable
     private async Task<string> ModelAsync(CancellationToken ct)
     {
         if (_model.Length > 0) return _model;
-        var decode = Upstream.Pick(_decode);
+        var decode = _upstreams.PickDecode();
         var info = await Stage("decode", decode, GetAsync<NodeInfo>(decode, "/internal/info", ct)).ConfigureAwait(false);
         return info.Model;
     }
@@ -108,14 +115,15 @@ public sealed partial class ProxyHost : IAsyncDisposable
                 return (upstream, false);
             }
         }
-        var prefill = await Task.WhenAll(_prefill.Select(ProbeAsync)).ConfigureAwait(false);
-        var decode = await Task.WhenAll(_decode.Select(ProbeAsync)).ConfigureAwait(false);
+        var prefill = await Task.WhenAll(_upstreams.Prefill.Select(ProbeAsync)).ConfigureAwait(false);
+        var decode = await Task.WhenAll(_upstreams.Decode.Select(ProbeAsync)).ConfigureAwait(false);
         var ok = prefill.Any(p => p.Alive) && decode.Any(d => d.Alive);
         return Results.Json(new
         {
             status = ok ? "ok" : "unavailable",
             role = "proxy",
             in_flight = _metrics.InFlight,
+            directory = _upstreams.State,
             prefill = prefill.Select(p => new { url = p.Upstream.Url, alive = p.Alive, in_flight = p.Upstream.InFlight }),
             decode = decode.Select(d => new { url = d.Upstream.Url, alive = d.Alive, in_flight = d.Upstream.InFlight }),
         }, statusCode: ok ? 200 : 503);
@@ -159,18 +167,34 @@ public sealed partial class ProxyHost : IAsyncDisposable
         var requestId = "req-" + Guid.NewGuid().ToString("N");
         var maxTokens = request.MaxTokens;
         var sampling = PromptGate.Sampling(request, choice, seed);
-        var prefill = Upstream.Pick(_prefill);
-        var decode = Upstream.Pick(_decode);
+        var prefill = _upstreams.PickPrefill();
+        var decode = _upstreams.PickDecode();
         using var prefillLoad = prefill.Lease();
-        using var decodeLoad = decode.Lease();
+        var decodeLoad = decode.Lease();
         var clock = Stopwatch.StartNew();
         var reserved = false;
         var streaming = false;
         try
         {
             prefill.Node ??= (await Stage("prefill", prefill, GetAsync<NodeInfo>(prefill, "/internal/info", ct)).ConfigureAwait(false)).Node;
-            var reserve = await Stage("decode", decode, PostAsync<ReserveAnswer>(decode, "/internal/reserve",
-                new ReserveCall(requestId, request.PromptText, maxTokens, prefill.Node, request.PromptTokens, request.Chat ? "messages" : "prompt"), _options.ControlTimeout, ct)).ConfigureAwait(false);
+            ReserveAnswer reserve;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    reserve = await Stage("decode", decode, PostAsync<ReserveAnswer>(decode, "/internal/reserve",
+                        new ReserveCall(requestId, request.PromptText, maxTokens, prefill.Node, request.PromptTokens, request.Chat ? "messages" : "prompt"), _options.ControlTimeout, ct)).ConfigureAwait(false);
+                    break;
+                }
+                catch (ServingException e) when (attempt < 3 && RefusedConnection(e))
+                {
+                    // Nothing was reserved on an instance that refused the connection (dead, not yet out of the
+                    // directory): the request goes to another one.
+                    decodeLoad.Dispose();
+                    decode = _upstreams.PickDecode();
+                    decodeLoad = decode.Lease();
+                }
+            }
             reserved = true;
             state.PromptTokens = reserve.Tokens.Length;
             var pushed = await Stage("prefill", prefill, PostAsync<PrefillAnswer>(prefill, "/internal/prefill",
@@ -190,8 +214,12 @@ public sealed partial class ProxyHost : IAsyncDisposable
         {
             if (reserved && !streaming) await CancelAsync(decode, requestId).ConfigureAwait(false);
             state.Failed |= state.FirstTokenMs is null;
+            decodeLoad.Dispose();
         }
     }
+
+    private static bool RefusedConnection(ServingException e) =>
+        e.InnerException is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } or HttpRequestException { InnerException: System.Net.Sockets.SocketException };
 
     /// <summary>Names the instance and stage in any failure of <paramref name="call"/>.</summary>
     private static async Task<T> Stage<T>(string role, Upstream upstream, Task<T> call)
@@ -211,6 +239,7 @@ public sealed partial class ProxyHost : IAsyncDisposable
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
+            upstream.MarkUnreachable();
             throw new ServingException(502, "upstream_failed", $"{role} instance {upstream.Url} is unreachable or failed mid-request: {e.Message}", e);
         }
         catch (OperationCanceledException e)
@@ -264,7 +293,13 @@ public sealed partial class ProxyHost : IAsyncDisposable
         }
     }
 
-    private static ServingException Upstream502(Upstream upstream, Exception e, CancellationToken ct) => e is OperationCanceledException && !ct.IsCancellationRequested
+    private static ServingException Upstream502(Upstream upstream, Exception e, CancellationToken ct)
+    {
+        if (e is HttpRequestException or IOException) upstream.MarkUnreachable();
+        return Upstream502Of(upstream, e, ct);
+    }
+
+    private static ServingException Upstream502Of(Upstream upstream, Exception e, CancellationToken ct) => e is OperationCanceledException && !ct.IsCancellationRequested
         ? new ServingException(504, "timeout", $"decode instance {upstream.Url} sent nothing in time", e)
         : new ServingException(502, "upstream_failed", $"decode instance {upstream.Url} failed mid-request: {e.Message}", e);
 
@@ -329,6 +364,7 @@ public sealed partial class ProxyHost : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await _upstreams.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
         _metrics.Dispose();
         _exporter.Dispose();
@@ -355,6 +391,6 @@ public sealed partial class ProxyHost : IAsyncDisposable
         };
     }
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "proxy on http://{Address}: prefill {Prefill}, decode {Decode}")]
-    private static partial void LogReady(ILogger logger, string address, string prefill, string decode);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "proxy on http://{Address}: {Upstreams}")]
+    private static partial void LogReady(ILogger logger, string address, string upstreams);
 }

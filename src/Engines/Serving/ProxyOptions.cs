@@ -19,4 +19,7 @@ public sealed class ProxyOptions
 
     /// <summary>Longest silence allowed between two tokens from a decode instance.</summary>
     public TimeSpan TokenTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>When enabled, prefill and decode instances are found in the cluster directory instead of <see cref="Prefill"/>/<see cref="Decode"/>.</summary>
+    public Daemon.Discovery.EtcdOptions Etcd { get; init; } = new();
 }

@@ -26,4 +26,10 @@ public sealed class ServeOptions
 
     /// <summary>Test hook: pause after each prefill layer, so that faults can be injected mid-transfer.</summary>
     public int LayerDelayMs { get; set; }
+
+    /// <summary>The cluster directory: when enabled the instance registers there (role, model, URL, load) for proxies to find.</summary>
+    public Daemon.Discovery.EtcdOptions Etcd { get; set; } = new();
+
+    /// <summary>URL proxies use to reach this instance, when it differs from http://Host:Port (e.g. Host is 0.0.0.0).</summary>
+    public string? AdvertiseUrl { get; set; }
 }

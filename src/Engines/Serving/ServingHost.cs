@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using PdRdma.Daemon;
 using PdRdma.Daemon.Observability;
 using PdRdma.Engines.Serving.Api;
+using PdRdma.Engines.Serving.Routing;
 using PdRdma.Transport;
 using System.Text;
 
@@ -31,6 +32,7 @@ public sealed partial class ServingHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, DecodeReservation> _reservations = new(StringComparer.Ordinal);
     private readonly WebApplication _app;
     private readonly PrometheusTextExporter _exporter = new("PdRdma.");
+    private InstanceAnnouncer? _announcer;
 
     private ServingHost(ServeOptions options, IServingModel model, KvChannel? channel, WebApplication app)
     {
@@ -83,6 +85,7 @@ public sealed partial class ServingHost : IAsyncDisposable
             if (swept > 0) LogSwept(host._log, swept);
             host.Map();
             await app.StartAsync(ct).ConfigureAwait(false);
+            if (options.Etcd.Enabled) host._announcer = await host.AnnounceAsync(ct).ConfigureAwait(false);
             LogReady(host._log, options.Role, options.Model, $"{options.Host}:{options.Port}", channel?.Mode ?? "none", channel?.NodeId ?? "-", channel?.PeerEndpoint ?? "-");
             return host;
         }
@@ -97,7 +100,17 @@ public sealed partial class ServingHost : IAsyncDisposable
 
     public Task WaitForShutdownAsync(CancellationToken ct) => _app.WaitForShutdownAsync(ct);
 
-    private NodeInfo Info => new(_options.Role, _model.Name, _channel?.NodeId ?? "", _channel?.PeerEndpoint ?? "", _channel?.Mode ?? "none", _model.ContextLength);
+    private Task<InstanceAnnouncer> AnnounceAsync(CancellationToken ct)
+    {
+        var url = (_options.AdvertiseUrl ?? $"http://{_options.Host}:{_options.Port}").TrimEnd('/');
+        return InstanceAnnouncer.StartAsync(_options.Etcd, _options.Role, InstanceAnnouncer.InstanceId(_options.Role, url), () => new Daemon.Discovery.InstanceRecord
+        {
+            Role = _options.Role, Model = _model.Name, Url = url, Node = _channel?.NodeId ?? "",
+            QueueDepth = _metrics.InFlight, FreeBlocks = _model.FreeBlocks, Running = _model.Running,
+        }, _log, ct);
+    }
+
+        private NodeInfo Info => new(_options.Role, _model.Name, _channel?.NodeId ?? "", _channel?.PeerEndpoint ?? "", _channel?.Mode ?? "none", _model.ContextLength);
 
     private void Map()
     {
@@ -113,6 +126,7 @@ public sealed partial class ServingHost : IAsyncDisposable
             free_blocks = _model.FreeBlocks,
             running = _model.Running,
             queued = _model.Queued,
+            directory = _announcer?.Health,
         }));
         _app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = new[] { new { id = _model.Name, @object = "model", owned_by = "pdrdma", created = 0 } } }));
         _app.MapGet("/metrics", () => Results.Text(_exporter.Render(), "text/plain; version=0.0.4"));
@@ -383,6 +397,8 @@ public sealed partial class ServingHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Leave the directory first: proxies stop sending new requests before this instance stops answering.
+        if (_announcer is not null) await _announcer.DisposeAsync().ConfigureAwait(false);
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         if (_channel is not null) await _channel.DisposeAsync().ConfigureAwait(false);
