@@ -16,6 +16,7 @@ namespace PdRdma.Transport.Serialization;
 [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "libpdrdma keeps the wire types whole (src/Native/ILLink.Descriptors.xml)")]
 [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "libpdrdma keeps the wire types whole (src/Native/ILLink.Descriptors.xml)")]
 [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "libpdrdma keeps the wire types whole (src/Native/ILLink.Descriptors.xml)")]
+[UnconditionalSuppressMessage("AOT", "IL3050", Justification = "T[] of a reference type: no code to generate")]
 [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "libpdrdma keeps the wire types whole (src/Native/ILLink.Descriptors.xml)")]
 internal static class ReflectionShapes
 {
@@ -53,6 +54,13 @@ internal static class ReflectionShapes
             var element = type.GetElementType()!;
             writer.WriteArrayHeader(array.Length);
             foreach (var item in array) Write(ref writer, element, item, options);
+            return;
+        }
+        if (ListElement(type) is { } listed)
+        {
+            var items = (ICollection)value;
+            writer.WriteArrayHeader(items.Count);
+            foreach (var item in items) Write(ref writer, listed, item, options);
             return;
         }
         if (DictionaryTypes(type) is { } kv)
@@ -117,6 +125,14 @@ internal static class ReflectionShapes
                 var count = reader.ReadArrayHeader();
                 var array = Array.CreateInstanceFromArrayType(type, count);
                 for (var i = 0; i < count; i++) array.SetValue(Read(ref reader, element, options), i);
+                return array;
+            }
+            if (ListElement(type) is { } listed)
+            {
+                // read into T[], which every supported list interface accepts
+                var count = reader.ReadArrayHeader();
+                var array = Array.CreateInstanceFromArrayType(listed.MakeArrayType(), count);
+                for (var i = 0; i < count; i++) array.SetValue(Read(ref reader, listed, options), i);
                 return array;
             }
             if (DictionaryTypes(type) is { } kv)
@@ -188,6 +204,17 @@ internal static class ReflectionShapes
         throw new MessagePackSerializationException($"maps of string to {valueType.Name} are not supported");
     }
 
+    /// <summary>Element type of a list interface a T[] satisfies (IReadOnlyList, IList, ICollection, IEnumerable...).</summary>
+    private static Type? ListElement(Type type)
+    {
+        if (!type.IsGenericType || !type.IsInterface) return null;
+        var definition = type.GetGenericTypeDefinition();
+        return definition == typeof(IReadOnlyList<>) || definition == typeof(IList<>) || definition == typeof(IReadOnlyCollection<>)
+            || definition == typeof(ICollection<>) || definition == typeof(IEnumerable<>)
+            ? type.GetGenericArguments()[0]
+            : null;
+    }
+
     private static KeyValuePair<Type, Type>? DictionaryTypes(Type type)
     {
         if (!type.IsGenericType) return null;
@@ -240,6 +267,7 @@ internal static class ReflectionShapes
         if (type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(byte[])) return true;
         if (!seen.Add(type)) return true;
         if (type.IsArray) return type.GetArrayRank() == 1 && Check(type.GetElementType()!, seen);
+        if (ListElement(type) is { } listed) return Check(listed, seen);
         if (DictionaryTypes(type) is { } kv) return kv.Key == typeof(string) && (kv.Value == typeof(byte[]) || kv.Value == typeof(string) || kv.Value == typeof(long));
         if (type.IsInterface || type.IsAbstract)
         {
