@@ -44,7 +44,7 @@ class KvPushConnector:
         self.layout = layout
         self.pool_id = pool_id
         folder = pool_dir or ("/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir())
-        self.path = os.path.join(folder, f"kv-{pool_id}-{os.getpid()}")
+        self.path = os.path.join(folder, f"kv-{pool_id}")
         with open(self.path, "wb") as f:
             f.truncate(layout.total_bytes)
         os.chmod(self.path, 0o660)
@@ -100,8 +100,9 @@ def main() -> int:
     layout = pdrdma.KvLayout(layers=args.layers, kv_heads=2, head_dim=64, tokens_per_block=16, dtype=pdrdma.FLOAT16,
                              blocks=args.blocks)
     rng = np.random.default_rng(7)
-    with KvPushConnector(args.prefill_socket, "prefill", layout) as prefill, \
-            KvPushConnector(args.decode_socket, "decode", layout) as decode:
+    # pool ids are unique per engine process: a daemon keeps the first file registered under an id
+    with KvPushConnector(args.prefill_socket, f"prefill-{os.getpid()}", layout) as prefill, \
+            KvPushConnector(args.decode_socket, f"decode-{os.getpid()}", layout) as decode:
         request = f"req-{os.getpid()}"
         source_blocks = [int(b) for b in rng.choice(args.blocks, args.request_blocks, replace=False)]
         target_blocks = [int(b) for b in rng.choice(args.blocks, args.request_blocks, replace=False)]

@@ -12,12 +12,22 @@ namespace PdRdma.Tests.Python;
 public sealed class PythonPackageTests
 {
     [PythonFact]
-    public void Pytest_TwoProcessNumpyTransferBufferKindsAndBadInputs()
+    public async Task Pytest_TwoProcessNumpyTransferBufferKindsDaemonClientAndBadInputs()
     {
         var library = LibPdrdma.Path_;
+        var folder = TestPaths.Scratch("pytest");
+        var secret = TestPaths.SecretFile(folder);
+        using var prefill = await DaemonProcess.StartAsync(folder, "pytest-prefill", secret);
+        using var decode = await DaemonProcess.StartAsync(folder, "pytest-decode", secret);
         var (code, output) = LibPdrdma.Run(PythonFactAttribute.Python,
-            ["-m", "pytest", "-q", "-p", "no:cacheprovider", Path.Combine(LibPdrdma.Root, "python", "tests")],
-            LibPdrdma.Root, TimeSpan.FromMinutes(6), new Dictionary<string, string> { ["PDRDMA_LIBRARY"] = library, ["PYTHONDONTWRITEBYTECODE"] = "1" });
+            ["-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", Path.Combine(LibPdrdma.Root, "python", "tests")],
+            LibPdrdma.Root, TimeSpan.FromMinutes(6), new Dictionary<string, string>
+            {
+                ["PDRDMA_LIBRARY"] = library,
+                ["PYTHONDONTWRITEBYTECODE"] = "1",
+                ["PDRDMA_TEST_PREFILL_SOCKET"] = prefill.Socket,
+                ["PDRDMA_TEST_DECODE_SOCKET"] = decode.Socket,
+            });
         Assert.True(code == 0, $"pytest exit {code}:\n{output}");
         Assert.Matches(@"\d+ passed", output);
         Assert.DoesNotMatch(@"\d+ (failed|skipped|error)", output);
