@@ -10,7 +10,7 @@ Every failure raises PdrdmaError whose ``code`` is a Status (one-to-one with the
 from ._native import ABI_VERSION
 from .daemon import BFLOAT16, FLOAT16, FLOAT32, Daemon, KvLayout
 from .errors import PdrdmaError, Status
-from .transfer import CHECKSUM_XXH3, Agent, Batch, Connection, Notification, Region, Write
+from .transfer import CHECKSUM_XXH3, Agent, Batch, Connection, Notification, Region, Write, Writes
 
 __all__ = ["ABI_VERSION", "Agent", "Batch", "BFLOAT16", "CHECKSUM_XXH3", "Connection", "Daemon", "FLOAT16", "FLOAT32",
-           "KvLayout", "Notification", "PdrdmaError", "Region", "Status", "Write"]
+           "KvLayout", "Notification", "PdrdmaError", "Region", "Status", "Write", "Writes"]

@@ -188,15 +188,24 @@ class Region:
         self.deregister()
 
 
-def _writes(writes: Sequence[Union[Write, tuple]]) -> tuple[Any, list[bytes]]:
-    array = (WriteStruct * max(1, len(writes)))()
-    names: dict[str, bytes] = {}
-    for i, w in enumerate(writes):
-        s, so, t, to, n = w
-        src = names.setdefault(s, s.encode("utf-8"))
-        dst = names.setdefault(t, t.encode("utf-8"))
-        array[i] = WriteStruct(src, so, dst, to, n)
-    return array, list(names.values())
+class Writes:
+    """A batch's writes encoded once for the C API and posted many times (``Connection.post(Writes(...))``): the
+    cheap path for batches of thousands of blocks, where building the array per post would cost more than the post."""
+
+    def __init__(self, writes: Sequence[Union[Write, tuple]]) -> None:
+        self.count = len(writes)
+        self.array = (WriteStruct * max(1, self.count))()
+        names: dict[str, bytes] = {}
+        for i, w in enumerate(writes):
+            s, so, t, to, n = w
+            src = names.setdefault(s, s.encode("utf-8"))
+            dst = names.setdefault(t, t.encode("utf-8"))
+            self.array[i] = WriteStruct(src, so, dst, to, n)
+        self._names = list(names.values())  # the array points into these bytes
+
+
+def _writes(writes: Union["Writes", Sequence[Union[Write, tuple]]]) -> "Writes":
+    return writes if isinstance(writes, Writes) else Writes(writes)
 
 
 class Batch:
@@ -244,22 +253,23 @@ class Connection:
         """"shm", "tcp" or "verbs"."""
         return _out_string(lib().pdrdma_conn_backend, self._live())
 
-    def post(self, writes: Sequence[Union[Write, tuple]], notification: Optional[bytes] = None, checksum: bool = False) -> Batch:
+    def post(self, writes: Union[Writes, Sequence[Union[Write, tuple]]], notification: Optional[bytes] = None,
+             checksum: bool = False) -> Batch:
         """Posts a batch; the notification (if any) is delivered after every byte is in place."""
-        array, names = _writes(writes)
+        prepared = _writes(writes)
         handle = ctypes.c_void_p()
         note = notification or b""
-        check(lib().pdrdma_post(self._live(), array, len(writes), note if notification is not None else None, len(note),
-                                CHECKSUM_XXH3 if checksum else 0, ctypes.byref(handle)))
-        return Batch(handle.value or 0, (array, names))
+        check(lib().pdrdma_post(self._live(), prepared.array, prepared.count, note if notification is not None else None,
+                                len(note), CHECKSUM_XXH3 if checksum else 0, ctypes.byref(handle)))
+        return Batch(handle.value or 0, prepared)
 
-    def write(self, writes: Sequence[Union[Write, tuple]], notification: Optional[bytes] = None, checksum: bool = False,
-              timeout: Optional[float] = None) -> None:
+    def write(self, writes: Union[Writes, Sequence[Union[Write, tuple]]], notification: Optional[bytes] = None,
+              checksum: bool = False, timeout: Optional[float] = None) -> None:
         """Posts, waits and frees in one call (the cheapest path for small batches)."""
-        array, _names = _writes(writes)
+        prepared = _writes(writes)
         note = notification or b""
-        check(lib().pdrdma_write(self._live(), array, len(writes), note if notification is not None else None, len(note),
-                                 CHECKSUM_XXH3 if checksum else 0, _ms(timeout)))
+        check(lib().pdrdma_write(self._live(), prepared.array, prepared.count, note if notification is not None else None,
+                                 len(note), CHECKSUM_XXH3 if checksum else 0, _ms(timeout)))
 
     def close(self) -> None:
         if self._handle is None:

@@ -90,6 +90,10 @@ def test_buffer_kinds_and_refusals(secret_file: str) -> None:
             assert target.wait_notification(timeout=10).payload == b"n"
             assert bytes(dst[:4096]) == bytes(range(256)) * 16
             assert np.array_equal(np.frombuffer(bytes(dst[4096:8192]), dtype=np.int32), np.full(1024, 7, dtype=np.int32))
+            prepared = pdrdma.Writes([Write("np", 0, "dst", 8192, 64)])  # encoded once, posted twice
+            conn.write(prepared, timeout=30)
+            conn.write(prepared, timeout=30)
+            assert bytes(dst[8192:8256]) == np.full(16, 7, dtype=np.int32).tobytes()
             batch = conn.post([Write("np", 0, "dst", 0, 16)])
             batch.wait(timeout=30)
             batch.free()

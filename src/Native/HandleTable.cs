@@ -4,11 +4,11 @@ namespace PdRdma.Native;
 
 /// <summary>
 /// Objects handed to C as opaque handles: the handle is a table id, never an address, so a stale, freed or forged handle
-/// is refused (InvalidArgument) instead of being dereferenced. Ids are never reused within a process. Thread-safe.
+/// is refused (InvalidArgument) instead of being dereferenced. Ids are never reused within a process and are unique
+/// across kinds (a region handle passed as an agent is refused too). Thread-safe.
 /// </summary>
 internal sealed class HandleTable<T> where T : class
 {
-    private static long _next = 0x1000;
     private readonly ConcurrentDictionary<nint, T> _items = new();
     private readonly string _kind;
 
@@ -16,7 +16,7 @@ internal sealed class HandleTable<T> where T : class
 
     public nint Add(T item)
     {
-        var id = (nint)Interlocked.Increment(ref _next);
+        var id = HandleIds.Next();
         _items[id] = item;
         return id;
     }

@@ -140,6 +140,10 @@ static int initiator(const char *backend, const char *secret, const char *bad_se
     EXPECT(pdrdma_region_register(agent, "src", src, REGION_BYTES, 7, 0, &tmp), PDRDMA_E_INVALID_ARGUMENT);
     EXPECT(pdrdma_region_register(agent, "src", src, REGION_BYTES, PDRDMA_MEMORY_HOST, 0, &region), PDRDMA_OK);
     EXPECT(pdrdma_region_register(agent, "src", src, REGION_BYTES, PDRDMA_MEMORY_HOST, 0, &tmp), PDRDMA_E_INVALID_ARGUMENT);
+    /* a handle of one kind is never a handle of another */
+    char scratch[64]; size_t scratch_len;
+    EXPECT(pdrdma_agent_listen_address((pdrdma_agent_t *)(void *)region, scratch, sizeof scratch, &scratch_len), PDRDMA_E_INVALID_ARGUMENT);
+    EXPECT(pdrdma_region_describe((pdrdma_region_t *)(void *)agent, scratch, sizeof scratch, &scratch_len), PDRDMA_E_INVALID_ARGUMENT);
 
     /* wrong cluster secret, nobody listening */
     pdrdma_agent_t *intruder = NULL;
