@@ -54,7 +54,7 @@ public sealed class CApiTwoProcessTests
 
     private static string Compile()
     {
-        var library = LibPdrdma.Path_;
+        var library = LibPdrdma.Library;
         var output = Path.Combine(TestPaths.Scratch("capi-bin"), "pdrdma_two_process");
         var source = Path.Combine(LibPdrdma.Root, "tests", "CApi", "native", "pdrdma_two_process.c");
         var (code, log) = LibPdrdma.Run(CCompiledFactAttribute.FindCc()!, ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-I", LibPdrdma.Include, source,

@@ -18,7 +18,7 @@ internal static class LibPdrdma
     public static string Include => Path.Combine(Root, "include");
 
     /// <summary>Path of the library, built first when missing.</summary>
-    public static string Path_ => Built.Value;
+    public static string Library => Built.Value;
 
     private static string FindRoot()
     {

@@ -14,7 +14,7 @@ public sealed class PythonPackageTests
     [PythonFact]
     public async Task Pytest_TwoProcessNumpyTransferBufferKindsDaemonClientAndBadInputs()
     {
-        var library = LibPdrdma.Path_;
+        var library = LibPdrdma.Library;
         var folder = TestPaths.Scratch("pytest");
         var secret = TestPaths.SecretFile(folder);
         using var prefill = await DaemonProcess.StartAsync(folder, "pytest-prefill", secret);
@@ -36,7 +36,7 @@ public sealed class PythonPackageTests
     [PythonFact]
     public async Task KvPushExample_PushesLayersThroughLocalDaemonsBitIdentical()
     {
-        var library = LibPdrdma.Path_;
+        var library = LibPdrdma.Library;
         var folder = TestPaths.Scratch("kvpush");
         var secret = TestPaths.SecretFile(folder);
         using var prefill = await DaemonProcess.StartAsync(folder, "py-prefill", secret);
