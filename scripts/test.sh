@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the xunit suite and ends with the line `N passed, N failed, N skipped`.
 # Usage: scripts/test.sh [area] [-- extra dotnet test args]
-#   area: all (default), verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster
+#   area: all (default), verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, capi, python
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 area=${1:-all}
@@ -12,7 +12,9 @@ case "$area" in
   all) filter="" ;;
   verbs) filter="Category=Verbs" ;;
   transport|engines|daemon|serving|interop|perf|gpu|cluster) filter="FullyQualifiedName~PdRdma.Tests.${area^}" ;;
-  *) echo "test.sh: unknown area '$area' (all, verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster)" >&2; exit 2 ;;
+  capi) filter="FullyQualifiedName~PdRdma.Tests.CApi" ;;
+  python) filter="FullyQualifiedName~PdRdma.Tests.Python" ;;
+  *) echo "test.sh: unknown area '$area' (all, verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, capi, python)" >&2; exit 2 ;;
 esac
 
 results="$root/.pdrdma/test-results"

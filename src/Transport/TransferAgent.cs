@@ -60,6 +60,25 @@ public sealed class TransferAgent : IAsyncDisposable
         if (!_core.Regions.TryAdd(region.Id, region)) throw new ArgumentException($"region '{region.Id}' is already registered", nameof(region));
     }
 
+    /// <summary>
+    /// Forgets a region: batches that name it afterwards are refused with UnknownRegion. A batch already accepted may still
+    /// be placing bytes into it, so its memory must stay valid until such batches end (or the agent is disposed).
+    /// </summary>
+    /// <returns>The region, which the caller still owns, or null when none is registered under <paramref name="regionId"/>.</returns>
+    public IMemoryRegion? DeregisterRegion(string regionId)
+    {
+        ArgumentNullException.ThrowIfNull(regionId);
+        return _core.Regions.TryRemove(regionId, out var region) ? region : null;
+    }
+
+    /// <summary>What a peer learns about a registered region at connect (the same descriptor, with every backend's keys).</summary>
+    public RegionDescriptor DescribeRegion(string regionId)
+    {
+        ArgumentNullException.ThrowIfNull(regionId);
+        if (!_core.Regions.TryGetValue(regionId, out var region)) throw new TransferException(TransferErrorCode.UnknownRegion, $"region '{regionId}' is not registered on {NodeId}");
+        return _core.Describe(region);
+    }
+
     /// <summary>Starts listening on <see cref="TransferAgentOptions.Listen"/>; a no-op without one.</summary>
     public Task StartAsync(CancellationToken ct)
     {

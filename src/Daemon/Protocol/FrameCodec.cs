@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using MessagePack;
 using PdRdma.Transport;
+using PdRdma.Transport.Serialization;
 
 namespace PdRdma.Daemon.Protocol;
 
@@ -14,7 +15,9 @@ namespace PdRdma.Daemon.Protocol;
 public static class FrameCodec
 {
     public static readonly MessagePackSerializerOptions Options =
-        MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
+        MessagePackSerializerOptions.Standard
+            .WithResolver(ReflectionFormatterResolver.ForRuntime(allowPrivate: false))
+            .WithSecurity(MessagePackSecurity.UntrustedData);
 
     /// <summary>Reads one frame; null at a clean end of stream. Throws <see cref="TransferException"/> (Protocol) on bad input.</summary>
     public static async ValueTask<T?> ReadAsync<T>(PipeReader reader, int maxBytes, CancellationToken ct) where T : class

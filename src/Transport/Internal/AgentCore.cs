@@ -28,7 +28,7 @@ internal sealed class AgentCore
 
     public RegionDescriptor[] DescribeRegions() => Regions.Values.OrderBy(r => r.Id, StringComparer.Ordinal).Select(Describe).ToArray();
 
-    private RegionDescriptor Describe(IMemoryRegion region)
+    public RegionDescriptor Describe(IMemoryRegion region)
     {
         var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var backend in Backends)

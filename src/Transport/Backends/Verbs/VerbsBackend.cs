@@ -3,6 +3,7 @@ using MessagePack;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PdRdma.Transport.Backends.Verbs.Internal;
+using PdRdma.Transport.Serialization;
 
 namespace PdRdma.Transport.Backends.Verbs;
 
@@ -17,7 +18,8 @@ namespace PdRdma.Transport.Backends.Verbs;
 public sealed class VerbsBackend : ITransferBackend
 {
     private static readonly BackendCapabilities Caps = new(new HashSet<MemoryKind> { MemoryKind.Host }, Notifications: true, SameHostOnly: false, DataOverControlLink: false);
-    private static readonly MessagePackSerializerOptions Untrusted = MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
+    private static readonly MessagePackSerializerOptions Untrusted = MessagePackSerializerOptions.Standard
+        .WithResolver(ReflectionFormatterResolver.ForRuntime(allowPrivate: false)).WithSecurity(MessagePackSecurity.UntrustedData);
 
     private readonly Lazy<(VerbsDevice? Device, string Reason)> _device;
     private readonly ConcurrentDictionary<IMemoryRegion, Lazy<VerbsRegistration>> _registrations = new(ReferenceEqualityComparer.Instance);
@@ -53,7 +55,7 @@ public sealed class VerbsBackend : ITransferBackend
         if (!IsAvailable(out _) || !Caps.MemoryKinds.Contains(region.Kind)) return null;
         try
         {
-            return MessagePackSerializer.Serialize(Registration(region).Describe());
+            return MessagePackSerializer.Serialize(Registration(region).Describe(), Untrusted);
         }
         catch (TransferException ex)
         {
@@ -70,7 +72,7 @@ public sealed class VerbsBackend : ITransferBackend
         var endpoint = device.CreateEndpoint(context.PeerNodeId);
         try
         {
-            await context.Control.SendSetupBlobAsync(MessagePackSerializer.Serialize(endpoint.LocalInfo([])), ct).ConfigureAwait(false);
+            await context.Control.SendSetupBlobAsync(MessagePackSerializer.Serialize(endpoint.LocalInfo([]), Untrusted), ct).ConfigureAwait(false);
             var remote = ReadInfo(await context.Control.ReceiveSetupBlobAsync(ct).ConfigureAwait(false), context.PeerNodeId);
             endpoint.Connect(remote with { Regions = RemoteWindows(context) });
             return new VerbsLink(this, endpoint);
@@ -89,7 +91,7 @@ public sealed class VerbsBackend : ITransferBackend
         var endpoint = device.CreateEndpoint(context.PeerNodeId);
         try
         {
-            await context.Control.SendSetupBlobAsync(MessagePackSerializer.Serialize(endpoint.LocalInfo([])), ct).ConfigureAwait(false);
+            await context.Control.SendSetupBlobAsync(MessagePackSerializer.Serialize(endpoint.LocalInfo([]), Untrusted), ct).ConfigureAwait(false);
             endpoint.Connect(remote with { Regions = RemoteWindows(context) });
             return new VerbsLink(this, endpoint);
         }

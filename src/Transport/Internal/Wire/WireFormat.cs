@@ -1,5 +1,5 @@
 using MessagePack;
-using MessagePack.Resolvers;
+using PdRdma.Transport.Serialization;
 
 namespace PdRdma.Transport.Internal.Wire;
 
@@ -15,7 +15,7 @@ internal static class WireFormat
     public const int FrameHeaderBytes = 5;
 
     public static readonly MessagePackSerializerOptions Options = MessagePackSerializerOptions.Standard
-        .WithResolver(StandardResolverAllowPrivate.Instance)
+        .WithResolver(ReflectionFormatterResolver.ForRuntime(allowPrivate: true))
         .WithSecurity(MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(16));
 
     public static T Deserialize<T>(MessageType type, ReadOnlyMemory<byte> body)

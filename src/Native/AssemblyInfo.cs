@@ -1,0 +1,2 @@
+// libpdrdma.so is built for Linux only (NativeAOT, linux-x64).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
