@@ -38,7 +38,7 @@ public static class Llama2cCheckpoint
             return floats.AsSpan((int)start, (int)len).ToArray();
         }
 
-        var device = new torch.Device(options.Device);
+        var device = options.Device.ToTorch();
         int d = config.Dim, h = config.HiddenDim, kvd = config.KvHeads * config.EffectiveHeadDim, qd = config.Heads * config.EffectiveHeadDim;
         using var builder = new WeightBuilder(dtype, device);
         var embedding = builder.Make(Slice("token_embedding_table"), config.VocabSize, d);
