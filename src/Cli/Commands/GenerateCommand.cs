@@ -108,7 +108,7 @@ public static class GenerateCommand
         if (splitWorkerArgs is not null)
         {
             using var prefillPool = KvPool.Create(layout, "prefill-kv", device);
-            await using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"), splitWorkerArgs,
+            await using var worker = await DecodeWorkerClient.StartAsync(SelfProcess.WorkerPath(), splitWorkerArgs,
                 new PrefillEngine(new LlamaEngine(model, prefillPool)), backend, TimeSpan.FromMinutes(2));
             result = await worker.GenerateAsync("cli", request, Print);
             transfer = worker.LastExposedTransferTime;
