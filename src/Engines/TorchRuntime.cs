@@ -21,8 +21,20 @@ public static class TorchRuntime
     private static readonly object Gate = new();
     private static string? _preloaded;
 
-    /// <summary>True when libtorch_cpu.so ships beside this assembly (the NuGet TorchSharp-cpu build).</summary>
-    public static bool PackagedLibTorch => File.Exists(Path.Combine(AppContext.BaseDirectory, "libtorch_cpu.so"));
+    /// <summary>
+    /// True when this application carries a libtorch of its own (the TorchSharp-cpu package: beside the assembly once
+    /// published, in the NuGet cache folders the runtime probes in a build tree).
+    /// </summary>
+    public static bool PackagedLibTorch => NativeSearchDirectories().Any(d => File.Exists(Path.Combine(d, "libtorch_cpu.so")));
+
+    private static IEnumerable<string> NativeSearchDirectories()
+    {
+        yield return AppContext.BaseDirectory;
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string dirs)
+        {
+            foreach (var d in dirs.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)) yield return d;
+        }
+    }
 
     /// <summary>The folder the host libtorch was loaded from, or null.</summary>
     public static string? HostLibTorchDir

@@ -194,6 +194,9 @@ public static class EngineCheckCommand
         }
     }
 
+    /// <summary>Mean time between output tokens as the caller sees them (first to last).</summary>
+    private static double Tpot(List<double> stamps) => stamps.Count > 1 ? (stamps[^1] - stamps[0]) / (stamps.Count - 1) : double.NaN;
+
     /// <summary>The same request colocated (this process) and split (decode in a worker process), tokens compared, TTFT and TPOT of each.</summary>
     private static async Task<JsonObject> SplitAsync(Options o, LoadedModel m, KvPool pool, LlamaEngine engine, int[] prompt, KvLayout layout)
     {
@@ -203,7 +206,7 @@ public static class EngineCheckCommand
             var stamps = new List<double>();
             var sw = Stopwatch.StartNew();
             var r = run(_ => stamps.Add(sw.Elapsed.TotalMilliseconds));
-            double tpot = stamps.Count > 2 ? (stamps[^1] - stamps[1]) / (stamps.Count - 2) : double.NaN;
+            double tpot = Tpot(stamps);
             return (stamps.Count > 0 ? stamps[0] : double.NaN, tpot, r.Generated.ToList());
         }
         var colocated = Timed(on => engine.Generate(request, on));
@@ -221,7 +224,7 @@ public static class EngineCheckCommand
             var stamps = new List<double>();
             var sw = Stopwatch.StartNew();
             var res = await worker.GenerateAsync($"check-{r}", request, _ => stamps.Add(sw.Elapsed.TotalMilliseconds));
-            split = (stamps.Count > 0 ? stamps[0] : double.NaN, stamps.Count > 2 ? (stamps[^1] - stamps[1]) / (stamps.Count - 2) : double.NaN, res.Generated.ToList());
+            split = (stamps.Count > 0 ? stamps[0] : double.NaN, Tpot(stamps), res.Generated.ToList());
         }
         return new JsonObject
         {
