@@ -12,12 +12,14 @@
 #   4. a random Llama (8 layers, dim 1024, bf16, 4096-token prompt): pdrdma engine-check colocated and split into two
 #      processes on the one GPU (KV through CUDA IPC), and the same weights (model-export) in PyTorch eager
 #      (scripts/gpu/torch_llama_ref.py) -> gpu-engine-random-{pdrdma,torch}.json and the ratios in gpu-engine-random.json.
-# Options: --bundle DIR  --python PY  --device cuda:N  --results DIR  --prompt-len N  --decode-steps N  --step-timeout S
+# Options: --bundle DIR  --python PY  --torch-lib DIR (skip `import torch`: libtorch's folder given)  --device cuda:N  --results DIR  --prompt-len N  --decode-steps N  --step-timeout S
 #          --quick (prompt 512, 16 steps)  --abi-only  --dry-run (print the commands, run nothing)
+#          rehearsal on a CPU host: --device cpu --dtype f32 --reference numpy --model tiny-random:... --torch-lib DIR
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bundle=$root/gpu-bundle
 python=python3
+torch_lib=
 device=cuda:0
 results=
 prompt_len=4096
@@ -25,6 +27,9 @@ decode_steps=64
 step_timeout=240
 abi_only=0
 dry=0
+dtype=bf16
+reference=torch
+spec_override=
 spec_base="tiny-random:dim=1024,layers=8,heads=8,kv_heads=4,hidden=2816,vocab=32000,seq=4352,seed=7"
 
 die() { echo "gpu-engine-check: $*" >&2; exit 2; }
@@ -34,7 +39,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --bundle) need "$@"; bundle=$2; shift 2 ;;
     --python) need "$@"; python=$2; shift 2 ;;
-    --device) need "$@"; [[ "$2" =~ ^cuda(:[0-9]{1,3})?$ ]] || die "--device '$2' is not cuda or cuda:N"; device=$2; shift 2 ;;
+    --torch-lib) need "$@"; torch_lib=$2; shift 2 ;;
+    --device) need "$@"; [[ "$2" =~ ^(cpu|cuda(:[0-9]{1,3})?)$ ]] || die "--device '$2' is not cuda, cuda:N or cpu (cpu: a rehearsal of this script)"; device=$2; shift 2 ;;
+    --dtype) need "$@"; [[ "$2" =~ ^(f32|bf16)$ ]] || die "--dtype '$2' is not f32 or bf16"; dtype=$2; shift 2 ;;
+    --reference) need "$@"; [[ "$2" =~ ^(torch|numpy)$ ]] || die "--reference '$2' is not torch or numpy"; reference=$2; shift 2 ;;
+    --model) need "$@"; [[ "$2" =~ ^tiny-random(:[a-z_0-9=,]{1,200})?$ ]] || die "--model '$2' is not a tiny-random spec"; spec_override=$2; shift 2 ;;
     --results) need "$@"; results=$2; shift 2 ;;
     --prompt-len) need "$@"; int_in --prompt-len "$2" 16 65536; prompt_len=$2; shift 2 ;;
     --decode-steps) need "$@"; int_in --decode-steps "$2" 4 4096; decode_steps=$2; shift 2 ;;
@@ -48,6 +57,7 @@ while [ $# -gt 0 ]; do
 done
 seq_needed=$((prompt_len + decode_steps + 16))
 spec="${spec_base/seq=4352/seq=$((seq_needed > 4352 ? seq_needed : 4352))}"
+[ -z "$spec_override" ] || spec=$spec_override
 [ -n "$results" ] || results=${OUT:+$OUT/results}
 [ -n "$results" ] || results=$root/docs/results
 if b=$(cd "$bundle" 2>/dev/null && pwd); then bundle=$b; elif [ $dry = 0 ]; then die "bundle folder $bundle not found (build it with scripts/gpu-bundle.sh --engine gpu-bundle)"; fi
@@ -88,11 +98,14 @@ if [ $dry = 1 ]; then
   echo "prompt: $prompt_len tokens, $decode_steps decode steps; each step at most $step_timeout s"
 else
   mkdir -p "$work" "$results" || die "cannot create $work or $results"
-  [ -x "$bundle/pdrdma" ] || die "$bundle/pdrdma is missing: build the bundle with scripts/gpu-bundle.sh --engine"
+  [ $abi_only = 1 ] || [ -x "$bundle/pdrdma" ] || die "$bundle/pdrdma is missing: build the bundle with scripts/gpu-bundle.sh --engine"
 fi
 
 # 1. torch
-if [ $dry = 1 ]; then
+if [ -n "$torch_lib" ]; then
+  [ $dry = 1 ] || [ -f "$torch_lib/libtorch_cpu.so" ] || die "--torch-lib $torch_lib has no libtorch_cpu.so"
+  [ $dry = 1 ] || note torch ok "libtorch folder given: $torch_lib (torch not imported)"
+elif [ $dry = 1 ]; then
   echo "would run [torch]: $python -c 'import torch ...' (version, CUDA, device name, torch/lib folder)"
   torch_lib=/path/to/site-packages/torch/lib
 else
@@ -156,10 +169,10 @@ fi
 
 # 4. the random model: ours (colocated + split) and PyTorch eager on the same weights
 run export "$bundle/pdrdma" model-export --model "$spec" --out "$work/random.bin" || { note export failed "$(cat "$work/export.err" | tr '\n' ' ')"; finish 1; }
-run engine "$bundle/pdrdma" engine-check --model "$spec" --device "$device" --dtype bf16 --prompt-len "$prompt_len" --decode-steps "$decode_steps" \
+run engine "$bundle/pdrdma" engine-check --model "$spec" --device "$device" --dtype "$dtype" --prompt-len "$prompt_len" --decode-steps "$decode_steps" \
     --batches 1,8 --split --json "$results/gpu-engine-random-pdrdma.json" \
   || note engine failed "$(tail -c 1500 "$work/engine.err" | tr '\n' ' ')"
-run torch-ref "$python" "$bundle/torch_llama_ref.py" --weights "$work/random.bin" --device "$device" --dtype bf16 --prompt-len "$prompt_len" \
+run torch-ref "$python" "$bundle/torch_llama_ref.py" --weights "$work/random.bin" --backend "$reference" --device "$device" --dtype "$dtype" --prompt-len "$prompt_len" \
     --decode-steps "$decode_steps" --batches 1,8 --json "$results/gpu-engine-random-torch.json" \
   || note torch-ref failed "$(tail -c 1500 "$work/torch-ref.err" | tr '\n' ' ')"
 [ $dry = 1 ] && finish 0

@@ -15,7 +15,7 @@ namespace PdRdma.Cli.Commands;
 
 /// <summary>
 /// <c>pdrdma engine-check --model M [--device cpu|cuda[:N]] [--dtype f32|bf16] [--prompt-len 4096] [--decode-steps 64]
-/// [--batches 1,8] [--repeats 3] [--split] [--json FILE]</c>: the numbers of the GPU engine check, as JSON: time to first
+/// [--batches 1,8] [--repeats 3] [--split] [--threads 1] [--json FILE]</c>: the numbers of the GPU engine check, as JSON: time to first
 /// token (prefill of one prompt, logits to the host, greedy pick), time per output token at each batch size, the greedy
 /// tokens of prompt 0, and with <c>--split</c> the same request decoded in a second process (the KV handed over through
 /// CUDA IPC on one GPU, through the transfer agent on the CPU) with its tokens compared. The prompts are
@@ -43,6 +43,7 @@ public static class EngineCheckCommand
         public int Repeats { get; init; } = 3;
         public bool Split { get; init; }
         public string? JsonPath { get; init; }
+        public int Threads { get; init; } = 1;
     }
 
     public static Options Parse(string[] args)
@@ -68,6 +69,7 @@ public static class EngineCheckCommand
                 "--batches" => o with { Batches = ParseBatches(Next()) },
                 "--split" => o with { Split = true },
                 "--json" => o with { JsonPath = Next() },
+                "--threads" => o with { Threads = Int("--threads", 1, 1024) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
         }
@@ -112,6 +114,7 @@ public static class EngineCheckCommand
     /// <summary>Runs the check and returns its JSON (snake_case keys, times in milliseconds).</summary>
     public static async Task<JsonObject> RunAsync(Options o)
     {
+        TorchThreads.Configure(o.Threads);
         using var m = ModelSource.Load(o.Model, new ModelLoadOptions { Device = o.Device, DType = o.DType });
         var config = m.Config;
         if (o.PromptLength + o.DecodeSteps + 1 > config.MaxSeqLen)
