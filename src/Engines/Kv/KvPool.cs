@@ -135,17 +135,28 @@ public sealed class KvPool : IDisposable
     public void CopyExtentsFrom(KvPool source, IEnumerable<(long SourceOffset, long TargetOffset, long Length)> extents)
     {
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(extents);
         if (source.Device.Kind != Device.Kind)
         {
             throw new TransferException(TransferErrorCode.Unsupported, $"KV copy from a pool on {source.Device} into one on {Device}: both pools must be on the same kind of device");
         }
+        // The whole batch is checked before the first byte moves: a bad extent leaves the target untouched.
+        var list = extents.ToList();
+        foreach (var (s, t, n) in list)
+        {
+            if (s < 0 || t < 0 || n < 0 || n > int.MaxValue || s > source.MemoryRegion.Length - n || t > MemoryRegion.Length - n)
+            {
+                throw new TransferException(TransferErrorCode.OutOfBounds,
+                    $"KV copy of {n} bytes from {s} in '{source.Name}' ({source.MemoryRegion.Length} bytes) to {t} in '{Name}' ({MemoryRegion.Length} bytes) is out of bounds");
+            }
+        }
         if (DeviceRegion is { } target)
         {
             TorchRuntime.Synchronize(source.Device);
-            foreach (var (s, t, n) in extents) target.CopyFrom(source.DeviceRegion!, s, t, n);
+            foreach (var (s, t, n) in list) target.CopyFrom(source.DeviceRegion!, s, t, n);
             return;
         }
-        foreach (var (s, t, n) in extents) source.Region.AsSpan(s, checked((int)n)).CopyTo(Region.AsSpan(t, checked((int)n)));
+        foreach (var (s, t, n) in list) source.Region.AsSpan(s, (int)n).CopyTo(Region.AsSpan(t, (int)n));
     }
 
     public void Dispose()
