@@ -115,7 +115,8 @@ if [ $engine = 1 ]; then
   if [ -d "$root/../shared/models/stories260K" ]; then mkdir -p "$out/models" && cp -r "$root/../shared/models/stories260K" "$out/models/"; fi
   # LibTorchSharp needs GLIBCXX_3.4.32 (GCC 13). A host whose libstdc++ is older (and whose glibc is >= 2.38, what this
   # one needs) gets this machine's libstdc++ from compat/, put first on LD_LIBRARY_PATH only when the ABI check asks for it.
-  stdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+  # awk reads to the end: an early exit would SIGPIPE ldconfig under pipefail (see scripts/setup.sh)
+  stdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found=1}')
   if [ -n "$stdcxx" ]; then mkdir -p "$out/compat" && cp -L "$stdcxx" "$out/compat/libstdc++.so.6"; fi
   echo "gpu engine bundle: $out ($(du -sm "$out" | cut -f1) MiB); on the GPU host: scripts/gpu-engine-check.sh --bundle $out"
 else

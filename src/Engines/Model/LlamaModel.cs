@@ -17,7 +17,12 @@ public sealed class LlamaModel : IDisposable
     private readonly ScalarType _dtype;
     private readonly bool _fusedAttention;
 
-    public LlamaModel(LlamaConfig config, LlamaWeights weights, Device device)
+    /// <summary>
+    /// A model over <paramref name="weights"/> (owned from here on). <paramref name="fusedAttention"/> picks the
+    /// attention kernel: null chooses libtorch's fused kernel on CUDA in 16-bit and the explicit one (bit-exact with
+    /// llama2.c) everywhere else; tests set it to compare the two on the CPU.
+    /// </summary>
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, Device device, bool? fusedAttention = null)
     {
         config.Validate();
         Config = config;
@@ -27,7 +32,7 @@ public sealed class LlamaModel : IDisposable
         (_cos, _sin) = BuildRotaryTables(config, device);
         // On a GPU in 16-bit, attention goes through libtorch's fused kernel with the mask built on the device; on the
         // CPU (and in float32 anywhere) it stays the explicit product + softmax that matches llama2.c bit for bit.
-        _fusedAttention = device.type == DeviceType.CUDA && config.DType != KvDType.Float32;
+        _fusedAttention = fusedAttention ?? (device.type == DeviceType.CUDA && config.DType != KvDType.Float32);
     }
 
     public LlamaConfig Config { get; }
@@ -98,8 +103,10 @@ public sealed class LlamaModel : IDisposable
         var newSlotsCpu = torch.tensor(newSlots.ToArray(), device: poolDevice);
         var ctxSlotsCpu = torch.tensor(ctxSlots, device: poolDevice);
         bool causalPrefill = b == 1 && batch[0].StartPos == 0;
+        // One new token per sequence and every context equally long: every key is visible to every query, no mask.
+        bool fullView = tMax == 1 && batch.All(i => i.StartPos + 1 == lMax);
         Tensor? maskT = _fusedAttention
-            ? causalPrefill ? null : torch.arange(lMax, ScalarType.Int64, Device).view(1, 1, 1, lMax) <= posT.view(b, 1, tMax, 1)
+            ? causalPrefill || fullView ? null : torch.arange(lMax, ScalarType.Int64, Device).view(1, 1, 1, lMax) <= posT.view(b, 1, tMax, 1)
             : torch.tensor(mask, [b, 1, tMax, lMax], device: Device);
         var cos = _cos.index_select(0, posT).view(b, tMax, 1, hd / 2);
         var sin = _sin.index_select(0, posT).view(b, tMax, 1, hd / 2);

@@ -131,21 +131,25 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
             result = _prefill.Prefill(request.PromptTokens, request.Sampling, (layer, blocks) =>
             {
                 prefillBlocks = blocks;
-                if (_peerDevicePool is not null)
-                {
-                    // Same GPU: wait for this layer's K and V, then copy its blocks device to device (synchronised).
-                    TorchRuntime.Synchronize(_prefill.Pool.Device);
-                    foreach (var c in KvHandoff.LayerCopies(_prefill.Pool.Layout, blocks, _peerLayout, targetBlocks, layer))
-                    {
-                        _peerDevicePool.CopyFrom(_prefill.Pool.DeviceRegion!, c.SourceOffset, c.TargetOffset, c.Length);
-                        bytes += c.Length;
-                    }
-                    return;
-                }
+                // Same GPU: a device-to-device copy of the whole prompt's KV takes microseconds, less than a wait per
+                // layer would cost in lost kernel-launch overlap, so it runs once, after the last layer (below).
+                if (_peerDevicePool is not null) return;
                 // The last layer's batch carries the notification, so it is posted only after the others are placed.
                 if (layer < layers - 1) writes.Add(_connection!.WriteAsync(LayerBatch(layer, blocks, null), cancellationToken));
             });
             var computed = Stopwatch.GetTimestamp();
+            if (_peerDevicePool is not null)
+            {
+                TorchRuntime.Synchronize(_prefill.Pool.Device);
+                for (int layer = 0; layer < layers; layer++)
+                {
+                    foreach (var c in KvHandoff.LayerCopies(_prefill.Pool.Layout, result.BlockIds, _peerLayout, targetBlocks, layer))
+                    {
+                        _peerDevicePool.CopyFrom(_prefill.Pool.DeviceRegion!, c.SourceOffset, c.TargetOffset, c.Length);
+                        bytes += c.Length;
+                    }
+                }
+            }
             await Task.WhenAll(writes).ConfigureAwait(false);
             if (_connection is not null) await _connection.WriteAsync(LayerBatch(layers - 1, result.BlockIds, Encoding.UTF8.GetBytes(requestId)), cancellationToken).ConfigureAwait(false);
             LastExposedTransferTime = Stopwatch.GetElapsedTime(computed);

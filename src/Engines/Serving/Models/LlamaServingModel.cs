@@ -23,12 +23,12 @@ public sealed class LlamaServingModel : IServingModel
     private readonly PrefillEngine _prefill;
     private readonly DecodeEngine _decode;
 
-    public LlamaServingModel(string spec, int tokensPerBlock = 16, int blocks = 1024, TimeSpan? leaseDuration = null)
+    public LlamaServingModel(string spec, int tokensPerBlock = 16, int blocks = 1024, TimeSpan? leaseDuration = null, EngineDevice device = default)
     {
-        _model = ModelSource.Load(spec);
+        _model = ModelSource.Load(spec, new ModelLoadOptions { Device = device });
         try
         {
-            _pool = KvPool.Create(_model.Config.KvLayout(tokensPerBlock, blocks), $"serve-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            _pool = KvPool.Create(_model.Config.KvLayout(tokensPerBlock, blocks), $"serve-{Environment.ProcessId}-{Guid.NewGuid():N}", device);
         }
         catch
         {
@@ -45,7 +45,7 @@ public sealed class LlamaServingModel : IServingModel
 
     public KvLayout Layout => _pool.Layout;
 
-    public IMemoryRegion Pool => _pool.Region;
+    public IMemoryRegion Pool => _pool.MemoryRegion;
 
     public int FreeBlocks => _pool.Allocator.FreeCount;
 
