@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The model on an NVIDIA GPU, checked in one command on a GPU host that has PyTorch (for CUDA) and no .NET.
-# Prepare here:   scripts/gpu-bundle.sh --engine gpu-bundle        (self-contained, ~N MiB, carried to the host)
+# Prepare here:   scripts/gpu-bundle.sh --engine gpu-bundle        (self-contained, 49 MiB, carried to the host)
 # On the host:    scripts/gpu-engine-check.sh --bundle gpu-bundle  (results: $OUT/results if $OUT is set, else docs/results)
 #
-# Steps (each bounded by `timeout`; the first failure is written to the summary and stops the rest):
+# Steps (each bounded by `timeout` and the whole by --deadline; every step's outcome goes to gpu-engine-summary.json;
+# a failed torch or ABI step stops the rest):
 #   1. torch: version, CUDA, the device (python3 -c 'import torch ...'): the libtorch folder comes from there.
 #   2. ABI: every libtorch symbol libLibTorchSharp.so needs is defined by the host's libtorch, LibTorchSharp loads with
 #      RTLD_NOW, libstdc++ is new enough (scripts/gpu/check_libtorch_abi.py) -> gpu-engine-abi.json.
@@ -13,6 +14,7 @@
 #      processes on the one GPU (KV through CUDA IPC), and the same weights (model-export) in PyTorch eager
 #      (scripts/gpu/torch_llama_ref.py) -> gpu-engine-random-{pdrdma,torch}.json and the ratios in gpu-engine-random.json.
 # Options: --bundle DIR  --python PY  --torch-lib DIR (skip `import torch`: libtorch's folder given)  --device cuda:N  --results DIR  --prompt-len N  --decode-steps N  --step-timeout S
+#          --deadline S (the whole script, default 500: inside the device tool's 600 s per command)
 #          --quick (prompt 512, 16 steps)  --abi-only  --dry-run (print the commands, run nothing)
 #          rehearsal on a CPU host: --device cpu --dtype f32 --reference numpy --model tiny-random:... --torch-lib DIR
 set -uo pipefail
@@ -25,6 +27,7 @@ results=
 prompt_len=4096
 decode_steps=64
 step_timeout=240
+deadline=500
 abi_only=0
 dry=0
 dtype=bf16
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
     --prompt-len) need "$@"; int_in --prompt-len "$2" 16 65536; prompt_len=$2; shift 2 ;;
     --decode-steps) need "$@"; int_in --decode-steps "$2" 4 4096; decode_steps=$2; shift 2 ;;
     --step-timeout) need "$@"; int_in --step-timeout "$2" 10 3600; step_timeout=$2; shift 2 ;;
+    --deadline) need "$@"; int_in --deadline "$2" 30 36000; deadline=$2; shift 2 ;;
     --quick) prompt_len=512; decode_steps=16; shift ;;
     --abi-only) abi_only=1; shift ;;
     --dry-run) dry=1; shift ;;
@@ -66,11 +70,14 @@ models=$bundle/models/stories260K
 work=${TMPDIR:-/tmp}/pdrdma-gpu-check.$$
 summary=$results/gpu-engine-summary.json
 
-run() {  # run NAME CMD...: bounded, output to $work/NAME.log; dry run prints instead
+run() {  # run NAME CMD...: bounded by the step timeout and what is left of the deadline, output to $work/NAME.log
   local name=$1; shift
   if [ $dry = 1 ]; then printf 'would run [%s]: %s\n' "$name" "$*"; return 0; fi
-  echo "== $name: $*" >&2
-  timeout --kill-after=10 "$step_timeout" "$@" > "$work/$name.log" 2> "$work/$name.err"
+  local left=$((deadline - SECONDS)) limit=$step_timeout
+  if [ $left -lt 15 ]; then echo "deadline of $deadline s reached before this step" > "$work/$name.err"; return 124; fi
+  [ $left -lt $limit ] && limit=$left
+  echo "== $name (at most $limit s): $*" >&2
+  timeout --kill-after=10 "$limit" "$@" > "$work/$name.log" 2> "$work/$name.err"
   local rc=$?
   tail -n 5 "$work/$name.err" >&2
   return $rc
