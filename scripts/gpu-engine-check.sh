@@ -135,6 +135,9 @@ abi() { run abi "$python" "$bundle/check_libtorch_abi.py" --torch-lib "$torch_li
           --libtorchsharp "$bundle/libLibTorchSharp.so" --json "$results/gpu-engine-abi.json"; }
 export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PDRDMA_LIBTORCH_DIR="$torch_lib"
+# The split exports the decode pool (a libtorch allocation) through a CUDA IPC handle: plain cudaMalloc segments allow
+# that, expandable segments (cuMemCreate) do not. Left as it is when the host sets it.
+export PYTORCH_CUDA_ALLOC_CONF="${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:False}"
 if ! abi; then
   if [ $dry = 0 ] && [ -f "$bundle/compat/libstdc++.so.6" ] && grep -q '"ok": false' "$results/gpu-engine-abi.json" 2>/dev/null \
      && "$python" -c 'import json,sys;d=json.load(open(sys.argv[1]));sys.exit(0 if not d["libstdcxx"]["ok"] and d["symbols_missing"]==0 else 1)' "$results/gpu-engine-abi.json"; then
