@@ -34,15 +34,34 @@ public static class EngineCheckCommand
     /// <summary>Parsed options; <see cref="Parse"/> rejects anything out of range with ArgumentException.</summary>
     public sealed record Options
     {
+        /// <summary>Model spec (tiny-random[:...], a llama2.c .bin, a Hugging Face folder).</summary>
         public string Model { get; init; } = "tiny-random";
+
+        /// <summary>Where the model and its pools run.</summary>
         public EngineDevice Device { get; init; } = EngineDevice.Cpu;
+
+        /// <summary>Weights/KV dtype; null keeps the model's own.</summary>
         public KvDType? DType { get; init; }
+
+        /// <summary>Tokens of every prompt (<see cref="PromptToken"/>).</summary>
         public int PromptLength { get; init; } = 256;
+
+        /// <summary>Output tokens per sequence, the first (from prefill) included.</summary>
         public int DecodeSteps { get; init; } = 32;
+
+        /// <summary>Batch sizes whose time per output token is measured; the first one's tokens are reported.</summary>
         public IReadOnlyList<int> Batches { get; init; } = [1, 8];
+
+        /// <summary>Timed prefills after the warm-up; the best counts.</summary>
         public int Repeats { get; init; } = 3;
+
+        /// <summary>Also run the request split into a decode worker process and compare.</summary>
         public bool Split { get; init; }
+
+        /// <summary>Where to write the JSON besides stdout.</summary>
         public string? JsonPath { get; init; }
+
+        /// <summary>libtorch intra-op threads (CPU runs).</summary>
         public int Threads { get; init; } = 1;
     }
 
