@@ -119,7 +119,7 @@ else
   "$python" - > "$results/gpu-engine-torch.json" 2> "$work/torch.err" <<'PY'
 import json, os, torch
 info = {"torch": torch.__version__, "cuda": torch.version.cuda, "cuda_available": torch.cuda.is_available(),
-        "cxx11_abi": bool(torch._C._GLIBCXX_USE_CXX11_ABI), "lib": os.path.join(os.path.dirname(torch.__file__), "lib")}
+        "cxx11_abi": bool(getattr(torch._C, "_GLIBCXX_USE_CXX11_ABI", True)), "lib": os.path.join(os.path.dirname(torch.__file__), "lib")}
 if info["cuda_available"]:
     info["device"] = torch.cuda.get_device_name(0)
     info["devices"] = torch.cuda.device_count()
