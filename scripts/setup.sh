@@ -59,6 +59,10 @@ apt_install iproute2 iperf3 gcc libc6-dev libibverbs1 libibverbs-dev ibverbs-pro
 # libpdrdma.so: NativeAOT links with clang and zlib; the C API and Python package tests use python3-pytest and numpy.
 apt_install clang zlib1g-dev python3 python3-pytest python3-numpy
 
+# The GPU engine check's CPU-side tests: its Python scripts (libtorch ABI check; the PyTorch reference, run here
+# with its numpy backend) and nm for the list of libtorch symbols LibTorchSharp needs.
+apt_install python3 python3-numpy binutils
+
 # TorchSharp 0.107's native shim needs GLIBCXX_3.4.32 (libstdc++ of GCC 13+). Debian 12 ships
 # 3.4.30; only there do we take libstdc++6 from trixie, pinned low so nothing else follows it.
 # awk reads to the end: an early exit would SIGPIPE ldconfig, and pipefail + set -e would end the script (exit 141)

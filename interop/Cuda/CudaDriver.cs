@@ -71,6 +71,9 @@ public static unsafe partial class CudaDriver
     [LibraryImport(Library, EntryPoint = "cuMemGetHandleForAddressRange")]
     public static partial CudaResult MemGetHandleForAddressRange(out int handle, ulong devicePointer, nuint bytes, int handleType, ulong flags);
 
+    [LibraryImport(Library, EntryPoint = "cuMemGetAddressRange_v2")]
+    public static partial CudaResult MemGetAddressRange(out ulong basePointer, out nuint size, ulong devicePointer);
+
     [LibraryImport(Library, EntryPoint = "cuGetErrorName")]
     public static partial CudaResult GetErrorName(CudaResult error, out byte* name);
 }

@@ -38,6 +38,20 @@ public sealed class GenerateCommandTests
         Assert.Equal(File.ReadAllBytes(TestModels.ExpectedGreedy200), stdout);
     }
 
+    [Theory]
+    [InlineData("cuda", "DeviceUnavailable", "gpu-bundle.sh --engine")]
+    [InlineData("cuda:3", "DeviceUnavailable", "PDRDMA_LIBTORCH_DIR")]
+    [InlineData("tpu", "Unsupported", "cpu, cuda, cuda:N")]
+    [InlineData("cuda:0;rm", "Unsupported", "cpu, cuda, cuda:N")]
+    public void ADeviceThisBuildCannotUseIsATypedErrorNamingTheFix(string device, string code, string fix)
+    {
+        var (exit, stdout, stderr) = Run("generate", "--model", TestModels.Stories260K, "--steps", "5", "--device", device);
+        Assert.Equal(1, exit);
+        Assert.Empty(stdout);
+        Assert.Contains(code, stderr);
+        Assert.Contains(fix, stderr);
+    }
+
     [Fact]
     public void MissingModelIsAnErrorNamingTheFile()
     {

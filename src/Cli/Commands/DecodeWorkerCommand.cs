@@ -8,7 +8,7 @@ using PdRdma.Transport;
 namespace PdRdma.Cli.Commands;
 
 /// <summary>
-/// <c>pdrdma decode-worker --model M [--tokenizer F] [--dtype f32|bf16] [--block-tokens 16] [--blocks N] [--threads 1] [--backend auto|shm|tcp]</c>:
+/// <c>pdrdma decode-worker --model M [--tokenizer F] [--dtype f32|bf16] [--block-tokens 16] [--blocks N] [--threads 1] [--backend auto|shm|tcp] [--device cpu|cuda[:N]]</c>:
 /// the decode process of <c>generate --split</c>; speaks JSON lines on stdin/stdout (see DecodeWorkerHost).
 /// </summary>
 public static class DecodeWorkerCommand
@@ -21,6 +21,7 @@ public static class DecodeWorkerCommand
         int blockTokens = 16, blocks = 0, threads = 1;
         KvDType? dtype = null;
         var backend = BackendChoice.Auto;
+        var device = PdRdma.Engines.EngineDevice.Cpu;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -32,6 +33,7 @@ public static class DecodeWorkerCommand
                 case "--block-tokens": blockTokens = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--blocks": blocks = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--backend": backend = Enum.Parse<BackendChoice>(Next(), ignoreCase: true); break;
+                case "--device": device = PdRdma.Engines.EngineDevice.Parse(Next()); break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"decode-worker: unknown option '{args[i]}'"); return 2;
             }
@@ -44,9 +46,9 @@ public static class DecodeWorkerCommand
         try
         {
             PdRdma.Engines.TorchThreads.Configure(threads);
-            using var loaded = ModelSource.Load(model, new ModelLoadOptions { DType = dtype, TokenizerPath = tokenizer });
+            using var loaded = ModelSource.Load(model, new ModelLoadOptions { Device = device, DType = dtype, TokenizerPath = tokenizer });
             if (blocks <= 0) blocks = 4 * BlockTable.BlocksFor(loaded.Config.MaxSeqLen, blockTokens);
-            using var pool = KvPool.Create(loaded.Config.KvLayout(blockTokens, blocks), "decode-worker-kv");
+            using var pool = KvPool.Create(loaded.Config.KvLayout(blockTokens, blocks), "decode-worker-kv", device);
             var decode = new DecodeEngine(new LlamaEngine(loaded, pool), TimeSpan.FromSeconds(60));
             await using var agent = new TransferAgent(new TransferAgentOptions
             {
@@ -55,7 +57,7 @@ public static class DecodeWorkerCommand
                 Listen = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
                 Backend = backend,
             });
-            agent.RegisterRegion(pool.Region);
+            agent.RegisterRegion(pool.MemoryRegion);
             await agent.StartAsync(CancellationToken.None);
             await DecodeWorkerHost.RunAsync(decode, agent, Console.In, Console.Out, TimeSpan.FromSeconds(60), CancellationToken.None);
             return 0;

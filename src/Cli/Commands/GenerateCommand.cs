@@ -11,7 +11,7 @@ namespace PdRdma.Cli.Commands;
 
 /// <summary>
 /// <c>pdrdma generate --model M --prompt P [--split [--backend auto|shm|tcp] | --split-in-process] [--temperature T] [--top-p P] [--seed S] [--steps N | --max-tokens N]
-/// [--device cpu] [--dtype f32|bf16] [--tokenizer F] [--block-tokens N] [--threads 1] [--stats]</c>: one generation, printed as llama2.c prints it.
+/// [--device cpu|cuda[:N]] [--dtype f32|bf16] [--tokenizer F] [--block-tokens N] [--threads 1] [--stats]</c>: one generation, printed as llama2.c prints it.
 /// </summary>
 public static class GenerateCommand
 {
@@ -19,7 +19,8 @@ public static class GenerateCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string? model = null, tokenizer = null, prompt = "", device = "cpu";
+        string? model = null, tokenizer = null, prompt = "";
+        var device = PdRdma.Engines.EngineDevice.Cpu;
         float temperature = 0f, topP = 0.9f;
         ulong seed = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         int steps = 256, maxTokens = -1, blockTokens = 16, threads = 1;
@@ -34,7 +35,7 @@ public static class GenerateCommand
                 case "--model": model = Next(); break;
                 case "--prompt": prompt = Next(); break;
                 case "--tokenizer": tokenizer = Next(); break;
-                case "--device": device = Next(); break;
+                case "--device": device = PdRdma.Engines.EngineDevice.Parse(Next()); break;
                 case "--temperature": temperature = float.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--top-p": topP = float.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--seed": seed = ulong.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -64,6 +65,7 @@ public static class GenerateCommand
             var workerArgs = new List<string> { "--model", model, "--block-tokens", blockTokens.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) };
             if (tokenizer is not null) workerArgs.AddRange(["--tokenizer", tokenizer]);
             if (dtype is not null) workerArgs.AddRange(["--dtype", dtype == KvDType.BFloat16 ? "bf16" : "f32"]);
+            if (device.IsCuda) workerArgs.AddRange(["--device", device.ToString()]);
             return await RunAsync(model, tokenizer, prompt, device, dtype, temperature, topP, seed, steps, maxTokens, blockTokens,
                 split ? workerArgs : null, splitInProcess, backend, stats);
         }
@@ -74,7 +76,7 @@ public static class GenerateCommand
         }
     }
 
-    private static async Task<int> RunAsync(string modelSpec, string? tokenizer, string prompt, string device, KvDType? dtype, float temperature, float topP, ulong seed,
+    private static async Task<int> RunAsync(string modelSpec, string? tokenizer, string prompt, PdRdma.Engines.EngineDevice device, KvDType? dtype, float temperature, float topP, ulong seed,
         int steps, int maxTokens, int blockTokens, List<string>? splitWorkerArgs, bool splitInProcess, BackendChoice backend, bool stats)
     {
         var loadClock = Stopwatch.StartNew();
@@ -105,8 +107,8 @@ public static class GenerateCommand
         long transferBytes = 0;
         if (splitWorkerArgs is not null)
         {
-            using var prefillPool = KvPool.Create(layout, "prefill-kv");
-            await using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"), splitWorkerArgs,
+            using var prefillPool = KvPool.Create(layout, "prefill-kv", device);
+            await using var worker = await DecodeWorkerClient.StartAsync(SelfProcess.WorkerPath(), splitWorkerArgs,
                 new PrefillEngine(new LlamaEngine(model, prefillPool)), backend, TimeSpan.FromMinutes(2));
             result = await worker.GenerateAsync("cli", request, Print);
             transfer = worker.LastExposedTransferTime;
@@ -116,8 +118,8 @@ public static class GenerateCommand
         }
         else if (splitInProcess)
         {
-            using var prefillPool = KvPool.Create(layout, $"prefill-kv");
-            using var decodePool = KvPool.Create(layout, $"decode-kv");
+            using var prefillPool = KvPool.Create(layout, $"prefill-kv", device);
+            using var decodePool = KvPool.Create(layout, $"decode-kv", device);
             var runner = new InProcessSplit(new PrefillEngine(new LlamaEngine(model, prefillPool)),
                 new DecodeEngine(new LlamaEngine(model, decodePool), TimeSpan.FromSeconds(30)));
             result = runner.Generate("cli", request, Print);
@@ -128,7 +130,7 @@ public static class GenerateCommand
         }
         else
         {
-            using var pool = KvPool.Create(layout, "kv");
+            using var pool = KvPool.Create(layout, "kv", device);
             result = new LlamaEngine(model, pool).Generate(request, Print);
             mode = "colocated";
         }

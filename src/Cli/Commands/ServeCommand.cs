@@ -1,3 +1,4 @@
+using PdRdma.Engines;
 using PdRdma.Engines.Serving;
 
 namespace PdRdma.Cli.Commands;
@@ -5,7 +6,7 @@ namespace PdRdma.Cli.Commands;
 /// <summary><c>pdrdma serve --role prefill|decode|colocated --model M --port P [--daemon SOCKET]</c>.</summary>
 public static class ServeCommand
 {
-    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N] [--url URL] " + EtcdArgs.Help;
+    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N] [--device cpu|cuda[:N] (cuda: colocated)] [--url URL] " + EtcdArgs.Help;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -17,6 +18,7 @@ public static class ServeCommand
             {
                 Role = cli.Get("--role", "colocated"),
                 Model = cli.Get("--model", ModelCatalog.Default),
+                Device = EngineDevice.Parse(cli.Get("--device", "cpu")),
                 Host = cli.Get("--host", "127.0.0.1"),
                 Port = cli.GetInt("--port", 46200),
                 Daemon = cli.Get("--daemon"),

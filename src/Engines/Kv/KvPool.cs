@@ -1,31 +1,36 @@
 using PdRdma.Engines.Model;
 using PdRdma.Transport;
+using PdRdma.Transport.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PdRdma.Engines.Kv;
 
 /// <summary>
-/// A paged KV cache: one tensor [layers, 2, blocks, tokens_per_block, kv_heads, head_dim] whose storage is a
-/// <see cref="HostRegion"/> file mapped MAP_SHARED, so the transfer library and other processes see the tensor's
-/// bytes at <see cref="Layout"/>'s extents. Owns the region and the tensor. The allocator is thread-safe; writes
-/// into the tensor are coordinated by the engine that owns the pool.
+/// A paged KV cache: one tensor [layers, 2, blocks, tokens_per_block, kv_heads, head_dim] whose bytes are a memory
+/// region the transfer library can address at <see cref="Layout"/>'s extents. On the CPU the storage is a
+/// <see cref="HostRegion"/> file mapped MAP_SHARED (other processes map the same pages); on a CUDA device it is a
+/// device allocation of libtorch described by a <see cref="CudaDeviceRegion"/> (other processes on the host open it
+/// through its IPC handle). Owns the region and the tensor. The allocator is thread-safe; writes into the tensor are
+/// coordinated by the engine that owns the pool.
 /// </summary>
 public sealed class KvPool : IDisposable
 {
     private readonly Tensor[] _slots;
+    private readonly HostRegion? _host;
+    private readonly CudaDevice? _cuda;
 
-    private KvPool(KvLayout layout, HostRegion region, string name)
+    private KvPool(KvLayout layout, string name, EngineDevice device, HostRegion? host, Tensor tensor, CudaDevice? cuda, CudaDeviceRegion? deviceRegion)
     {
         Layout = layout;
-        Region = region;
         Name = name;
+        Device = device;
         ScalarType = TensorFactory.ToScalarType(layout.DType);
-        long elements = layout.TotalBytes / layout.ElementSize;
-        using (var flat = torch.from_file(region.SharedPath!, shared: true, size: elements, dtype: ScalarType))
-        {
-            Tensor = flat.view(layout.Layers, 2, layout.Blocks, layout.TokensPerBlock, layout.KvHeads, layout.HeadDim);
-        }
+        _host = host;
+        _cuda = cuda;
+        DeviceRegion = deviceRegion;
+        MemoryRegion = (IMemoryRegion?)host ?? deviceRegion ?? throw new ArgumentException("a pool needs a host or a device region");
+        Tensor = tensor;
         _slots = new Tensor[layout.Layers * 2];
         for (int l = 0; l < layout.Layers; l++)
         {
@@ -42,10 +47,25 @@ public sealed class KvPool : IDisposable
 
     public KvLayout Layout { get; }
 
-    /// <summary>The shared-memory region holding the tensor; register it with a TransferAgent.</summary>
-    public HostRegion Region { get; }
+    /// <summary>Where the pool's memory is.</summary>
+    public EngineDevice Device { get; }
 
-    /// <summary>The pool tensor [layers, 2, blocks, tokens_per_block, kv_heads, head_dim] on the CPU.</summary>
+    /// <summary>
+    /// The shared-memory region holding a CPU pool's tensor; register it with a TransferAgent. A device pool has none:
+    /// InvalidOperationException (use <see cref="MemoryRegion"/> or <see cref="DeviceRegion"/>).
+    /// </summary>
+    public HostRegion Region => _host ?? throw new InvalidOperationException($"KV pool '{Name}' is on {Device}: it has no host region (use MemoryRegion)");
+
+    /// <summary>The region holding the tensor's bytes, host or device: what the transfer library registers.</summary>
+    public IMemoryRegion MemoryRegion { get; }
+
+    /// <summary>The device region of a pool on CUDA (its IPC handle opens it in another process), otherwise null.</summary>
+    public CudaDeviceRegion? DeviceRegion { get; }
+
+    /// <summary>The CUDA device (primary context) of a device pool, otherwise null.</summary>
+    internal CudaDevice? CudaDevice => _cuda;
+
+    /// <summary>The pool tensor [layers, 2, blocks, tokens_per_block, kv_heads, head_dim] on <see cref="Device"/>.</summary>
     public Tensor Tensor { get; }
 
     public ScalarType ScalarType { get; }
@@ -53,17 +73,54 @@ public sealed class KvPool : IDisposable
     public BlockAllocator Allocator { get; }
 
     /// <summary>Creates a zeroed region of <see cref="KvLayout.TotalBytes"/> named <paramref name="name"/> and maps the tensor on it.</summary>
-    public static KvPool Create(KvLayout layout, string name, string? directory = null)
+    public static KvPool Create(KvLayout layout, string name, string? directory = null) => Create(layout, name, EngineDevice.Cpu, directory);
+
+    /// <summary>
+    /// Creates a zeroed pool on <paramref name="device"/>: on the CPU a shared-memory file in <paramref name="directory"/>
+    /// (the default one when null); on CUDA a libtorch allocation registered as a <see cref="CudaDeviceRegion"/>
+    /// (<paramref name="directory"/> unused). Throws TransferException(DeviceUnavailable) when the device is not here.
+    /// </summary>
+    public static KvPool Create(KvLayout layout, string name, EngineDevice device, string? directory = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        var region = HostRegion.Create(name, layout.TotalBytes, directory);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var scalar = TensorFactory.ToScalarType(layout.DType);
+        long elements = layout.TotalBytes / layout.ElementSize;
+        long[] shape = [layout.Layers, 2, layout.Blocks, layout.TokensPerBlock, layout.KvHeads, layout.HeadDim];
+        if (!device.IsCuda)
+        {
+            var region = HostRegion.Create(name, layout.TotalBytes, directory);
+            try
+            {
+                Tensor tensor;
+                using (var flat = torch.from_file(region.SharedPath!, shared: true, size: elements, dtype: scalar))
+                {
+                    tensor = flat.view(shape);
+                }
+                return new KvPool(layout, name, device, region, tensor, null, null);
+            }
+            catch
+            {
+                region.Dispose();
+                throw;
+            }
+        }
+
+        TorchRuntime.EnsureAvailable(device);
+        var cuda = CudaDevice.Open(device.Index);
+        Tensor? pool = null;
         try
         {
-            return new KvPool(layout, region, name);
+            pool = torch.zeros(shape, scalar, device.ToTorch());
+            TorchRuntime.Synchronize(device);
+            var pointer = checked((ulong)(long)pool.storage<byte>().data_ptr() + (ulong)(pool.storage_offset() * layout.ElementSize));
+            var region = CudaDeviceRegion.Borrow(cuda, name, pointer, layout.TotalBytes);
+            return new KvPool(layout, name, device, null, pool, cuda, region);
         }
         catch
         {
-            region.Dispose();
+            pool?.Dispose();
+            cuda.Dispose();
             throw;
         }
     }
@@ -71,11 +128,44 @@ public sealed class KvPool : IDisposable
     /// <summary>View [blocks * tokens_per_block, kv_heads, head_dim] of one layer's keys or values.</summary>
     internal Tensor Slots(int layer, KvPart part) => _slots[layer * 2 + (int)part];
 
+    /// <summary>
+    /// Copies byte extents of <paramref name="source"/>'s region into this pool's region (same device kind), once the
+    /// work queued on the source's device is done. The KV hand-over of a split inside one process.
+    /// </summary>
+    public void CopyExtentsFrom(KvPool source, IEnumerable<(long SourceOffset, long TargetOffset, long Length)> extents)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(extents);
+        if (source.Device.Kind != Device.Kind)
+        {
+            throw new TransferException(TransferErrorCode.Unsupported, $"KV copy from a pool on {source.Device} into one on {Device}: both pools must be on the same kind of device");
+        }
+        // The whole batch is checked before the first byte moves: a bad extent leaves the target untouched.
+        var list = extents.ToList();
+        foreach (var (s, t, n) in list)
+        {
+            if (s < 0 || t < 0 || n < 0 || n > int.MaxValue || s > source.MemoryRegion.Length - n || t > MemoryRegion.Length - n)
+            {
+                throw new TransferException(TransferErrorCode.OutOfBounds,
+                    $"KV copy of {n} bytes from {s} in '{source.Name}' ({source.MemoryRegion.Length} bytes) to {t} in '{Name}' ({MemoryRegion.Length} bytes) is out of bounds");
+            }
+        }
+        if (DeviceRegion is { } target)
+        {
+            TorchRuntime.Synchronize(source.Device);
+            foreach (var (s, t, n) in list) target.CopyFrom(source.DeviceRegion!, s, t, n);
+            return;
+        }
+        foreach (var (s, t, n) in list) source.Region.AsSpan(s, (int)n).CopyTo(Region.AsSpan(t, (int)n));
+    }
+
     public void Dispose()
     {
         EngineMetrics.Untrack(this);
         foreach (var s in _slots) s.Dispose();
+        DeviceRegion?.Dispose();
         Tensor.Dispose();
-        Region.Dispose();
+        _host?.Dispose();
+        _cuda?.Dispose();
     }
 }

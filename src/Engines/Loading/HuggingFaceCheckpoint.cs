@@ -101,7 +101,7 @@ public static class HuggingFaceCheckpoint
         var norm = st.ReadFloats("model.norm.weight", d);
         float[]? head = config.SharedClassifier && !st.Contains("lm_head.weight") ? null : st.ReadFloats("lm_head.weight", config.VocabSize, d);
 
-        var device = new torch.Device(options.Device);
+        var device = options.Device.ToTorch();
         using var builder = new WeightBuilder(config.DType, device);
         var embedding = builder.Make(emb, config.VocabSize, d);
         var layers = layerData.Select(x => new LayerWeights

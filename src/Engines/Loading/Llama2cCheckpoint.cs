@@ -38,7 +38,7 @@ public static class Llama2cCheckpoint
             return floats.AsSpan((int)start, (int)len).ToArray();
         }
 
-        var device = new torch.Device(options.Device);
+        var device = options.Device.ToTorch();
         int d = config.Dim, h = config.HiddenDim, kvd = config.KvHeads * config.EffectiveHeadDim, qd = config.Heads * config.EffectiveHeadDim;
         using var builder = new WeightBuilder(dtype, device);
         var embedding = builder.Make(Slice("token_embedding_table"), config.VocabSize, d);
@@ -62,6 +62,40 @@ public static class Llama2cCheckpoint
         var classifier = config.SharedClassifier ? embedding : builder.Make(Slice("wcls"), config.VocabSize, d);
         var weights = builder.Finish(embedding, layers, finalNorm, classifier);
         return new LoadedModel(Path.GetFileNameWithoutExtension(path), new LlamaModel(config, weights, device), tokenizer);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="model"/>'s weights as a legacy llama2.c checkpoint (float32; 16-bit weights are widened
+    /// exactly), the file <see cref="Load"/> and llama2.c read, and the weight file of scripts/gpu/torch_llama_ref.py.
+    /// Only models with llama2.c's adjacent-pair RoPE and head size dim / heads fit the format: others are refused.
+    /// </summary>
+    public static void Write(LoadedModel model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var c = model.Config;
+        if (c.Rope != RopeStyle.AdjacentPairs || c.EffectiveHeadDim * c.Heads != c.Dim)
+        {
+            throw new ModelLoadException(path, "format", "a llama2.c checkpoint implies adjacent-pair RoPE and head size dim / n_heads; this model has neither");
+        }
+        var w = model.Model.Weights;
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        using var writer = new BinaryWriter(stream);
+        foreach (var v in new[] { c.Dim, c.HiddenDim, c.Layers, c.Heads, c.KvHeads, c.SharedClassifier ? c.VocabSize : -c.VocabSize, c.MaxSeqLen }) writer.Write(v);
+        void Put(torch.Tensor t)
+        {
+            using var f = t.to(torch.ScalarType.Float32).cpu().contiguous();
+            var span = System.Runtime.InteropServices.MemoryMarshal.AsBytes(f.data<float>().ToArray().AsSpan());
+            writer.Write(span);
+        }
+        Put(w.Embedding);
+        foreach (var pick in new Func<LayerWeights, torch.Tensor>[] { l => l.AttentionNorm, l => l.Wq, l => l.Wk, l => l.Wv, l => l.Wo, l => l.FfnNorm, l => l.W1, l => l.W2, l => l.W3 })
+        {
+            foreach (var layer in w.Layers) Put(pick(layer));
+        }
+        Put(w.FinalNorm);
+        // freq_cis_real and freq_cis_imag: llama2.c and our loader skip them (RoPE is computed), so zeros.
+        writer.Write(new byte[(long)c.MaxSeqLen * c.EffectiveHeadDim / 2 * 4 * 2]);
+        if (!c.SharedClassifier) Put(w.Classifier);
     }
 
     /// <summary>tok{vocab}.bin or tokenizer.bin in the checkpoint's folder.</summary>

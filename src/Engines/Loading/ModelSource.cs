@@ -9,7 +9,7 @@ public static class ModelSource
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         options ??= new ModelLoadOptions();
-        CheckDevice(options.Device);
+        TorchRuntime.EnsureAvailable(options.Device);
         if (TinyRandomModel.Matches(model)) return TinyRandomModel.Create(model, options);
         model = ShippedModels.Resolve(model);
         if (Directory.Exists(model))
@@ -27,23 +27,9 @@ public static class ModelSource
         throw new ModelLoadException(model, "file", "no such file or folder (expected a llama2.c .bin, a Hugging Face folder, or tiny-random)");
     }
 
-    /// <summary>Throws TransferException(DeviceUnavailable) for a device this process cannot use, saying why.</summary>
-    public static void CheckDevice(string device)
-    {
-        if (device == "cpu") return;
-        if (!device.StartsWith("cuda", StringComparison.Ordinal))
-        {
-            throw new TransferException(TransferErrorCode.DeviceUnavailable, $"device '{device}' is not supported (cpu or cuda:N)");
-        }
-        if (!TorchSharp.torch.cuda.is_available())
-        {
-            throw new TransferException(TransferErrorCode.DeviceUnavailable,
-                $"device '{device}': CUDA is not available to TorchSharp (this build references TorchSharp-cpu; reference TorchSharp-cuda-linux and run on a machine with an NVIDIA driver)");
-        }
-        int index = device.Length > 5 && int.TryParse(device.AsSpan(5), out var n) ? n : 0;
-        if (index >= TorchSharp.torch.cuda.device_count())
-        {
-            throw new TransferException(TransferErrorCode.DeviceUnavailable, $"device '{device}': only {TorchSharp.torch.cuda.device_count()} CUDA devices");
-        }
-    }
+    /// <summary>
+    /// Throws TransferException for a device this process cannot use: Unsupported for a malformed name,
+    /// DeviceUnavailable (naming the fix) for one that is not here. See <see cref="TorchRuntime.EnsureAvailable"/>.
+    /// </summary>
+    public static void CheckDevice(string device) => TorchRuntime.EnsureAvailable(EngineDevice.Parse(device));
 }

@@ -83,7 +83,7 @@ public static class TinyRandomModel
         }
         float[] Ones(int n) => Enumerable.Repeat(1f, n).ToArray();
 
-        var device = new torch.Device(options.Device);
+        var device = options.Device.ToTorch();
         int d = config.Dim, hd = config.EffectiveHeadDim, qd = config.Heads * hd, kvd = config.KvHeads * hd, h = config.HiddenDim;
         using var builder = new WeightBuilder(config.DType, device);
         var embedding = builder.Make(Uniform((long)config.VocabSize * d, 1), config.VocabSize, d);

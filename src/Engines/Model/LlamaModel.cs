@@ -15,8 +15,14 @@ public sealed class LlamaModel : IDisposable
     private readonly Tensor _cos;
     private readonly Tensor _sin;
     private readonly ScalarType _dtype;
+    private readonly bool _fusedAttention;
 
-    public LlamaModel(LlamaConfig config, LlamaWeights weights, Device device)
+    /// <summary>
+    /// A model over <paramref name="weights"/> (owned from here on). <paramref name="fusedAttention"/> picks the
+    /// attention kernel: null chooses libtorch's fused kernel on CUDA in 16-bit and the explicit one (bit-exact with
+    /// llama2.c) everywhere else; tests set it to compare the two on the CPU.
+    /// </summary>
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, Device device, bool? fusedAttention = null)
     {
         config.Validate();
         Config = config;
@@ -24,6 +30,9 @@ public sealed class LlamaModel : IDisposable
         Device = device;
         _dtype = TensorFactory.ToScalarType(config.DType);
         (_cos, _sin) = BuildRotaryTables(config, device);
+        // On a GPU in 16-bit, attention goes through libtorch's fused kernel with the mask built on the device; on the
+        // CPU (and in float32 anywhere) it stays the explicit product + softmax that matches llama2.c bit for bit.
+        _fusedAttention = fusedAttention ?? (device.type == DeviceType.CUDA && config.DType != KvDType.Float32);
     }
 
     public LlamaConfig Config { get; }
@@ -57,7 +66,7 @@ public sealed class LlamaModel : IDisposable
         var newRows = new List<long>();
         var newSlots = new List<long>();
         var ctxSlots = new long[b * lMax];
-        var mask = new float[b * tMax * lMax];
+        var mask = _fusedAttention ? [] : new float[b * tMax * lMax];
         var lastRow = new long[b];
         for (int i = 0; i < b; i++)
         {
@@ -77,7 +86,7 @@ public sealed class LlamaModel : IDisposable
                     newRows.Add(row);
                     newSlots.Add(item.Table.SlotOf(pos));
                 }
-                for (int j = 0; j < lMax; j++)
+                for (int j = 0; j < lMax && !_fusedAttention; j++)
                 {
                     mask[(long)row * lMax + j] = j <= pos ? 0f : float.NegativeInfinity;
                 }
@@ -89,9 +98,16 @@ public sealed class LlamaModel : IDisposable
         var tokenT = torch.tensor(tokens, device: Device);
         var posT = torch.tensor(positions, device: Device);
         var newRowsT = torch.tensor(newRows.ToArray(), device: Device);
-        var newSlotsCpu = torch.tensor(newSlots.ToArray());
-        var ctxSlotsCpu = torch.tensor(ctxSlots);
-        var maskT = torch.tensor(mask, [b, 1, tMax, lMax], device: Device);
+        // Slot indices live where the pool lives (index_copy_/index_select want them on the tensor's device).
+        var poolDevice = pool.Tensor.device;
+        var newSlotsCpu = torch.tensor(newSlots.ToArray(), device: poolDevice);
+        var ctxSlotsCpu = torch.tensor(ctxSlots, device: poolDevice);
+        bool causalPrefill = b == 1 && batch[0].StartPos == 0;
+        // One new token per sequence and every context equally long: every key is visible to every query, no mask.
+        bool fullView = tMax == 1 && batch.All(i => i.StartPos + 1 == lMax);
+        Tensor? maskT = _fusedAttention
+            ? causalPrefill || fullView ? null : torch.arange(lMax, ScalarType.Int64, Device).view(1, 1, 1, lMax) <= posT.view(b, 1, tMax, 1)
+            : torch.tensor(mask, [b, 1, tMax, lMax], device: Device);
         var cos = _cos.index_select(0, posT).view(b, tMax, 1, hd / 2);
         var sin = _sin.index_select(0, posT).view(b, tMax, 1, hd / 2);
         float scale = 1f / MathF.Sqrt(hd);
@@ -118,11 +134,20 @@ public sealed class LlamaModel : IDisposable
                 vCtx = vCtx.repeat_interleave(Config.KvGroup, 2);
             }
             var qh = q.permute(0, 2, 1, 3);                       // [b, H, t, hd]
-            var kh = kCtx.permute(0, 2, 3, 1);                    // [b, H, hd, L]
             var vh = vCtx.permute(0, 2, 1, 3);                    // [b, H, L, hd]
-            var scores = torch.matmul(qh, kh).to(ScalarType.Float32) * scale + maskT;
-            var att = scores.softmax(-1).to(_dtype);
-            var o = torch.matmul(att, vh).permute(0, 2, 1, 3).reshape(b, tMax, heads * hd);
+            Tensor o;
+            if (_fusedAttention)
+            {
+                o = nn.functional.scaled_dot_product_attention(qh, kCtx.permute(0, 2, 1, 3), vh, maskT, 0.0, causalPrefill);
+            }
+            else
+            {
+                var kh = kCtx.permute(0, 2, 3, 1);                // [b, H, hd, L]
+                var scores = torch.matmul(qh, kh).to(ScalarType.Float32) * scale + maskT!;
+                var att = scores.softmax(-1).to(_dtype);
+                o = torch.matmul(att, vh);
+            }
+            o = o.permute(0, 2, 1, 3).reshape(b, tMax, heads * hd);
             x = x + nn.functional.linear(o, w.Wo);
 
             h = RmsNorm(x, w.FfnNorm);

@@ -12,9 +12,13 @@ public static class ModelCatalog
     /// <summary>The model `serve` and `demo` use when none is named.</summary>
     public const string Default = Loading.ShippedModels.Stories260KName;
 
-    public static IServingModel Open(string name, ServingLimits? limits = null) => name switch
+    public static IServingModel Open(string name, ServingLimits? limits = null) => Open(name, EngineDevice.Cpu, limits);
+
+    /// <summary>Opens <paramref name="name"/> on <paramref name="device"/>; the toy model runs on the CPU only.</summary>
+    public static IServingModel Open(string name, EngineDevice device, ServingLimits? limits = null) => name switch
     {
+        "toy" when device.IsCuda => throw new ArgumentException("the toy model has no GPU form: serve a Llama (tiny-random, a .bin, a Hugging Face folder) on cuda"),
         "toy" => new ToyModel(),
-        _ => new LlamaServingModel(name, limits: limits),
+        _ => new LlamaServingModel(name, limits: limits, device: device),
     };
 }

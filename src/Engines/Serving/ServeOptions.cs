@@ -6,6 +6,9 @@ public sealed class ServeOptions
     /// <summary>prefill | decode | colocated.</summary>
     public string Role { get; set; } = "colocated";
     public string Model { get; set; } = ModelCatalog.Default;
+
+    /// <summary>Where the model and its KV pool live (--device cpu|cuda[:N]).</summary>
+    public EngineDevice Device { get; set; } = EngineDevice.Cpu;
     public string Host { get; set; } = "127.0.0.1";
     public int Port { get; set; } = 46200;
 

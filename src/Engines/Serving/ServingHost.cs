@@ -49,6 +49,11 @@ public sealed partial class ServingHost : IAsyncDisposable
     {
         if (options.Role is not ("prefill" or "decode" or "colocated"))
             throw new ArgumentException($"--role '{options.Role}' is unknown: use prefill, decode or colocated");
+        if (options.Device.IsCuda && options.Role != "colocated")
+        {
+            // The daemon's backends address host memory; the GPU split on one host is generate --split / engine-check --split (CUDA IPC).
+            throw new ArgumentException($"--role {options.Role} --device {options.Device}: the KV hand-over between serving nodes moves host memory only; serve on cuda with --role colocated");
+        }
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -63,7 +68,7 @@ public sealed partial class ServingHost : IAsyncDisposable
 
         // Pools of engines that died by SIGKILL stay in /dev/shm: the next engine to start removes them.
         var swept = Kv.StaleRegions.Sweep();
-        var model = ModelCatalog.Open(options.Model, options.Limits);
+        var model = ModelCatalog.Open(options.Model, options.Device, options.Limits);
         KvChannel? channel = null;
         try
         {

@@ -3,7 +3,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using PdRdma.Engines.Generation;
+using PdRdma.Engines.Kv;
 using PdRdma.Transport;
+using PdRdma.Transport.Cuda;
 
 namespace PdRdma.Engines.Split;
 
@@ -17,18 +19,21 @@ namespace PdRdma.Engines.Split;
 public sealed class DecodeWorkerClient : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly TransferAgent _agent;
-    private readonly PeerConnection _connection;
+    private readonly TransferAgent? _agent;
+    private readonly PeerConnection? _connection;
+    private readonly CudaDeviceRegion? _peerDevicePool;
     private readonly string _peerRegionId;
     private readonly KvLayout _peerLayout;
     private readonly PrefillEngine _prefill;
     private readonly TimeSpan _timeout;
 
-    private DecodeWorkerClient(Process process, TransferAgent agent, PeerConnection connection, string peerRegionId, KvLayout peerLayout, PrefillEngine prefill, TimeSpan timeout)
+    private DecodeWorkerClient(Process process, TransferAgent? agent, PeerConnection? connection, CudaDeviceRegion? peerDevicePool, string peerRegionId, KvLayout peerLayout,
+        PrefillEngine prefill, TimeSpan timeout)
     {
         _process = process;
         _agent = agent;
         _connection = connection;
+        _peerDevicePool = peerDevicePool;
         _peerRegionId = peerRegionId;
         _peerLayout = peerLayout;
         _prefill = prefill;
@@ -38,10 +43,13 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
     /// <summary>Process id of the decode worker.</summary>
     public int WorkerProcessId => _process.Id;
 
-    /// <summary>"shm" or "tcp": the backend the transfer agent chose for the worker.</summary>
-    public string Backend => _connection.Backend;
+    /// <summary>"shm" or "tcp": the backend the transfer agent chose for the worker; "cuda-ipc" when both pools are on one GPU.</summary>
+    public string Backend => _connection?.Backend ?? "cuda-ipc";
 
-    public string BackendReason => _connection.BackendReason;
+    public string BackendReason => _connection?.BackendReason ?? "both KV pools are on the GPU: the decode pool is opened through its CUDA IPC handle and written device to device";
+
+    /// <summary>Last request: from the resume message to the worker's done (the decode phase, seen from this process).</summary>
+    public TimeSpan LastDecodeTime { get; private set; }
 
     /// <summary>Last request: time between the end of prefill compute and the last KV byte being in place (the part of transfer not hidden by compute).</summary>
     public TimeSpan LastExposedTransferTime { get; private set; }
@@ -51,12 +59,17 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
     /// <summary>Last request: from reserve to the worker being told to resume (KV complete on its side).</summary>
     public TimeSpan LastTimeToFirstToken { get; private set; }
 
-    /// <summary>Starts <c>dotnet pdrdmaDll decode-worker workerArgs</c>, waits (bounded) for its hello and connects to its agent.</summary>
+    /// <summary>
+    /// Starts <c>dotnet pdrdmaDll decode-worker workerArgs</c> (or the executable itself when <paramref name="pdrdmaDll"/>
+    /// is not a .dll, as in the self-contained GPU bundle), waits (bounded) for its hello and connects to its agent; when
+    /// the prefill pool is on CUDA, opens the worker's device pool through the IPC handle in its hello instead.
+    /// </summary>
     public static async Task<DecodeWorkerClient> StartAsync(string pdrdmaDll, IEnumerable<string> workerArgs, PrefillEngine prefill, BackendChoice backend,
         TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(pdrdmaDll);
+        bool viaDotnet = pdrdmaDll.EndsWith(".dll", StringComparison.Ordinal);
+        var psi = new ProcessStartInfo(viaDotnet ? "dotnet" : pdrdmaDll) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (viaDotnet) psi.ArgumentList.Add(pdrdmaDll);
         psi.ArgumentList.Add("decode-worker");
         foreach (var a in workerArgs) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("--backend");
@@ -72,10 +85,19 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
             }
             var layout = new KvLayout(l[0], l[1], l[2], l[3], (KvDType)l[4], l[5]);
             prefill.Pool.Layout.EnsureCompatibleWith(layout);
+            if (prefill.Pool.DeviceRegion is not null)
+            {
+                var peer = OpenPeerDevicePool(prefill.Pool, hello, layout);
+                return new DecodeWorkerClient(process, null, null, peer, hello.RegionId, layout, prefill, timeout);
+            }
+            if (hello.IpcHandle is not null)
+            {
+                throw new TransferException(TransferErrorCode.Unsupported, $"the decode worker's pool is on {hello.Device} but the prefill pool is on {prefill.Pool.Device}: give both the same --device");
+            }
             agent = new TransferAgent(new TransferAgentOptions { NodeId = $"prefill-{Environment.ProcessId}", Layout = prefill.Pool.Layout, Backend = backend });
             agent.RegisterRegion(prefill.Pool.Region);
             var connection = await agent.ConnectAsync(new IPEndPoint(IPAddress.Loopback, hello.Port), cancellationToken).ConfigureAwait(false);
-            return new DecodeWorkerClient(process, agent, connection, hello.RegionId, layout, prefill, timeout);
+            return new DecodeWorkerClient(process, agent, connection, null, hello.RegionId, layout, prefill, timeout);
         }
         catch
         {
@@ -109,12 +131,27 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
             result = _prefill.Prefill(request.PromptTokens, request.Sampling, (layer, blocks) =>
             {
                 prefillBlocks = blocks;
+                // Same GPU: a device-to-device copy of the whole prompt's KV takes microseconds, less than a wait per
+                // layer would cost in lost kernel-launch overlap, so it runs once, after the last layer (below).
+                if (_peerDevicePool is not null) return;
                 // The last layer's batch carries the notification, so it is posted only after the others are placed.
-                if (layer < layers - 1) writes.Add(_connection.WriteAsync(LayerBatch(layer, blocks, null), cancellationToken));
+                if (layer < layers - 1) writes.Add(_connection!.WriteAsync(LayerBatch(layer, blocks, null), cancellationToken));
             });
             var computed = Stopwatch.GetTimestamp();
+            if (_peerDevicePool is not null)
+            {
+                TorchRuntime.Synchronize(_prefill.Pool.Device);
+                for (int layer = 0; layer < layers; layer++)
+                {
+                    foreach (var c in KvHandoff.LayerCopies(_prefill.Pool.Layout, result.BlockIds, _peerLayout, targetBlocks, layer))
+                    {
+                        _peerDevicePool.CopyFrom(_prefill.Pool.DeviceRegion!, c.SourceOffset, c.TargetOffset, c.Length);
+                        bytes += c.Length;
+                    }
+                }
+            }
             await Task.WhenAll(writes).ConfigureAwait(false);
-            await _connection.WriteAsync(LayerBatch(layers - 1, result.BlockIds, Encoding.UTF8.GetBytes(requestId)), cancellationToken).ConfigureAwait(false);
+            if (_connection is not null) await _connection.WriteAsync(LayerBatch(layers - 1, result.BlockIds, Encoding.UTF8.GetBytes(requestId)), cancellationToken).ConfigureAwait(false);
             LastExposedTransferTime = Stopwatch.GetElapsedTime(computed);
         }
         catch
@@ -149,6 +186,7 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
             Seed = request.Sampling.Seed,
         });
         var tokens = new List<int>();
+        var decodeClock = Stopwatch.StartNew();
         while (true)
         {
             var m = await ReadAsync(_process, _timeout, cancellationToken).ConfigureAwait(false);
@@ -159,6 +197,7 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
                     onToken?.Invoke(m.Token);
                     break;
                 case "done":
+                    LastDecodeTime = decodeClock.Elapsed;
                     return new GenerationResult(request.PromptTokens, tokens, Enum.Parse<StopReason>(m.Reason!));
                 default:
                     throw new TransferException(TransferErrorCode.Protocol, $"decode worker: {m.Message ?? m.Op}");
@@ -190,6 +229,29 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Opens the worker's device pool from its hello: the handle is checked for size and the mapping for bounds before any byte is written.</summary>
+    private static CudaDeviceRegion OpenPeerDevicePool(KvPool prefillPool, WorkerMessage hello, KvLayout peerLayout)
+    {
+        if (hello.IpcHandle is null)
+        {
+            throw new TransferException(TransferErrorCode.Unsupported, $"the prefill pool is on {prefillPool.Device} but the decode worker's pool is on {hello.Device ?? "cpu"}: give both the same --device");
+        }
+        byte[] handle;
+        try
+        {
+            handle = Convert.FromBase64String(hello.IpcHandle);
+        }
+        catch (FormatException e)
+        {
+            throw new TransferException(TransferErrorCode.Protocol, "decode worker sent an IPC handle that is not base64", e);
+        }
+        if (hello.IpcOffset < 0 || hello.RegionLength != peerLayout.TotalBytes)
+        {
+            throw new TransferException(TransferErrorCode.Protocol, $"decode worker's pool: {hello.RegionLength} bytes at offset {hello.IpcOffset}, its layout needs {peerLayout.TotalBytes}");
+        }
+        return CudaDeviceRegion.OpenIpc(prefillPool.CudaDevice!, $"{hello.RegionId}-ipc", handle, hello.IpcOffset, peerLayout.TotalBytes);
+    }
+
     private static async Task<WorkerMessage> ReadAsync(Process process, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -209,8 +271,9 @@ public sealed class DecodeWorkerClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _connection.DisposeAsync().ConfigureAwait(false);
-        await _agent.DisposeAsync().ConfigureAwait(false);
+        if (_connection is not null) await _connection.DisposeAsync().ConfigureAwait(false);
+        if (_agent is not null) await _agent.DisposeAsync().ConfigureAwait(false);
+        _peerDevicePool?.Dispose();
         try
         {
             try

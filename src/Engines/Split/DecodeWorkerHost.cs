@@ -16,10 +16,21 @@ public static class DecodeWorkerHost
     public static async Task RunAsync(DecodeEngine decode, TransferAgent agent, TextReader input, TextWriter output, TimeSpan arrivalTimeout, CancellationToken ct)
     {
         var layout = decode.Pool.Layout;
+        string? ipc = null;
+        long ipcOffset = 0;
+        if (decode.Pool.DeviceRegion is { } deviceRegion)
+        {
+            // One host, one GPU: the parent opens the pool through CUDA IPC and copies each layer's KV into it directly.
+            ipc = Convert.ToBase64String(deviceRegion.ExportIpcHandle(out ipcOffset));
+        }
         Send(output, new WorkerMessage
         {
             Op = "hello",
-            RegionId = decode.Pool.Region.Id,
+            RegionId = decode.Pool.MemoryRegion.Id,
+            RegionLength = decode.Pool.MemoryRegion.Length,
+            IpcHandle = ipc,
+            IpcOffset = ipcOffset,
+            Device = decode.Pool.Device.ToString(),
             Port = agent.LocalEndpoint?.Port ?? 0,
             Layout = [layout.Layers, layout.KvHeads, layout.HeadDim, layout.TokensPerBlock, (int)layout.DType, layout.Blocks],
         });
@@ -46,7 +57,8 @@ public static class DecodeWorkerHost
                         if (!leases.Remove(message.RequestId!, out var held)) throw new TransferException(TransferErrorCode.Timeout, $"no lease for request '{message.RequestId}'");
                         try
                         {
-                            await WaitForArrivalAsync(agent, held.RequestId, arrived, arrivalTimeout, ct).ConfigureAwait(false);
+                            // A device pool is written by the parent through IPC, synchronised before it sends resume.
+                            if (ipc is null) await WaitForArrivalAsync(agent, held.RequestId, arrived, arrivalTimeout, ct).ConfigureAwait(false);
                         }
                         catch
                         {

@@ -31,11 +31,9 @@ public sealed class InProcessSplit(PrefillEngine prefill, DecodeEngine decode)
             result = prefill.Prefill(request.PromptTokens, request.Sampling, (layer, blocks) =>
             {
                 var start = Stopwatch.GetTimestamp();
-                foreach (var c in KvHandoff.LayerCopies(prefill.Pool.Layout, blocks, decode.Pool.Layout, lease.BlockIds, layer))
-                {
-                    prefill.Pool.Region.AsSpan(c.SourceOffset, checked((int)c.Length)).CopyTo(decode.Pool.Region.AsSpan(c.TargetOffset, checked((int)c.Length)));
-                    bytes += c.Length;
-                }
+                var copies = KvHandoff.LayerCopies(prefill.Pool.Layout, blocks, decode.Pool.Layout, lease.BlockIds, layer);
+                decode.Pool.CopyExtentsFrom(prefill.Pool, copies.Select(c => (c.SourceOffset, c.TargetOffset, c.Length)));
+                bytes += copies.Sum(c => c.Length);
                 copyTime += Stopwatch.GetElapsedTime(start);
             });
         }

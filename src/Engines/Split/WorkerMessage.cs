@@ -29,4 +29,13 @@ public sealed record WorkerMessage
     [JsonPropertyName("token")] public int Token { get; init; }
     [JsonPropertyName("reason")] public string? Reason { get; init; }
     [JsonPropertyName("message")] public string? Message { get; init; }
+
+    /// <summary>Hello of a worker whose pool is on a CUDA device: the base64 CUDA IPC handle of the pool's allocation.</summary>
+    [JsonPropertyName("ipc")] public string? IpcHandle { get; init; }
+
+    /// <summary>Offset of the pool inside the allocation <see cref="IpcHandle"/> opens.</summary>
+    [JsonPropertyName("ipcOffset")] public long IpcOffset { get; init; }
+
+    /// <summary>Hello: the worker pool's device ("cpu", "cuda:N").</summary>
+    [JsonPropertyName("device")] public string? Device { get; init; }
 }

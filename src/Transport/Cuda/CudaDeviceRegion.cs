@@ -12,9 +12,9 @@ namespace PdRdma.Transport.Cuda;
 public sealed unsafe class CudaDeviceRegion : IMemoryRegion
 {
     private readonly CudaDevice _device;
-    private readonly SafeHandle _memory;
+    private readonly SafeHandle? _memory;
 
-    private CudaDeviceRegion(string id, CudaDevice device, SafeHandle memory, ulong pointer, long length)
+    private CudaDeviceRegion(string id, CudaDevice device, SafeHandle? memory, ulong pointer, long length)
     {
         Id = id;
         _device = device;
@@ -46,25 +46,73 @@ public sealed unsafe class CudaDeviceRegion : IMemoryRegion
         return new CudaDeviceRegion(id, device, handle, pointer, length);
     }
 
-    /// <summary>Maps another process's allocation from the 64 bytes of its <see cref="ExportIpcHandle"/>.</summary>
-    public static CudaDeviceRegion OpenIpc(CudaDevice device, string id, ReadOnlySpan<byte> ipcHandle, long length)
+    /// <summary>
+    /// Describes <paramref name="length"/> bytes of device memory at <paramref name="pointer"/> that another owner
+    /// allocated (libtorch's caching allocator, for a KV pool tensor). The region does not free it: the owner must
+    /// outlive the region. Checks that the range lies inside one allocation of this device's context.
+    /// </summary>
+    public static CudaDeviceRegion Borrow(CudaDevice device, string id, ulong pointer, long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        device.MakeCurrent();
+        CudaDevice.Check(CudaDriver.MemGetAddressRange(out var basePointer, out var size, pointer), "cuMemGetAddressRange");
+        if (pointer + (ulong)length > basePointer + size)
+        {
+            throw new TransferException(TransferErrorCode.OutOfBounds, $"CUDA region '{id}': {length} bytes at 0x{pointer:x} run past the allocation [0x{basePointer:x}, +{size})");
+        }
+        return new CudaDeviceRegion(id, device, null, pointer, length);
+    }
+
+    /// <summary>Maps another process's allocation from the 64 bytes of its <see cref="ExportIpcHandle()"/>.</summary>
+    public static CudaDeviceRegion OpenIpc(CudaDevice device, string id, ReadOnlySpan<byte> ipcHandle, long length) =>
+        OpenIpc(device, id, ipcHandle, 0, length);
+
+    /// <summary>
+    /// Maps another process's allocation from its IPC handle and describes <paramref name="length"/> bytes starting
+    /// <paramref name="offset"/> bytes into it (see <see cref="ExportIpcHandle(out long)"/>). The mapping is closed on dispose.
+    /// </summary>
+    public static CudaDeviceRegion OpenIpc(CudaDevice device, string id, ReadOnlySpan<byte> ipcHandle, long offset, long length)
     {
         if (ipcHandle.Length != 64)
         {
             throw new TransferException(TransferErrorCode.Protocol, $"a CUDA IPC handle is 64 bytes, got {ipcHandle.Length}");
         }
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         device.MakeCurrent();
         var handle = default(CudaIpcMemHandle);
         ipcHandle.CopyTo(handle);
         CudaDevice.Check(CudaDriver.IpcOpenMemHandle(out var pointer, handle, CudaDriver.IpcMemLazyEnablePeerAccess), "cuIpcOpenMemHandle");
-        return new CudaDeviceRegion(id, device, new CudaIpcMappingHandle(pointer), pointer, length);
+        var mapping = new CudaIpcMappingHandle(pointer);
+        try
+        {
+            CudaDevice.Check(CudaDriver.MemGetAddressRange(out var basePointer, out var size, pointer), "cuMemGetAddressRange");
+            if ((ulong)offset + (ulong)length > basePointer + size - pointer)
+            {
+                throw new TransferException(TransferErrorCode.OutOfBounds, $"CUDA IPC region '{id}': [{offset}, +{length}) is outside the peer's allocation of {size} bytes");
+            }
+        }
+        catch
+        {
+            mapping.Dispose();
+            throw;
+        }
+        return new CudaDeviceRegion(id, device, mapping, pointer + (ulong)offset, length);
     }
 
     /// <summary>The 64-byte handle another process on this host passes to <see cref="OpenIpc"/>.</summary>
-    public byte[] ExportIpcHandle()
+    public byte[] ExportIpcHandle() => ExportIpcHandle(out _);
+
+    /// <summary>
+    /// The 64-byte IPC handle of the allocation holding this region and the region's offset inside it (non-zero for
+    /// a borrowed region inside a larger allocation); the peer passes both to <see cref="OpenIpc(CudaDevice, string, ReadOnlySpan{byte}, long, long)"/>.
+    /// </summary>
+    public byte[] ExportIpcHandle(out long offset)
     {
         _device.MakeCurrent();
-        CudaDevice.Check(CudaDriver.IpcGetMemHandle(out var handle, DevicePointer), "cuIpcGetMemHandle");
+        CudaDevice.Check(CudaDriver.MemGetAddressRange(out var basePointer, out _, DevicePointer), "cuMemGetAddressRange");
+        CudaDevice.Check(CudaDriver.IpcGetMemHandle(out var handle, basePointer), "cuIpcGetMemHandle");
+        offset = (long)(DevicePointer - basePointer);
         return ((ReadOnlySpan<byte>)handle).ToArray();
     }
 
@@ -121,5 +169,5 @@ public sealed unsafe class CudaDeviceRegion : IMemoryRegion
         }
     }
 
-    public void Dispose() => _memory.Dispose();
+    public void Dispose() => _memory?.Dispose();
 }

@@ -25,13 +25,13 @@ public sealed class LlamaServingModel : IServingModel
     private readonly DecodeEngine _decode;
     private readonly ContinuousBatcher _batcher;
 
-    public LlamaServingModel(string spec, int tokensPerBlock = 16, int blocks = 1024, TimeSpan? leaseDuration = null, ServingLimits? limits = null)
+    public LlamaServingModel(string spec, int tokensPerBlock = 16, int blocks = 1024, TimeSpan? leaseDuration = null, ServingLimits? limits = null, EngineDevice device = default)
     {
         limits ??= ServingLimits.Default;
-        _model = ModelSource.Load(spec);
+        _model = ModelSource.Load(spec, new ModelLoadOptions { Device = device });
         try
         {
-            _pool = KvPool.Create(_model.Config.KvLayout(tokensPerBlock, blocks), $"serve-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            _pool = KvPool.Create(_model.Config.KvLayout(tokensPerBlock, blocks), $"serve-{Environment.ProcessId}-{Guid.NewGuid():N}", device);
         }
         catch
         {
@@ -50,7 +50,7 @@ public sealed class LlamaServingModel : IServingModel
 
     public KvLayout Layout => _pool.Layout;
 
-    public IMemoryRegion Pool => _pool.Region;
+    public IMemoryRegion Pool => _pool.MemoryRegion;
 
     public int ContextLength => _model.Config.MaxSeqLen;
 
