@@ -27,28 +27,34 @@ public static unsafe partial class UnixRights
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
 
-    /// <summary>Bytes of control buffer for one descriptor: CMSG_SPACE(sizeof(int)).</summary>
-    private static int ControlSpace => Align(sizeof(cmsghdr) + sizeof(int));
+    private const int MaxDescriptors = 4;
 
     private static int Align(int n) => (n + nint.Size - 1) & ~(nint.Size - 1);
 
     /// <summary>Sends <paramref name="payload"/> (at least one byte) and, when given, one descriptor. Throws IOException with errno.</summary>
-    public static void Send(SafeHandle socket, ReadOnlySpan<byte> payload, SafeHandle? descriptor)
+    public static void Send(SafeHandle socket, ReadOnlySpan<byte> payload, SafeHandle? descriptor) =>
+        SendMany(socket, payload, descriptor is null ? [] : [descriptor]);
+
+    /// <summary>Sends <paramref name="payload"/> with up to four descriptors in one SCM_RIGHTS message.</summary>
+    public static void SendMany(SafeHandle socket, ReadOnlySpan<byte> payload, ReadOnlySpan<SafeHandle> descriptors)
     {
         if (payload.IsEmpty) throw new ArgumentException("a message with a descriptor must carry at least one byte", nameof(payload));
-        var control = stackalloc byte[ControlSpace];
-        new Span<byte>(control, ControlSpace).Clear();
-        bool added = false;
+        if (descriptors.Length > MaxDescriptors) throw new ArgumentOutOfRangeException(nameof(descriptors), descriptors.Length, $"at most {MaxDescriptors} descriptors");
+        var space = Align(sizeof(cmsghdr) + sizeof(int) * MaxDescriptors);
+        var control = stackalloc byte[space];
+        new Span<byte>(control, space).Clear();
+        var added = 0;
         try
         {
-            if (descriptor is not null)
+            var header = (cmsghdr*)control;
+            header->cmsg_len = (nuint)(sizeof(cmsghdr) + sizeof(int) * descriptors.Length);
+            header->cmsg_level = SolSocket;
+            header->cmsg_type = ScmRights;
+            for (; added < descriptors.Length; added++)
             {
-                descriptor.DangerousAddRef(ref added);
-                var header = (cmsghdr*)control;
-                header->cmsg_len = (nuint)(sizeof(cmsghdr) + sizeof(int));
-                header->cmsg_level = SolSocket;
-                header->cmsg_type = ScmRights;
-                *(int*)(control + sizeof(cmsghdr)) = (int)descriptor.DangerousGetHandle();
+                bool ok = false;
+                descriptors[added].DangerousAddRef(ref ok);
+                ((int*)(control + sizeof(cmsghdr)))[added] = (int)descriptors[added].DangerousGetHandle();
             }
             fixed (byte* data = payload)
             {
@@ -57,8 +63,8 @@ public static unsafe partial class UnixRights
                 {
                     msg_iov = &io,
                     msg_iovlen = 1,
-                    msg_control = descriptor is null ? null : control,
-                    msg_controllen = descriptor is null ? 0 : (nuint)ControlSpace,
+                    msg_control = descriptors.IsEmpty ? null : control,
+                    msg_controllen = descriptors.IsEmpty ? 0 : (nuint)Align(sizeof(cmsghdr) + sizeof(int) * descriptors.Length),
                 };
                 nint sent;
                 do sent = SendMsg(socket, &message, MsgNoSignal);
@@ -69,7 +75,7 @@ public static unsafe partial class UnixRights
         }
         finally
         {
-            if (added) descriptor!.DangerousRelease();
+            for (var i = 0; i < added; i++) descriptors[i].DangerousRelease();
         }
     }
 

@@ -42,14 +42,20 @@ public sealed class LevelZeroDeviceRegion : IDeviceMemory
 
     public LevelZeroDevice Device => _device;
 
-    /// <summary>Allocates <paramref name="length"/> bytes of device memory (exportable as a dma-buf), zero-filled.</summary>
+    /// <summary>Allocates <paramref name="length"/> bytes of device memory (exportable as a dma-buf where the driver can), zero-filled.</summary>
     public static LevelZeroDeviceRegion Allocate(LevelZeroDevice device, string id, long length)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
-        LevelZeroErrors.Check(Ze.MemAllocDevice(device.Context, device.DeviceHandle, (nuint)length, exportable: true, importFd: -1, out var memory),
-            $"zeMemAllocDevice({length})", device.ToString());
+        var result = Ze.MemAllocDevice(device.Context, device.DeviceHandle, (nuint)length, exportable: true, importFd: -1, out var memory);
+        if (result == ze_result_t.ZE_RESULT_ERROR_UNSUPPORTED_FEATURE)
+        {
+            // A driver without dma-buf export still allocates; sharing then falls back to IPC or host staging.
+            memory.Dispose();
+            result = Ze.MemAllocDevice(device.Context, device.DeviceHandle, (nuint)length, exportable: false, importFd: -1, out memory);
+        }
+        LevelZeroErrors.Check(result, $"zeMemAllocDevice({length})", device.ToString());
         var region = new LevelZeroDeviceRegion(id, device, memory, length, XpuRegionOrigin.Allocated);
         try
         {

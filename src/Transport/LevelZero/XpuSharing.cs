@@ -14,7 +14,7 @@ namespace PdRdma.Transport.LevelZero;
 /// </summary>
 public static class XpuSharing
 {
-    private const int MaxOffers = 8;
+    private const int MaxOffers = 16;
 
     /// <summary>Every path, best first.</summary>
     public static IReadOnlyList<XpuSharePath> AllPaths { get; } = [XpuSharePath.SameDeviceIpc, XpuSharePath.DmaBuf, XpuSharePath.HostStaged];
@@ -147,20 +147,27 @@ public static class XpuSharing
                 if (device is null) throw new TransferException(TransferErrorCode.Unsupported, "no Level Zero device in this process to import a dma-buf");
                 return new XpuPeerWindow(offer.RegionId, offer.Length, offer.Path, LevelZeroDeviceRegion.ImportDmaBuf(device, offer.RegionId, descriptor, offer.Length));
             case XpuSharePath.HostStaged:
-                var size = RandomAccess.GetLength(descriptor);
-                if (size < offer.Length) throw new TransferException(TransferErrorCode.OutOfBounds, $"staging file holds {size} bytes, {offer.Length} offered");
-                var copy = Interop.Libc.Descriptors.Duplicate(descriptor) ?? throw new TransferException(TransferErrorCode.DeviceUnavailable, "dup of the staging descriptor failed");
-                try
-                {
-                    return new XpuPeerWindow(offer.RegionId, offer.Length, copy);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-                {
-                    copy.Dispose();
-                    throw new TransferException(TransferErrorCode.Protocol, $"the staging descriptor cannot be mapped: {e.Message}", e);
-                }
+                return OpenStaging(offer, descriptor);
             default:
                 throw new TransferException(TransferErrorCode.Unsupported, $"unknown share path {(int)offer.Path}");
+        }
+    }
+
+    private static XpuPeerWindow OpenStaging(ShareOffer offer, SafeFileHandle descriptor)
+    {
+        SafeFileHandle? copy = null;
+        try
+        {
+            // A pipe or socket has no length (or 0) and is refused here; only what holds the offered bytes is mapped.
+            var size = RandomAccess.GetLength(descriptor);
+            if (size < offer.Length) throw new TransferException(TransferErrorCode.OutOfBounds, $"staging file holds {size} bytes, {offer.Length} offered");
+            copy = Interop.Libc.Descriptors.Duplicate(descriptor) ?? throw new IOException("dup of the staging descriptor failed");
+            return new XpuPeerWindow(offer.RegionId, offer.Length, copy);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            copy?.Dispose();
+            throw new TransferException(TransferErrorCode.Protocol, $"the staging descriptor cannot be mapped: {e.Message}", e);
         }
     }
 }
