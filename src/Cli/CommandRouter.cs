@@ -8,6 +8,7 @@ public static class CommandRouter
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
         ["bench"] = ("benchmarks: transfer bandwidth/latency vs baselines, end to end colocated vs disaggregated; writes docs/BENCHMARKS.md", BenchCommand.RunAsync),
+        ["bench-layout"] = (BenchLayoutCommand.Help, BenchLayoutCommand.RunAsync),
         ["bench-target"] = ("(internal) the target process of the transfer benchmarks", BenchTargetCommand.RunAsync),
         ["bench-decode"] = ("(internal) the decoding process of the end-to-end benchmark", BenchDecodeCommand.RunAsync),
         ["bench-initiator"] = ("(internal) the initiator process of the transfer benchmarks", BenchInitiatorCommand.RunAsync),

@@ -44,7 +44,8 @@ public static class KvTranslationPlanner
         long staging = 0;
         long sourceRow = (long)source.HeadDim * source.ElementSize, targetRow = (long)target.HeadDim * target.ElementSize;
 
-        void Row(int l, KvPart part, int position, int head)
+        // rows: consecutive (token, head) rows starting at (position, head) that are adjacent on both sides.
+        void Row(int l, KvPart part, int position, int head, int rows = 1)
         {
             long s = source.Extent(l, part, sourceBlocks[position / source.TokensPerBlock]).Offset
                 + source.OffsetInBlock(position % source.TokensPerBlock, head - source.FirstHead);
@@ -52,13 +53,18 @@ public static class KvTranslationPlanner
                 + target.OffsetInBlock(position % target.TokensPerBlock, head - target.FirstHead);
             if (!convert)
             {
-                copies.Add(new KvCopy(s, t, sourceRow));
+                copies.Add(new KvCopy(s, t, sourceRow * rows));
                 return;
             }
-            conversions.Add(new KvConversion(s, staging, source.HeadDim));
-            copies.Add(new KvCopy(staging, t, targetRow));
-            staging += targetRow;
+            conversions.Add(new KvConversion(s, staging, (long)source.HeadDim * rows));
+            copies.Add(new KvCopy(staging, t, targetRow * rows));
+            staging += targetRow * rows;
         }
+
+        // Both token-major and holding exactly the same heads: the tokens of a block are adjacent on both sides, so a
+        // run of tokens inside one source block and one target block is one row run (planning cost per block, not per row).
+        bool tokenRuns = source.TokenOrder == KvTokenOrder.TokenMajor && target.TokenOrder == KvTokenOrder.TokenMajor
+            && source.FirstHead == target.FirstHead && source.KvHeads == target.KvHeads;
 
         if (endHead > firstHead)
         {
@@ -67,7 +73,16 @@ public static class KvTranslationPlanner
                 foreach (var part in (ReadOnlySpan<KvPart>)[KvPart.Key, KvPart.Value])
                 {
                     // Walk in the target's order so that rows adjacent in the target coalesce.
-                    if (target.TokenOrder == KvTokenOrder.TokenMajor)
+                    if (tokenRuns)
+                    {
+                        for (int p = 0; p < positions;)
+                        {
+                            int run = Math.Min(Math.Min(source.TokensPerBlock - p % source.TokensPerBlock, target.TokensPerBlock - p % target.TokensPerBlock), positions - p);
+                            Row(l, part, p, firstHead, run * source.KvHeads);
+                            p += run;
+                        }
+                    }
+                    else if (target.TokenOrder == KvTokenOrder.TokenMajor)
                     {
                         for (int p = 0; p < positions; p++)
                             for (int h = firstHead; h < endHead; h++) Row(l, part, p, h);

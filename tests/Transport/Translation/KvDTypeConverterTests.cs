@@ -43,4 +43,43 @@ public sealed class KvDTypeConverterTests
         Assert.Equal(TransferErrorCode.OutOfBounds,
             Assert.Throws<TransferException>(() => KvDTypeConverter.Convert(new byte[8], KvDType.Float32, new byte[2], KvDType.BFloat16, 2)).Code);
     }
+
+    [Fact]
+    public void TheVectorisedPathsAgreeWithTheScalarOnesElementByElement()
+    {
+        var random = new Random(3);
+        var floats = new float[1000 + 13];
+        for (int i = 0; i < floats.Length; i++) floats[i] = (float)(random.NextDouble() * 2000 - 1000) * MathF.Pow(2, random.Next(-20, 20));
+        floats[100] = float.NaN;
+        floats[101] = float.PositiveInfinity;
+        floats[102] = -0f;
+        floats[103] = BitConverter.Int32BitsToSingle(0x7F800001); // a signalling NaN must stay NaN
+        var source = new byte[floats.Length * 4];
+        Buffer.BlockCopy(floats, 0, source, 0, source.Length);
+        foreach (var to in new[] { KvDType.BFloat16, KvDType.Float16 })
+        {
+            var narrow = new byte[floats.Length * 2];
+            KvDTypeConverter.Convert(source, KvDType.Float32, narrow, to, floats.Length);
+            for (int i = 0; i < floats.Length; i++)
+            {
+                ushort expected = to == KvDType.BFloat16 ? KvDTypeConverter.SingleToBFloat16(floats[i]) : BitConverter.HalfToUInt16Bits((Half)floats[i]);
+                ushort actual = BitConverter.ToUInt16(narrow, i * 2);
+                if (float.IsNaN(floats[i])) Assert.True(to == KvDType.BFloat16 ? float.IsNaN(KvDTypeConverter.BFloat16ToSingle(actual)) : Half.IsNaN(BitConverter.UInt16BitsToHalf(actual)), $"element {i}");
+                else Assert.True(expected == actual, $"{to} element {i} ({floats[i]}): expected {expected:X4}, got {actual:X4}");
+            }
+            var wide = new byte[floats.Length * 4];
+            KvDTypeConverter.Convert(narrow, to, wide, KvDType.Float32, floats.Length);
+            var other = to == KvDType.BFloat16 ? KvDType.Float16 : KvDType.BFloat16;
+            var crossed = new byte[floats.Length * 2];
+            KvDTypeConverter.Convert(narrow, to, crossed, other, floats.Length);
+            for (int i = 0; i < floats.Length; i++)
+            {
+                float w = BitConverter.ToSingle(wide, i * 4);
+                float back = to == KvDType.BFloat16 ? KvDTypeConverter.BFloat16ToSingle(BitConverter.ToUInt16(narrow, i * 2)) : (float)BitConverter.ToHalf(narrow, i * 2);
+                Assert.True(w.Equals(back), $"widening element {i}");
+                ushort viaFloat = other == KvDType.BFloat16 ? KvDTypeConverter.SingleToBFloat16(w) : BitConverter.HalfToUInt16Bits((Half)w);
+                if (!float.IsNaN(w)) Assert.Equal(viaFloat, BitConverter.ToUInt16(crossed, i * 2));
+            }
+        }
+    }
 }
