@@ -152,6 +152,12 @@ public static class LayoutTranslationBenchmark
             "plans it and builds the write ops (plan ms), converts on the sending side into a staging region where the dtype differs (convert ms), and writes the planned " +
             "extents (transfer ms). Best of the repetitions; *vs identical* = baseline total / this total (1.0: no cost).");
         md.AppendLine();
+        if (File.Exists("/proc/loadavg"))
+        {
+            md.AppendLine($"Load average when written: {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))} on {Environment.ProcessorCount} CPUs " +
+                "(a loaded host makes the small-write cases look worse than they are; compare ratios within one run only).");
+            md.AppendLine();
+        }
         md.Append(table.ToMarkdown());
         md.AppendLine();
         return md.ToString();
