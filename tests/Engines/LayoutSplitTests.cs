@@ -12,12 +12,12 @@ namespace PdRdma.Tests.Engines;
 /// Prefill and decode with different KV layouts on stories260K: each difference (block size 16 → 64 and 64 → 16,
 /// order, TP 2 → 1 and 1 → 2) gives temperature-0 output identical to colocated generation. A dtype change gives the
 /// same greedy tokens for 100 steps as colocated generation whose pool is in the target dtype, and first-step logits
-/// within the target dtype's rounding (bf16: 0.1, f16: 0.01 absolute; stories260K's logits are of order 10) of the
+/// within the target dtype's rounding (bf16: 0.15, f16: 0.02 absolute; stories260K's logits reach about 16) of the
 /// decode on the same KV without conversion.
 /// </summary>
 [Collection(StoriesCollection.Name)]
 [Trait("Category", "KvLayout")]
-public sealed class LayoutSplitTests(StoriesFixture stories)
+public sealed class LayoutSplitTests(StoriesFixture stories, Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Prompt = "Once upon a time, there was a little girl named Lily. She loved to play";
 
@@ -58,7 +58,7 @@ public sealed class LayoutSplitTests(StoriesFixture stories)
     [InlineData("dtype=bf16", "dtype=f32,order=head-major")]
     public void ADtypeChangeKeepsLogitsCloseAndGreedyTokensEqualForAHundredSteps(string prefillSpec, string decodeSpec)
     {
-        var tolerance = KvLayoutSpec.Parse(prefillSpec).DType is KvDType.BFloat16 || KvLayoutSpec.Parse(decodeSpec).DType is KvDType.BFloat16 ? 0.1f : 0.01f;
+        var tolerance = KvLayoutSpec.Parse(prefillSpec).DType is KvDType.BFloat16 || KvLayoutSpec.Parse(decodeSpec).DType is KvDType.BFloat16 ? 0.15f : 0.02f;
         var prompt = stories.Model.Tokenizer.Encode(Prompt);
         var targetDType = KvLayoutSpec.Parse(decodeSpec).DType!.Value;
 
@@ -87,6 +87,7 @@ public sealed class LayoutSplitTests(StoriesFixture stories)
         var converted = LogitsAfterHandoff(prefillSpec, decodeSpec, prompt);
         var unconverted = LogitsAfterHandoff(prefillSpec, prefillSpec, prompt);
         var diff = converted.Zip(unconverted, (a, b) => MathF.Abs(a - b)).Max();
+        output.WriteLine($"{prefillSpec} -> {decodeSpec}: max |logit difference| {diff} (tolerance {tolerance}; max |logit| {unconverted.Max(MathF.Abs)})");
         Assert.True(diff <= tolerance, $"max |logit difference| {diff} > {tolerance}");
         Assert.True(diff > 0 || KvLayoutSpec.Parse(decodeSpec).DType == KvLayoutSpec.Parse(prefillSpec).DType, "a dtype change that changed nothing: was it applied?");
     }
