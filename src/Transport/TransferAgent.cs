@@ -60,6 +60,22 @@ public sealed class TransferAgent : IAsyncDisposable
         if (!_core.Regions.TryAdd(region.Id, region)) throw new ArgumentException($"region '{region.Id}' is already registered", nameof(region));
     }
 
+    /// <summary>
+    /// Registers a KV pool region with its layout, which peers receive with the region at connect and plan
+    /// translations against. The layout must fit the region.
+    /// </summary>
+    public void RegisterRegion(IMemoryRegion region, KvLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        ArgumentNullException.ThrowIfNull(layout);
+        if (layout.TotalBytes > region.Length)
+        {
+            throw new ArgumentException($"a pool of layout {layout.TotalBytes} bytes does not fit region '{region.Id}' of {region.Length}", nameof(layout));
+        }
+        RegisterRegion(region);
+        _core.RegionLayouts[region.Id] = layout;
+    }
+
     /// <summary>Starts listening on <see cref="TransferAgentOptions.Listen"/>; a no-op without one.</summary>
     public Task StartAsync(CancellationToken ct)
     {

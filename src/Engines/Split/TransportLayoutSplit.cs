@@ -11,7 +11,8 @@ namespace PdRdma.Engines.Split;
 /// The heterogeneous-layout split over the real transport: the decode side's pools (its working pool, or its rank
 /// pools) are registered with a listening <see cref="TransferAgent"/>; the prefill side's (working or rank pools,
 /// plus a staging region when the dtype differs) with one that connects to it over loopback. The agents exchange
-/// layouts at connect (each must be translatable into the other's); per request the initiator plans each finished
+/// layouts at connect (each must be translatable into the other's; each target pool region is described with its
+/// layout, and the initiator plans against those described layouts); per request the initiator plans each finished
 /// layer as a translation from every source pool into every target pool, converts on its side where the dtype
 /// differs, and writes the planned extents (one batch per layer, in flight while the next layer computes; the last
 /// carries the request id). Both engines live in this process; the KV crosses only through the agents. One request
@@ -58,8 +59,9 @@ public sealed class TransportLayoutSplit : IAsyncDisposable
     private IReadOnlyList<(KvLayout Layout, HostRegion Region)> Sources =>
         _prefillRanks is null ? [(_prefill.Pool.Layout, _prefill.Pool.Region)] : [.. _prefillRanks.Layouts.Zip(_prefillRanks.Regions)];
 
-    private IReadOnlyList<(KvLayout Layout, HostRegion Region)> Targets =>
-        _decodeRanks is null ? [(_decode.Pool.Layout, _decode.Pool.Region)] : [.. _decodeRanks.Layouts.Zip(_decodeRanks.Regions)];
+    /// <summary>The decode side's pools as it described them at connect: the layouts the initiator plans against.</summary>
+    private IReadOnlyList<(KvLayout Layout, string RegionId)> Targets =>
+        [.. _connection.RemoteRegions.Where(r => r.Layout is not null).Select(r => (r.Layout!, r.RegionId))];
 
     /// <summary>Creates the rank pools, starts the target agent on loopback and connects the initiator to it.</summary>
     public static async Task<TransportLayoutSplit> StartAsync(PrefillEngine prefill, DecodeEngine decode, KvLayoutSpec prefillSpec, KvLayoutSpec decodeSpec,
@@ -77,7 +79,7 @@ public sealed class TransportLayoutSplit : IAsyncDisposable
             var sources = prefillRanks is null ? [(prefill.Pool.Layout, (IMemoryRegion)prefill.Pool.Region)] : prefillRanks.Layouts.Zip(prefillRanks.Regions.Cast<IMemoryRegion>()).ToList();
             var targets = decodeRanks is null ? [(decode.Pool.Layout, (IMemoryRegion)decode.Pool.Region)] : decodeRanks.Layouts.Zip(decodeRanks.Regions.Cast<IMemoryRegion>()).ToList();
             target = new TransferAgent(new TransferAgentOptions { NodeId = $"decode-{Environment.ProcessId}", Layout = targets[0].Item1, Backend = backend, Listen = new IPEndPoint(IPAddress.Loopback, 0) });
-            foreach (var (_, region) in targets) target.RegisterRegion(region);
+            foreach (var (layout, region) in targets) target.RegisterRegion(region, layout);
             await target.StartAsync(cancellationToken).ConfigureAwait(false);
 
             initiator = new TransferAgent(new TransferAgentOptions { NodeId = $"prefill-{Environment.ProcessId}", Layout = sources[0].Item1, Backend = backend });
@@ -92,6 +94,11 @@ public sealed class TransportLayoutSplit : IAsyncDisposable
                 initiator.RegisterRegion(staging);
             }
             var connection = await initiator.ConnectAsync(target.LocalEndpoint!, cancellationToken).ConfigureAwait(false);
+            if (!connection.RemoteRegions.Any(r => r.Layout is not null))
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw new TransferException(TransferErrorCode.LayoutMismatch, "the decode side described no KV pool layout at connect");
+            }
             return new TransportLayoutSplit(prefill, decode, prefillRanks, decodeRanks, target, initiator, connection, staging, perLayer);
         }
         catch
@@ -124,6 +131,7 @@ public sealed class TransportLayoutSplit : IAsyncDisposable
             {
                 foreach (var (targetLayout, targetRegion) in Targets)
                 {
+                    targetLayout.EnsureTranslatableTo(sourceLayout);
                     var plan = KvTranslationPlanner.Plan(sourceLayout, blocks, targetLayout, lease.BlockIds, positions, layer);
                     var from = sourceRegion.Id;
                     long shift = 0;
@@ -136,7 +144,7 @@ public sealed class TransportLayoutSplit : IAsyncDisposable
                         shift = stagingOffset;
                         stagingOffset += plan.StagingBytes;
                     }
-                    batch.AddRange(plan.Copies.Select(c => new WriteOp(from, c.SourceOffset + shift, targetRegion.Id, c.TargetOffset, c.Length)));
+                    batch.AddRange(plan.Copies.Select(c => new WriteOp(from, c.SourceOffset + shift, targetRegion, c.TargetOffset, c.Length)));
                 }
             }
             bytes += batch.Sum(o => o.Length);
