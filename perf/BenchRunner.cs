@@ -56,6 +56,12 @@ public static class BenchRunner
         File.WriteAllText(Path.Combine(benchDir, "last-run.json"), JsonSerializer.Serialize(run, BenchJson.Indented));
         var markdown = MarkdownReportWriter.Render(run, plots.Select(p => "bench/" + p).ToArray());
         var path = Path.Combine(docsDirectory, "BENCHMARKS.md");
+        // The layout-translation section comes from `./pdrdma bench-layout`; a full bench keeps its last run.
+        var layout = Path.Combine(benchDir, "layout-translation.md");
+        if (File.Exists(layout))
+        {
+            markdown = markdown.TrimEnd() + "\n\n<!-- layout-translation: written by ./pdrdma bench-layout -->\n" + File.ReadAllText(layout).TrimEnd() + "\n<!-- /layout-translation -->\n";
+        }
         File.WriteAllText(path, markdown);
         return [path, .. plots.Select(p => Path.Combine(benchDir, p))];
     }

@@ -120,6 +120,33 @@ if [ ! -f "$openai_client/node_modules/openai/package.json" ]; then
   (cd "$openai_client" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# Level Zero loader and headers (the XPU binding, its struct-layout check and the test driver the tests build).
+# Debian 12 has no libze1; take it from trixie through the same low-pinned source as libstdc++ above.
+if ! dpkg -s libze-dev >/dev/null 2>&1 || ! dpkg -s libze1 >/dev/null 2>&1; then
+  . /etc/os-release
+  if [ "${ID:-}" = "debian" ] && [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
+    if [ ! -f /etc/apt/sources.list.d/pdrdma-trixie.sources ]; then
+      $SUDO tee /etc/apt/sources.list.d/pdrdma-trixie.sources >/dev/null <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+      $SUDO tee /etc/apt/preferences.d/pdrdma-trixie >/dev/null <<'PIN'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PIN
+    fi
+    echo "setup: installing libze1 libze-dev from trixie (Level Zero loader and headers)"
+    $SUDO apt-get update -qq
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends -t trixie libze1 libze-dev >/dev/null
+  else
+    apt_install libze1 libze-dev
+  fi
+fi
+
 if [ "$want_vm" -eq 1 ]; then
   apt_install qemu-system-x86 linux-image-amd64 busybox-static perftest ibverbs-utils rdma-core kmod cpio
 fi

@@ -8,6 +8,7 @@ public static class CommandRouter
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
         ["bench"] = ("benchmarks: transfer bandwidth/latency vs baselines, end to end colocated vs disaggregated; writes docs/BENCHMARKS.md", BenchCommand.RunAsync),
+        ["bench-layout"] = (BenchLayoutCommand.Help, BenchLayoutCommand.RunAsync),
         ["bench-target"] = ("(internal) the target process of the transfer benchmarks", BenchTargetCommand.RunAsync),
         ["bench-decode"] = ("(internal) the decoding process of the end-to-end benchmark", BenchDecodeCommand.RunAsync),
         ["bench-initiator"] = ("(internal) the initiator process of the transfer benchmarks", BenchInitiatorCommand.RunAsync),
@@ -25,6 +26,9 @@ public static class CommandRouter
         ["verbs-peer"] = (VerbsPeerCommand.Help, VerbsPeerCommand.RunAsync),
         ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
         ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
+        ["xpu-check"] = (XpuCheckCommand.Help, XpuCheckCommand.RunAsync),
+        ["xpu-ipc-peer"] = ("(internal) the pool-owning process of xpu-check", XpuIpcPeerCommand.RunAsync),
+        ["xpu-cuda-check"] = (XpuCudaCheckCommand.Help, XpuCudaCheckCommand.RunAsync),
         ["transfer-target"] = (TransferTargetCommand.Help, TransferTargetCommand.RunAsync),
         ["transfer-send"] = (TransferSendCommand.Help, TransferSendCommand.RunAsync),
         ["transfer-memcpy"] = (TransferMemcpyCommand.Help, TransferMemcpyCommand.RunAsync),

@@ -19,4 +19,10 @@ public sealed record RegionDescriptor
 
     /// <summary>Opaque per-backend keys (backend name → blob), produced by <see cref="Backends.ITransferBackend.DescribeRegion"/>.</summary>
     [Key(7)] public IReadOnlyDictionary<string, byte[]>? BackendKeys { get; init; }
+
+    /// <summary>
+    /// The KV layout of the pool this region holds, when it was registered as one: what a peer plans a translation
+    /// against (exchanged at connect). Null for plain regions.
+    /// </summary>
+    [Key(8)] public KvLayout? Layout { get; init; }
 }

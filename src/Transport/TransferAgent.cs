@@ -68,7 +68,9 @@ public sealed class TransferAgent : IAsyncDisposable
     public IMemoryRegion? DeregisterRegion(string regionId)
     {
         ArgumentNullException.ThrowIfNull(regionId);
-        return _core.Regions.TryRemove(regionId, out var region) ? region : null;
+        if (!_core.Regions.TryRemove(regionId, out var region)) return null;
+        _core.RegionLayouts.TryRemove(regionId, out _);
+        return region;
     }
 
     /// <summary>What a peer learns about a registered region at connect (the same descriptor, with every backend's keys).</summary>
@@ -77,6 +79,22 @@ public sealed class TransferAgent : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(regionId);
         if (!_core.Regions.TryGetValue(regionId, out var region)) throw new TransferException(TransferErrorCode.UnknownRegion, $"region '{regionId}' is not registered on {NodeId}");
         return _core.Describe(region);
+    }
+
+    /// <summary>
+    /// Registers a KV pool region with its layout, which peers receive with the region at connect and plan
+    /// translations against. The layout must fit the region.
+    /// </summary>
+    public void RegisterRegion(IMemoryRegion region, KvLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        ArgumentNullException.ThrowIfNull(layout);
+        if (layout.TotalBytes > region.Length)
+        {
+            throw new ArgumentException($"a pool of layout {layout.TotalBytes} bytes does not fit region '{region.Id}' of {region.Length}", nameof(layout));
+        }
+        RegisterRegion(region);
+        _core.RegionLayouts[region.Id] = layout;
     }
 
     /// <summary>Starts listening on <see cref="TransferAgentOptions.Listen"/>; a no-op without one.</summary>

@@ -19,9 +19,9 @@ public sealed class WireFormatTests
         Assert.Equal((descriptor.NodeId, descriptor.RegionId, descriptor.Length, descriptor.Kind, descriptor.SharedPath), (back.NodeId, back.RegionId, back.Length, back.Kind, back.SharedPath));
         Assert.Equal([1, 2, 3], back.BackendKeys!["verbs"]);
 
-        // Integer keys: an array whose slots 5 and 6 are free (nil) for the verbs address and rkey.
+        // Integer keys: an array whose slots 5 and 6 are free (nil) for the verbs address and rkey; slot 8 is the pool layout.
         var reader = new MessagePackReader(bytes);
-        Assert.Equal(8, reader.ReadArrayHeader());
+        Assert.Equal(9, reader.ReadArrayHeader());
         Assert.Equal("n1", reader.ReadString());
         Assert.Equal("kv", reader.ReadString());
         Assert.Equal(1L << 30, reader.ReadInt64());

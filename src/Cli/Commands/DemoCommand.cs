@@ -10,13 +10,14 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public const string Help = "the main job: two nodes, daemons, prefill + decode engines, proxy, one prompt (--json, --model, --prompt, --max-tokens, --backend auto|shm|tcp|verbs (verbs: the nodes in two Soft-RoCE VMs; --vm-timeout S, --vm-port P), --prompt-len N, --loopback)";
+    public const string Help = "the main job: two nodes, daemons, prefill + decode engines, proxy, one prompt (--json, --model, --prompt, --max-tokens, --backend auto|shm|tcp|verbs (verbs: the nodes in two Soft-RoCE VMs; --vm-timeout S, --vm-port P), --prompt-len N, --loopback, --prefill-layout SPEC --decode-layout SPEC: engines with different KV layouts, translated; SPEC " + PdRdma.Transport.KvLayoutSpec.Syntax + ")";
 
     public static async Task<int> RunAsync(string[] args)
     {
         string model, prompt, backend;
         int maxTokens, vmPort, vmTimeout;
         bool json, loopback;
+        PdRdma.Transport.KvLayoutSpec? prefillLayout = null, decodeLayout = null;
         try
         {
             var cli = new CliArgs(args, "--json", "--loopback");
@@ -30,6 +31,8 @@ public static class DemoCommand
             maxTokens = cli.GetInt("--max-tokens", backend == "verbs" && !loopback ? 8 : 32);
             vmPort = cli.GetInt("--vm-port", 47000 + Environment.ProcessId % 1000);
             vmTimeout = cli.GetInt("--vm-timeout", 900);
+            if (cli.Get("--prefill-layout") is { } pl) prefillLayout = PdRdma.Transport.KvLayoutSpec.Parse(pl);
+            if (cli.Get("--decode-layout") is { } dl) decodeLayout = PdRdma.Transport.KvLayoutSpec.Parse(dl);
             cli.EnsureAllUsed();
             if (vmTimeout < 180) throw new ArgumentException($"--vm-timeout {vmTimeout}: at least 180 s (the VMs emulate their CPU; a run takes minutes)");
             if (backend is not ("auto" or "shm" or "tcp" or "verbs")) throw new ArgumentException($"--backend '{backend}' is unknown: auto, shm, tcp or verbs");
@@ -51,7 +54,14 @@ public static class DemoCommand
         try
         {
             DemoResult result;
-            if (backend == "verbs" && !loopback)
+            if (prefillLayout is not null || decodeLayout is not null)
+            {
+                if (backend is "verbs" or "auto") throw new ArgumentException("--prefill-layout/--decode-layout run over shm or tcp");
+                await say.WriteLineAsync("pdrdma demo: prefill and decode engines with different KV layouts, the KV translated and moved through two transfer agents...");
+                result = await LayoutDemo.RunAsync(model, prompt, maxTokens, prefillLayout ?? new(), decodeLayout ?? new(),
+                    backend == "shm" ? PdRdma.Transport.BackendChoice.Shm : PdRdma.Transport.BackendChoice.Tcp, cancel.Token);
+            }
+            else if (backend == "verbs" && !loopback)
             {
                 // This host has no RDMA device: the nodes run in the two Soft-RoCE VMs, the KV crosses by RDMA WRITE.
                 vms = SoftRoceVmDemo.Create();
@@ -73,7 +83,8 @@ public static class DemoCommand
             await Console.Error.WriteLineAsync("pdrdma demo: interrupted; stopping everything it started");
             return 130;
         }
-        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException or IOException or JsonException)
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException or IOException or JsonException
+            or PdRdma.Transport.TransferException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"pdrdma demo failed: {e.Message}");
             if (cluster is not null)

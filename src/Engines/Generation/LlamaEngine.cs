@@ -18,7 +18,7 @@ public sealed class LlamaEngine
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(pool);
-        model.Config.KvLayout(pool.Layout.TokensPerBlock, pool.Layout.Blocks).EnsureCompatibleWith(pool.Layout);
+        model.Model.CheckPool(pool.Layout);
         Model = model;
         Pool = pool;
     }

@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 namespace PdRdma.Engines.Kv;
 
 /// <summary>
-/// A paged KV cache: one tensor [layers, 2, blocks, tokens_per_block, kv_heads, head_dim] whose bytes are a memory
+/// A paged KV cache: one tensor seen as [layers, 2, blocks, tokens_per_block, kv_heads, head_dim] (stored in the
+/// layout's block and token order: other orders are permuted views of the same bytes) whose bytes are a memory
 /// region the transfer library can address at <see cref="Layout"/>'s extents. On the CPU the storage is a
 /// <see cref="HostRegion"/> file mapped MAP_SHARED (other processes map the same pages); on a CUDA device it is a
 /// device allocation of libtorch described by a <see cref="CudaDeviceRegion"/> (other processes on the host open it
@@ -31,12 +32,14 @@ public sealed class KvPool : IDisposable
         DeviceRegion = deviceRegion;
         MemoryRegion = (IMemoryRegion?)host ?? deviceRegion ?? throw new ArgumentException("a pool needs a host or a device region");
         Tensor = tensor;
+        FlatSlots = layout.BlockOrder == KvBlockOrder.LayerMajor && layout.TokenOrder == KvTokenOrder.TokenMajor;
         _slots = new Tensor[layout.Layers * 2];
-        for (int l = 0; l < layout.Layers; l++)
+        for (int layer = 0; layer < layout.Layers; layer++)
         {
             for (int p = 0; p < 2; p++)
             {
-                _slots[l * 2 + p] = Tensor[l, p].view(layout.Blocks * layout.TokensPerBlock, layout.KvHeads, layout.HeadDim);
+                // Flat: one [blocks * tokens, heads, dim] view indexed by slot; otherwise a strided [blocks, tokens, heads, dim] view.
+                _slots[layer * 2 + p] = FlatSlots ? Tensor[layer, p].view(layout.Blocks * layout.TokensPerBlock, layout.KvHeads, layout.HeadDim) : Tensor[layer, p];
             }
         }
         Allocator = new BlockAllocator(layout.Blocks, name);
@@ -65,7 +68,7 @@ public sealed class KvPool : IDisposable
     /// <summary>The CUDA device (primary context) of a device pool, otherwise null.</summary>
     internal CudaDevice? CudaDevice => _cuda;
 
-    /// <summary>The pool tensor [layers, 2, blocks, tokens_per_block, kv_heads, head_dim] on <see cref="Device"/>.</summary>
+    /// <summary>The pool tensor seen as [layers, 2, blocks, tokens_per_block, kv_heads, head_dim] on <see cref="Device"/> (a permuted view for other storage orders).</summary>
     public Tensor Tensor { get; }
 
     public ScalarType ScalarType { get; }
@@ -86,7 +89,7 @@ public sealed class KvPool : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(name);
         var scalar = TensorFactory.ToScalarType(layout.DType);
         long elements = layout.TotalBytes / layout.ElementSize;
-        long[] shape = [layout.Layers, 2, layout.Blocks, layout.TokensPerBlock, layout.KvHeads, layout.HeadDim];
+        var (shape, permutation) = StorageShape(layout);
         if (!device.IsCuda)
         {
             var region = HostRegion.Create(name, layout.TotalBytes, directory);
@@ -95,7 +98,8 @@ public sealed class KvPool : IDisposable
                 Tensor tensor;
                 using (var flat = torch.from_file(region.SharedPath!, shared: true, size: elements, dtype: scalar))
                 {
-                    tensor = flat.view(shape);
+                    using var stored = flat.view(shape);
+                    tensor = stored.permute(permutation);
                 }
                 return new KvPool(layout, name, device, region, tensor, null, null);
             }
@@ -115,6 +119,9 @@ public sealed class KvPool : IDisposable
             TorchRuntime.Synchronize(device);
             var pointer = checked((ulong)(long)pool.storage<byte>().data_ptr() + (ulong)(pool.storage_offset() * layout.ElementSize));
             var region = CudaDeviceRegion.Borrow(cuda, name, pointer, layout.TotalBytes);
+            var seen = pool.permute(permutation);
+            pool.Dispose();
+            pool = seen;
             return new KvPool(layout, name, device, null, pool, cuda, region);
         }
         catch
@@ -125,8 +132,54 @@ public sealed class KvPool : IDisposable
         }
     }
 
-    /// <summary>View [blocks * tokens_per_block, kv_heads, head_dim] of one layer's keys or values.</summary>
-    internal Tensor Slots(int layer, KvPart part) => _slots[layer * 2 + (int)part];
+    /// <summary>
+    /// The storage shape of <paramref name="layout"/>'s order, and the permutation that shows it as
+    /// [layers, 2, blocks, tokens, heads, dim].
+    /// </summary>
+    private static (long[] Physical, long[] Permutation) StorageShape(KvLayout layout)
+    {
+        long l = layout.Layers, b = layout.Blocks, t = layout.TokensPerBlock, h = layout.KvHeads, d = layout.HeadDim;
+        return (layout.BlockOrder, layout.TokenOrder) switch
+        {
+            (KvBlockOrder.LayerMajor, KvTokenOrder.TokenMajor) => ([l, 2, b, t, h, d], [0, 1, 2, 3, 4, 5]),
+            (KvBlockOrder.LayerMajor, KvTokenOrder.HeadMajor) => ([l, 2, b, h, t, d], [0, 1, 2, 4, 3, 5]),
+            (KvBlockOrder.BlockMajor, KvTokenOrder.TokenMajor) => ([b, l, 2, t, h, d], [1, 2, 0, 3, 4, 5]),
+            _ => ([b, l, 2, h, t, d], [1, 2, 0, 4, 3, 5]),
+        };
+    }
+
+    /// <summary>True for the engine's native order (layer-major, token-major), where a slot is a row of one flat view.</summary>
+    internal bool FlatSlots { get; }
+
+    /// <summary>Writes <paramref name="rows"/> [n, kv_heads, head_dim] into the slots (block * tokens_per_block + offset) given.</summary>
+    internal void WriteSlots(int layer, KvPart part, Tensor slots, Tensor rows)
+    {
+        var view = _slots[layer * 2 + (int)part];
+        if (FlatSlots)
+        {
+            view.index_copy_(0, slots, rows.to(ScalarType, view.device));
+            return;
+        }
+        var (block, offset) = Split(slots);
+        view.index_put_(rows.to(ScalarType, view.device), block, offset);
+    }
+
+    /// <summary>The rows [n, kv_heads, head_dim] held in the slots given.</summary>
+    internal Tensor ReadSlots(int layer, KvPart part, Tensor slots)
+    {
+        var view = _slots[layer * 2 + (int)part];
+        if (FlatSlots) return view.index_select(0, slots);
+        var (block, offset) = Split(slots);
+        return view.index(block, offset);
+    }
+
+    private (Tensor Block, Tensor Offset) Split(Tensor slots)
+    {
+        // Slot index tensors are small and on the CPU: split them here rather than in a float division.
+        var all = slots.data<long>().ToArray();
+        int t = Layout.TokensPerBlock;
+        return (torch.tensor(all.Select(s => s / t).ToArray()), torch.tensor(all.Select(s => s % t).ToArray()));
+    }
 
     /// <summary>
     /// Copies byte extents of <paramref name="source"/>'s region into this pool's region (same device kind), once the

@@ -51,7 +51,7 @@ public sealed class LlamaModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) throw new ArgumentException("empty batch", nameof(batch));
-        pool.Layout.EnsureCompatibleWith(Config.KvLayout(pool.Layout.TokensPerBlock, pool.Layout.Blocks));
+        CheckPool(pool.Layout);
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
 
@@ -121,13 +121,11 @@ public sealed class LlamaModel : IDisposable
             var k = Rotate(nn.functional.linear(h, w.Wk).view(b, tMax, kvHeads, hd), cos, sin);
             var v = nn.functional.linear(h, w.Wv).view(b, tMax, kvHeads, hd);
 
-            var keys = pool.Slots(l, KvPart.Key);
-            var values = pool.Slots(l, KvPart.Value);
-            keys.index_copy_(0, newSlotsCpu, k.view(b * tMax, kvHeads, hd).index_select(0, newRowsT).to(pool.ScalarType, keys.device));
-            values.index_copy_(0, newSlotsCpu, v.view(b * tMax, kvHeads, hd).index_select(0, newRowsT).to(pool.ScalarType, values.device));
+            pool.WriteSlots(l, KvPart.Key, newSlotsCpu, k.view(b * tMax, kvHeads, hd).index_select(0, newRowsT));
+            pool.WriteSlots(l, KvPart.Value, newSlotsCpu, v.view(b * tMax, kvHeads, hd).index_select(0, newRowsT));
 
-            var kCtx = keys.index_select(0, ctxSlotsCpu).to(_dtype, Device).view(b, lMax, kvHeads, hd);
-            var vCtx = values.index_select(0, ctxSlotsCpu).to(_dtype, Device).view(b, lMax, kvHeads, hd);
+            var kCtx = pool.ReadSlots(l, KvPart.Key, ctxSlotsCpu).to(_dtype, Device).view(b, lMax, kvHeads, hd);
+            var vCtx = pool.ReadSlots(l, KvPart.Value, ctxSlotsCpu).to(_dtype, Device).view(b, lMax, kvHeads, hd);
             if (Config.KvGroup > 1)
             {
                 kCtx = kCtx.repeat_interleave(Config.KvGroup, 2);
@@ -222,5 +220,18 @@ public sealed class LlamaModel : IDisposable
         _cos.Dispose();
         _sin.Dispose();
         Weights.Dispose();
+    }
+
+    /// <summary>
+    /// A pool this model computes on: the model's layers, heads and head size, all KV heads (tensor-parallel degree 1:
+    /// this engine computes every head); block size, KV dtype and storage order are the pool's own.
+    /// </summary>
+    public void CheckPool(KvLayout layout)
+    {
+        Config.KvLayout(layout.TokensPerBlock, layout.Blocks).EnsureTranslatableTo(layout);
+        if (layout.TpDegree != 1)
+        {
+            throw new TransferException(TransferErrorCode.LayoutMismatch, $"this engine computes every KV head; a pool of rank {layout.TpRank}/{layout.TpDegree} holds only {layout.KvHeads}");
+        }
     }
 }

@@ -9,7 +9,7 @@ namespace PdRdma.Transport.Cuda;
 /// handle (same host, same device: the seed plan's step 1 on a GPU). <see cref="IMemoryRegion.Address"/>
 /// is the CUdeviceptr. Copies are synchronous on the legacy stream; callers serialise writers.
 /// </summary>
-public sealed unsafe class CudaDeviceRegion : IMemoryRegion
+public sealed unsafe class CudaDeviceRegion : IDeviceMemory
 {
     private readonly CudaDevice _device;
     private readonly SafeHandle? _memory;

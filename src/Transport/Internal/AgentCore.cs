@@ -19,6 +19,9 @@ internal sealed class AgentCore
     public IReadOnlyList<ITransferBackend> Backends { get; }
     public ILogger Logger { get; }
     public ConcurrentDictionary<string, IMemoryRegion> Regions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>KV layouts of the regions registered as pools (described to peers with the region).</summary>
+    public ConcurrentDictionary<string, KvLayout> RegionLayouts { get; } = new(StringComparer.Ordinal);
     public Channel<TransferNotification> Notifications { get; } = Channel.CreateUnbounded<TransferNotification>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
 
     public int ProtocolVersion => Options.ProtocolVersionOverride ?? Wire.WireFormat.ProtocolVersion;
@@ -43,6 +46,7 @@ internal sealed class AgentCore
             Kind = region.Kind,
             SharedPath = region.SharedPath,
             BackendKeys = keys.Count == 0 ? null : keys,
+            Layout = RegionLayouts.GetValueOrDefault(region.Id),
         };
     }
 }

@@ -54,7 +54,7 @@ internal sealed class InitiatorHandshake(AgentCore core, ControlConnection conne
         }, ct).ConfigureAwait(false);
 
         var welcome = (await ExpectAsync(MessageType.Welcome, ct).ConfigureAwait(false)).Read<WelcomeMessage>();
-        if (options.Layout is { } local && welcome.Layout is { } remote) local.EnsureCompatibleWith(remote);
+        if (options.Layout is { } local && welcome.Layout is { } remote) local.EnsureTranslatableTo(remote);
         var regions = welcome.Regions.Where(r => r is not null).ToArray();
 
         var kinds = core.Regions.Values.Select(r => r.Kind).Concat(regions.Select(r => r.Kind));

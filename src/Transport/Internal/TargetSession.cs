@@ -81,7 +81,7 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         {
             throw new TransferException(TransferErrorCode.Unauthenticated, $"peer '{_peer}' did not prove knowledge of the cluster secret");
         }
-        if (core.Options.Layout is { } local && setup.Layout is { } remote) local.EnsureCompatibleWith(remote);
+        if (core.Options.Layout is { } local && setup.Layout is { } remote) local.EnsureTranslatableTo(remote);
 
         await connection.SendAsync(MessageType.Welcome, new WelcomeMessage
         {

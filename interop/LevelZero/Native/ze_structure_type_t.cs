@@ -1,0 +1,16 @@
+namespace PdRdma.Interop.LevelZero.Native;
+
+/// <summary>The ze_structure_type_t values of the structs this binding passes (values as in ze_api.h).</summary>
+public enum ze_structure_type_t : uint
+{
+    ZE_STRUCTURE_TYPE_DRIVER_PROPERTIES = 0x1,
+    ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES = 0x3,
+    ZE_STRUCTURE_TYPE_CONTEXT_DESC = 0xd,
+    ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC = 0xe,
+    ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC = 0x15,
+    ZE_STRUCTURE_TYPE_HOST_MEM_ALLOC_DESC = 0x16,
+    ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES = 0x17,
+    ZE_STRUCTURE_TYPE_EXTERNAL_MEMORY_EXPORT_DESC = 0x18,
+    ZE_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMPORT_FD = 0x19,
+    ZE_STRUCTURE_TYPE_EXTERNAL_MEMORY_EXPORT_FD = 0x1a,
+}
