@@ -46,6 +46,31 @@ public sealed class HfTokenizerTests : IDisposable
     }
 
     [Fact]
+    public async Task ALongWordWithoutSpacesMergesByRankAndFinishes()
+    {
+        var vocab = new Dictionary<string, int>();
+        for (int b = 0; b < 256; b++) vocab[ByteChar(b).ToString()] = b;
+        string[] merged = ["ab", "abab", "ba", "abababab"];
+        for (int i = 0; i < merged.Length; i++) vocab[merged[i]] = 257 + i;
+        var json = new
+        {
+            added_tokens = new[] { new { id = 256, content = "<|endoftext|>", special = true } },
+            normalizer = (object?)null,
+            pre_tokenizer = new { type = "ByteLevel", add_prefix_space = false },
+            model = new { type = "BPE", vocab, merges = new[] { "a b", "ab ab", "b a", "abab abab" } },
+        };
+        var path = Path.Combine(_dir, "tokenizer.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(json));
+        var tok = HfBpeTokenizer.Load(path, bosId: 256, eosId: 256);
+        // Rank order: "a b" first everywhere (leftmost first), then "ab ab", then "abab abab"; "b a" never gets a turn.
+        Assert.Equal([256, 260, 258, 257, 'a'], tok.Encode("abababababababa"));
+        // One 200 000-character word: the rescanning loop needed about n²/2 pair lookups; this is a hang guard only.
+        var ids = await Task.Run(() => tok.Encode(string.Concat(Enumerable.Repeat("ab", 100_000)))).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(1 + 100_000 / 4, ids.Length);
+        Assert.All(ids.Skip(1), id => Assert.Equal(260, id));
+    }
+
+    [Fact]
     public void UnsupportedModelTypeIsNamed()
     {
         var path = Path.Combine(_dir, "tokenizer.json");

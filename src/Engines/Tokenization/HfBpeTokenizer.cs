@@ -201,21 +201,7 @@ public sealed partial class HfBpeTokenizer : ITokenizer
     {
         var symbols = new List<string>();
         foreach (var rune in word.EnumerateRunes()) symbols.Add(rune.ToString());
-        while (symbols.Count > 1)
-        {
-            int bestRank = int.MaxValue, bestIndex = -1;
-            for (int i = 0; i < symbols.Count - 1; i++)
-            {
-                if (_ranks.TryGetValue((symbols[i], symbols[i + 1]), out var rank) && rank < bestRank)
-                {
-                    bestRank = rank;
-                    bestIndex = i;
-                }
-            }
-            if (bestIndex < 0) break;
-            symbols[bestIndex] += symbols[bestIndex + 1];
-            symbols.RemoveAt(bestIndex + 1);
-        }
+        MergeByRank(symbols);
         foreach (var s in symbols)
         {
             if (_vocab.TryGetValue(s, out var id))
@@ -231,6 +217,48 @@ public sealed partial class HfBpeTokenizer : ITokenizer
                 output.Add(_unkId);
             }
         }
+    }
+
+    /// <summary>
+    /// BPE: repeatedly merge the adjacent pair with the lowest merge rank, the leftmost among equals — in
+    /// O(n log n) with a heap of candidate pairs over a linked list (entries whose symbols changed are skipped),
+    /// not by rescanning every pair after each merge (quadratic on a long word, e.g. text without spaces).
+    /// </summary>
+    private void MergeByRank(List<string> symbols)
+    {
+        int n = symbols.Count;
+        if (n < 2) return;
+        var text = symbols.ToArray();
+        var next = new int[n];
+        var prev = new int[n];
+        var version = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
+        }
+        var heap = new PriorityQueue<(int Left, int Right, int LeftVersion, int RightVersion), (int, int)>(n);
+        void Offer(int left)
+        {
+            if (left < 0 || next[left] < 0) return;
+            int right = next[left];
+            if (_ranks.TryGetValue((text[left], text[right]), out var rank)) heap.Enqueue((left, right, version[left], version[right]), (rank, left));
+        }
+        for (int i = 0; i < n - 1; i++) Offer(i);
+        while (heap.TryDequeue(out var pair, out _))
+        {
+            if (version[pair.Left] != pair.LeftVersion || version[pair.Right] != pair.RightVersion || next[pair.Left] != pair.Right) continue;
+            text[pair.Left] += text[pair.Right];
+            version[pair.Left]++;
+            version[pair.Right] = int.MinValue;
+            int after = next[pair.Right];
+            next[pair.Left] = after;
+            if (after >= 0) prev[after] = pair.Left;
+            Offer(prev[pair.Left]);
+            Offer(pair.Left);
+        }
+        symbols.Clear();
+        for (int i = 0; i >= 0; i = next[i]) symbols.Add(text[i]);
     }
 
     public byte[] DecodePiece(int previous, int token)
