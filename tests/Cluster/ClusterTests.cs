@@ -133,7 +133,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             {
                 var prompt = Prompts[i % Prompts.Length];
                 var started = clock.Elapsed;
-                using var response = await http.PostAsJsonAsync(proxy + "/v1/completions", new { prompt, max_tokens = MaxTokens });
+                using var response = await http.PostAsJsonAsync(proxy + "/v1/completions", new { prompt, max_tokens = MaxTokens, temperature = 0 });
                 var body = await response.Content.ReadAsStringAsync();
                 if (response.IsSuccessStatusCode)
                 {
