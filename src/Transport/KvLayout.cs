@@ -20,8 +20,9 @@ public sealed record KvLayout
     {
     }
 
-    /// <summary>The full form; <paramref name="tpDegree"/> 0 (absent on the wire) means 1.</summary>
+    /// <summary>The full form; <paramref name="tpDegree"/> 0 (absent on the wire or in JSON) means 1.</summary>
     [SerializationConstructor]
+    [System.Text.Json.Serialization.JsonConstructor]
     public KvLayout(int layers, int kvHeads, int headDim, int tokensPerBlock, KvDType dType, int blocks,
         int tpRank, int tpDegree, KvBlockOrder blockOrder, KvTokenOrder tokenOrder)
     {

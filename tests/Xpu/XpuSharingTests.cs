@@ -136,13 +136,15 @@ public sealed class XpuSharingTests(LevelZeroFixture fixture)
 
     private static (Socket Owner, Socket Peer) Pair()
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("pdrdma-share-").FullName, "s");
+        var dir = Directory.CreateTempSubdirectory("pdrdma-share-");
+        var path = Path.Combine(dir.FullName, "s");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(1);
         var owner = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
         owner.Connect(new UnixDomainSocketEndPoint(path));
         var peer = listener.Accept();
+        dir.Delete(recursive: true); // connected sockets outlive their path
         owner.ReceiveTimeout = peer.ReceiveTimeout = 20_000;
         return (owner, peer);
     }

@@ -71,4 +71,13 @@ public sealed class KvLayoutSpecTests
         Assert.Equal(TransferErrorCode.LayoutMismatch,
             Assert.Throws<TransferException>(() => Model.EnsureCompatibleWith(Model.WithOrder(KvBlockOrder.BlockMajor, KvTokenOrder.TokenMajor))).Code);
     }
+
+    [Fact]
+    public void LayoutsRoundTripThroughJsonAndOldJsonReadsAsDefaults()
+    {
+        var layout = KvLayoutSpec.Parse("block=32,tp=2,order=head-major").Apply(Model, 1);
+        Assert.Equal(layout, System.Text.Json.JsonSerializer.Deserialize<KvLayout>(System.Text.Json.JsonSerializer.Serialize(layout)));
+        const string old = """{"Layers":5,"KvHeads":4,"HeadDim":8,"TokensPerBlock":16,"DType":0,"Blocks":10}""";
+        Assert.Equal(Model, System.Text.Json.JsonSerializer.Deserialize<KvLayout>(old));
+    }
 }
