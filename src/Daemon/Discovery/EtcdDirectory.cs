@@ -81,7 +81,8 @@ public sealed class EtcdDirectory : IDisposable
             {
                 // A cut-off etcd (no RST) is noticed by HTTP/2 pings, not only by the next call.
                 KeepAlivePingDelay = TimeSpan.FromSeconds(Math.Max(1, options.LeaseTtlSeconds / 3.0)),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(Math.Max(1, options.LeaseTtlSeconds / 3.0)),
+                // Generous: a busy host answers pings late, and a dropped connection costs a reconnect.
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(Math.Max(options.CallTimeoutSeconds, options.LeaseTtlSeconds)),
                 KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
                 ConnectTimeout = TimeSpan.FromSeconds(options.CallTimeoutSeconds),
                 EnableMultipleHttp2Connections = true,
