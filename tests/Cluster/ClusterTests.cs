@@ -15,6 +15,7 @@ namespace PdRdma.Tests.Cluster;
 /// running leaves every part serving with the last known membership and saying so in /health.
 /// One cluster for the whole scenario: starting it is the slow part.
 /// </summary>
+[Collection(ClusterProcessesCollection.Name)]
 public sealed class ClusterTests(ITestOutputHelper output)
 {
     private const int Ttl = 3;
