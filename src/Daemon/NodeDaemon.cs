@@ -123,14 +123,18 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
         };
     }
 
-    /// <summary>Where to send a write: the target's etcd record when there is a directory (authoritative), else the endpoint the request names.</summary>
+    /// <summary>
+    /// Where to send a write: the target's etcd record when there is a directory and it lists the node (authoritative),
+    /// else the endpoint the request names (a record can be briefly absent while a node re-registers; the peer is
+    /// authenticated at connect either way), else a typed error.
+    /// </summary>
     private string ResolveTarget(WriteRequest request)
     {
         if (_directory is null || string.IsNullOrEmpty(request.TargetNodeId))
             return request.TargetEndpoint.Length > 0 ? request.TargetEndpoint
                 : throw new TransferException(TransferErrorCode.Protocol, $"write of request {request.RequestId} names no target endpoint and this daemon has no directory (Daemon:Etcd) to resolve node '{request.TargetNodeId}'");
         if (_directory.Find(request.TargetNodeId) is { } record && record.EndpointFor("tcp") is { } endpoint) return endpoint;
-        if (!_directory.Connected && request.TargetEndpoint.Length > 0) return request.TargetEndpoint;
+        if (request.TargetEndpoint.Length > 0) return request.TargetEndpoint;
         throw new TransferException(TransferErrorCode.PeerLost, $"node '{request.TargetNodeId}' is not registered in etcd at {_directory.Endpoints} (dead, cut off or never started)");
     }
 

@@ -7,6 +7,7 @@ namespace PdRdma.Tests.Cluster;
 /// <c>pdrdma cluster</c> as a user runs it: it prints <c>proxy: http://HOST:PORT</c> once the proxy routes, that proxy
 /// serves, and SIGTERM stops every part and removes the work directory (and, as root, the namespaces and bridge).
 /// </summary>
+[Collection(ClusterProcessesCollection.Name)]
 public sealed class ClusterCommandTests
 {
     [RootFact]

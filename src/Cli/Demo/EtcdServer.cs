@@ -4,7 +4,7 @@ namespace PdRdma.Cli.Demo;
 
 /// <summary>
 /// A single-member etcd (Debian's etcd-server package) for local clusters and tests: its own data directory and
-/// ports, never the system one. Stop and start again keep the data directory (the registrations' leases survive
+/// ports, never the system one, without fsync (the data directory is temporary). Stop and start again keep the data directory (the registrations' leases survive
 /// a restart, as in a real etcd outage). Dispose stops it.
 /// </summary>
 public sealed class EtcdServer : IAsyncDisposable
@@ -38,7 +38,10 @@ public sealed class EtcdServer : IAsyncDisposable
         var peer = $"http://{host}:{peerPort}";
         var client = $"http://{host}:{clientPort}";
         string[] command = [binary, "--name", "pdrdma", "--data-dir", data, "--listen-client-urls", client, "--advertise-client-urls", client,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", $"pdrdma={peer}", "--log-level", "warn"];
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", $"pdrdma={peer}", "--log-level", "warn",
+            // A throwaway etcd in a temporary directory: durability buys nothing, and fsync stalls on a busy disk
+            // delay lease renewals.
+            "--unsafe-no-fsync"];
         var server = new EtcdServer(host, clientPort, command, Path.Combine(workDirectory, "etcd.log"));
         try
         {

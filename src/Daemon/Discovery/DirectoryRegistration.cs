@@ -47,7 +47,7 @@ public sealed partial class DirectoryRegistration : IAsyncDisposable
     {
         // The first registration must succeed: a process that cannot reach etcd at start says so and stops.
         await RegisterAsync(ct).ConfigureAwait(false);
-        _loop = Task.Run(RunAsync, CancellationToken.None);
+        _loop = Task.WhenAll(Task.Run(KeepAliveLoopAsync, CancellationToken.None), Task.Run(UpdateLoopAsync, CancellationToken.None));
     }
 
     private async Task RegisterAsync(CancellationToken ct)
@@ -55,17 +55,28 @@ public sealed partial class DirectoryRegistration : IAsyncDisposable
         var ttl = _etcd.Options.LeaseTtlSeconds;
         var grant = await _etcd.CallAsync((d, t) => _etcd.Connection.LeaseClient.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttl }, deadline: d, cancellationToken: t).ResponseAsync, "grant lease", ct).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(grant.Error)) throw new TransferException(TransferErrorCode.Protocol, $"etcd at {_etcd.Endpoints} refused a lease: {grant.Error}");
-        _lease = grant.ID;
-        _written = null;
-        await PutAsync(ct).ConfigureAwait(false);
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            _lease = grant.ID;
+            _written = null;
+            await PutLockedAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        _leaseAlive = true;
         Registered = true;
         Registrations++;
         State = "registered";
     }
 
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
     private string? _written;
+    private bool _leaseAlive;
 
-    private async Task PutAsync(CancellationToken ct)
+    private async Task PutLockedAsync(CancellationToken ct)
     {
         var value = _value();
         if (value == _written) return;
@@ -74,32 +85,32 @@ public sealed partial class DirectoryRegistration : IAsyncDisposable
         _written = value;
     }
 
-    private async Task RunAsync()
+    /// <summary>
+    /// Renews the lease every TTL/4 on its own loop, so that a slow value write never delays a renewal. A broken
+    /// stream is reopened on the same lease; only a lease that expired (etcd answers TTL 0) is granted again.
+    /// </summary>
+    private async Task KeepAliveLoopAsync()
     {
         var ct = _stop.Token;
-        var period = TimeSpan.FromSeconds(_etcd.Options.LeaseTtlSeconds / 3.0);
+        var period = TimeSpan.FromSeconds(Math.Max(0.25, _etcd.Options.LeaseTtlSeconds / 4.0));
         DateTime? lostSince = null;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                if (!Registered)
-                {
-                    await RegisterAsync(ct).ConfigureAwait(false);
-                    LogBack(_log, _etcd.Endpoints, Key, (DateTime.UtcNow - lostSince!.Value).TotalSeconds);
-                    lostSince = null;
-                }
+                if (!_leaseAlive) await RegisterAsync(ct).ConfigureAwait(false);
                 using var stream = _etcd.Connection.LeaseClient.LeaseKeepAlive(cancellationToken: ct);
-                var due = DateTime.MinValue;
                 while (!ct.IsCancellationRequested)
                 {
-                    if (DateTime.UtcNow >= due)
+                    await KeepAliveAsync(stream, ct).ConfigureAwait(false);
+                    if (lostSince is not null)
                     {
-                        await KeepAliveAsync(stream, ct).ConfigureAwait(false);
-                        due = DateTime.UtcNow + period;
+                        LogBack(_log, _etcd.Endpoints, Key, (DateTime.UtcNow - lostSince.Value).TotalSeconds);
+                        lostSince = null;
+                        Registered = true;
+                        State = "registered";
                     }
-                    await PutAsync(ct).ConfigureAwait(false);
-                    await Task.Delay(Tick, ct).ConfigureAwait(false);
+                    await Task.Delay(period, ct).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -108,6 +119,7 @@ public sealed partial class DirectoryRegistration : IAsyncDisposable
             }
             catch (Exception e) when (e is TransferException or RpcException or IOException or InvalidOperationException or OperationCanceledException)
             {
+                if (e is TransferException { Code: TransferErrorCode.Timeout }) _leaseAlive = false; // expired: register again
                 if (lostSince is null)
                 {
                     lostSince = DateTime.UtcNow;
@@ -115,8 +127,39 @@ public sealed partial class DirectoryRegistration : IAsyncDisposable
                 }
                 Registered = false;
                 State = $"etcd at {_etcd.Endpoints} unreachable since {lostSince:HH:mm:ss} UTC ({e.Message}); serving with the last known membership";
-                try { await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false); }
+                try { await Task.Delay(TimeSpan.FromMilliseconds(250), ct).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    /// <summary>Writes the value when it changed (load), every 250 ms while registered; a failed write is retried at the next tick.</summary>
+    private async Task UpdateLoopAsync()
+    {
+        var ct = _stop.Token;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Tick, ct).ConfigureAwait(false);
+                if (!Registered) continue;
+                await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    await PutLockedAsync(ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _writeLock.Release();
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (TransferException)
+            {
+                // etcd slow or gone: the keep-alive loop notices and reports it; the next tick tries again
             }
         }
     }
