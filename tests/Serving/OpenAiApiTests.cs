@@ -15,7 +15,9 @@ namespace PdRdma.Tests.Serving;
 public sealed class OpenAiApiTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
 {
     private readonly LocalCluster _cluster = fixture.Cluster;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(120) };
+    // No draining of a response disposed before its end: the connection closes at once, as a client that goes away does
+    // (HttpClient's default reads on up to 1 MiB for 2 s to reuse the connection, and the server keeps generating meanwhile).
+    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { Timeout = TimeSpan.FromSeconds(120) };
 
     private static string ClientFolder => Path.Combine(Engines.TestModels.RepoRoot, "tests", "clients", "openai");
 

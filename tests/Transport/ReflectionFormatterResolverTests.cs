@@ -117,14 +117,14 @@ public sealed class ReflectionFormatterResolverTests
     /// <summary>MessagePack for one instance of <paramref name="type"/> with every key set to a non-default value.</summary>
     private static byte[] Sample(Type type) => Build((ref MessagePackWriter w) => WriteSample(ref w, type, 0));
 
-    private static void WriteSample(ref MessagePackWriter w, Type type, int depth)
+    private static void WriteSample(ref MessagePackWriter w, Type type, int depth, int number = 7)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (type == typeof(string)) w.Write("s" + depth);
         else if (type == typeof(byte[])) w.Write(new byte[] { 1, 2, 3 });
         else if (type == typeof(bool)) w.Write(true);
         else if (type == typeof(double)) w.Write(1.5);
-        else if (type.IsPrimitive) w.Write(7);
+        else if (type.IsPrimitive) w.Write(number);
         else if (type.IsEnum) w.Write(Convert.ToInt64(Enum.GetValues(type).GetValue(Enum.GetValues(type).Length - 1)));
         else if (type.IsArray || (type.IsGenericType && type.IsInterface && type.GetGenericArguments().Length == 1))
         {
@@ -155,7 +155,8 @@ public sealed class ReflectionFormatterResolverTests
             w.WriteArrayHeader(count);
             for (var key = 0; key < count; key++)
             {
-                if (members.TryGetValue(key, out var memberType)) WriteSample(ref w, memberType, depth + 1);
+                // a number per key, increasing: fields checked against each other (a TP rank below its degree) hold
+                if (members.TryGetValue(key, out var memberType)) WriteSample(ref w, memberType, depth + 1, 7 + key);
                 else w.WriteNil();
             }
         }

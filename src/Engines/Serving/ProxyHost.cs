@@ -25,7 +25,7 @@ public sealed partial class ProxyHost : IAsyncDisposable
 {
     private readonly ProxyOptions _options;
     private readonly WebApplication _app;
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 }) { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256, MaxResponseDrainSize = 0 }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly IUpstreamDirectory _upstreams;
     private readonly ServingMetrics _metrics = new("proxy");
     private readonly PrometheusTextExporter _exporter = new("PdRdma.");
