@@ -94,7 +94,7 @@ public sealed class DiscoveryCluster : IAsyncDisposable
             foreach (var node in nodes) addresses[node.Id] = "127.0.0.1";
             Topology = $"{nodes.Count} nodes on loopback ports" + (LocalCluster.CanUseNamespaces ? "" : " (not root, or no iproute2: no network namespaces)");
         }
-        var ports = FreePorts(3 * nodes.Count + 4);
+        var ports = LocalCluster.FreePorts(3 * nodes.Count + 4);
         var next = 0;
         int Port(int fixedPort) => _spec.Namespaces ? fixedPort : ports[next++];
 
@@ -222,47 +222,24 @@ public sealed class DiscoveryCluster : IAsyncDisposable
     private async Task BridgeAsync(string id, int octet, IReadOnlyList<string> nodeIds, Dictionary<string, string> addresses, CancellationToken ct)
     {
         _bridge = $"{_spec.Prefix}{id}br";
-        await RunAsync(ct, "ip", "link", "add", _bridge, "type", "bridge").ConfigureAwait(false);
-        await RunAsync(ct, "ip", "addr", "add", $"198.18.{octet}.254/24", "dev", _bridge).ConfigureAwait(false);
-        await RunAsync(ct, "ip", "link", "set", _bridge, "up").ConfigureAwait(false);
+        await LocalCluster.RunAsync(ct, "ip", "link", "add", _bridge, "type", "bridge").ConfigureAwait(false);
+        await LocalCluster.RunAsync(ct, "ip", "addr", "add", $"198.18.{octet}.254/24", "dev", _bridge).ConfigureAwait(false);
+        await LocalCluster.RunAsync(ct, "ip", "link", "set", _bridge, "up").ConfigureAwait(false);
         for (var k = 0; k < nodeIds.Count; k++)
         {
             var ns = $"{_spec.Prefix}-{id}-{nodeIds[k]}";
             string outer = $"{_spec.Prefix}{id}o{k}", inner = $"{_spec.Prefix}{id}i{k}";
-            await RunAsync(ct, "ip", "netns", "add", ns).ConfigureAwait(false);
+            await LocalCluster.RunAsync(ct, "ip", "netns", "add", ns).ConfigureAwait(false);
             _namespaces.Add(ns);
-            await RunAsync(ct, "ip", "link", "add", outer, "type", "veth", "peer", "name", inner).ConfigureAwait(false);
-            await RunAsync(ct, "ip", "link", "set", inner, "netns", ns).ConfigureAwait(false);
-            await RunAsync(ct, "ip", "link", "set", outer, "master", _bridge).ConfigureAwait(false);
-            await RunAsync(ct, "ip", "link", "set", outer, "up").ConfigureAwait(false);
+            await LocalCluster.RunAsync(ct, "ip", "link", "add", outer, "type", "veth", "peer", "name", inner).ConfigureAwait(false);
+            await LocalCluster.RunAsync(ct, "ip", "link", "set", inner, "netns", ns).ConfigureAwait(false);
+            await LocalCluster.RunAsync(ct, "ip", "link", "set", outer, "master", _bridge).ConfigureAwait(false);
+            await LocalCluster.RunAsync(ct, "ip", "link", "set", outer, "up").ConfigureAwait(false);
             addresses[nodeIds[k]] = $"198.18.{octet}.{k + 1}";
-            await RunAsync(ct, "ip", "-n", ns, "addr", "add", $"198.18.{octet}.{k + 1}/24", "dev", inner).ConfigureAwait(false);
-            await RunAsync(ct, "ip", "-n", ns, "link", "set", inner, "up").ConfigureAwait(false);
-            await RunAsync(ct, "ip", "-n", ns, "link", "set", "lo", "up").ConfigureAwait(false);
+            await LocalCluster.RunAsync(ct, "ip", "-n", ns, "addr", "add", $"198.18.{octet}.{k + 1}/24", "dev", inner).ConfigureAwait(false);
+            await LocalCluster.RunAsync(ct, "ip", "-n", ns, "link", "set", inner, "up").ConfigureAwait(false);
+            await LocalCluster.RunAsync(ct, "ip", "-n", ns, "link", "set", "lo", "up").ConfigureAwait(false);
         }
-    }
-
-    private static async Task RunAsync(CancellationToken ct, params string[] command)
-    {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in command[1..]) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {command[0]}");
-        var errors = await process.StandardError.ReadToEndAsync(ct).ConfigureAwait(false);
-        await process.WaitForExitAsync(ct).ConfigureAwait(false);
-        if (process.ExitCode != 0) throw new InvalidOperationException($"`{string.Join(' ', command)}` failed: {errors.Trim()}");
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var sockets = Enumerable.Range(0, count).Select(_ =>
-        {
-            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            return s;
-        }).ToList();
-        var ports = sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
-        foreach (var s in sockets) s.Dispose();
-        return ports;
     }
 
     private void RemoveRegionFiles()
@@ -312,7 +289,7 @@ public sealed class DiscoveryCluster : IAsyncDisposable
 
     private static async Task TryAsync(params string[] command)
     {
-        try { await RunAsync(CancellationToken.None, command).ConfigureAwait(false); }
+        try { await LocalCluster.RunAsync(CancellationToken.None, command).ConfigureAwait(false); }
         catch (InvalidOperationException) { }
     }
 

@@ -272,7 +272,8 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private static Task IpAsync(CancellationToken ct, params string[] args) => RunAsync(ct, ["ip", .. args]);
 
-    private static async Task RunAsync(CancellationToken ct, params string[] command)
+    /// <summary>Runs a host command (ip, sysctl) to its end; a non-zero exit is an InvalidOperationException with its stderr.</summary>
+    internal static async Task RunAsync(CancellationToken ct, params string[] command)
     {
         var info = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in command[1..]) info.ArgumentList.Add(arg);
@@ -282,7 +283,8 @@ public sealed class LocalCluster : IAsyncDisposable
         if (process.ExitCode != 0) throw new InvalidOperationException($"`{string.Join(' ', command)}` failed: {errors.Trim()}");
     }
 
-    private static int[] FreePorts(int count)
+    /// <summary><paramref name="count"/> distinct loopback ports free at the time of the call.</summary>
+    internal static int[] FreePorts(int count)
     {
         var sockets = Enumerable.Range(0, count).Select(_ =>
         {
