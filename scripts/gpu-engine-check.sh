@@ -138,18 +138,27 @@ export PDRDMA_LIBTORCH_DIR="$torch_lib"
 # The split exports the decode pool (a libtorch allocation) through a CUDA IPC handle: plain cudaMalloc segments allow
 # that, expandable segments (cuMemCreate) do not. Left as it is when the host sets it.
 export PYTORCH_CUDA_ALLOC_CONF="${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:False}"
+abi_state=ok
 if ! abi; then
+  abi_state=bad
   if [ $dry = 0 ] && [ -f "$bundle/compat/libstdc++.so.6" ] && grep -q '"ok": false' "$results/gpu-engine-abi.json" 2>/dev/null \
      && "$python" -c 'import json,sys;d=json.load(open(sys.argv[1]));sys.exit(0 if not d["libstdcxx"]["ok"] and d["symbols_missing"]==0 else 1)' "$results/gpu-engine-abi.json"; then
     note abi retry "the host libstdc++ is older than LibTorchSharp needs: retrying with the bundle's compat/libstdc++.so.6"
     export LD_LIBRARY_PATH="$bundle/compat:$LD_LIBRARY_PATH"
-    abi || { note abi failed "$(cat "$work/abi.log" "$work/abi.err" 2>/dev/null | tr '\n' ' ' | cut -c1-2000)"; finish 1; }
-  else
-    note abi failed "TorchSharp's native library does not bind to this libtorch: $(cat "$work/abi.log" "$work/abi.err" 2>/dev/null | tr '\n' ' ' | cut -c1-2000). Next step: docs/gpu.md, 'If the ABI check fails'"
-    finish 1
+    abi && abi_state=ok
+  fi
+  # Missing function symbols need not be fatal: LibTorchSharp is loaded with lazy binding, so only a call to one of
+  # them fails. The run goes on and the stories260K step says whether the engine's calls are among them.
+  if [ $abi_state = bad ] && [ $dry = 0 ] && "$python" -c 'import json,sys;d=json.load(open(sys.argv[1]));sys.exit(0 if "error" not in d and d["libstdcxx"]["ok"] and d["symbols_missing"]>0 else 1)' "$results/gpu-engine-abi.json" 2>/dev/null; then
+    abi_state=partial
   fi
 fi
-[ $dry = 1 ] || note abi ok "libLibTorchSharp.so binds to $torch_lib"
+case $abi_state in
+  ok) [ $dry = 1 ] || note abi ok "libLibTorchSharp.so binds to $torch_lib" ;;
+  partial) note abi partial "some libtorch symbols LibTorchSharp imports are missing (gpu-engine-abi.json lists them); going on: with lazy binding only a call to one of them fails" ;;
+  *) note abi failed "TorchSharp's native library does not bind to this libtorch: $(cat "$work/abi.log" "$work/abi.err" 2>/dev/null | tr '\n' ' ' | cut -c1-2000). Next step: docs/gpu.md, 'If the ABI check fails'"
+     finish 1 ;;
+esac
 [ $abi_only = 1 ] && finish 0
 
 # 3. stories260K on cuda and cpu

@@ -62,14 +62,49 @@ public sealed class GpuEngineCheckScriptTests
         Assert.Contains("gpu-bundle.sh --engine", stderr);
     }
 
-    [PythonNumpyFact]
-    public void TheAbiStepPassesAgainstTheLibTorchLibTorchSharpWasBuiltFor()
+    /// <summary>A bundle folder holding what the ABI step reads: the real native library and the symbol list the bundle carries.</summary>
+    private static string AbiBundle()
     {
-        // A bundle folder holding what the ABI step reads (the real native library and the symbol list the bundle carries).
         var bundle = TestModels.NewTempDir();
         File.Copy(NativeTorchFiles.LibTorchSharp, Path.Combine(bundle, "libLibTorchSharp.so"));
         File.Copy(Path.Combine(TestModels.RepoRoot, "scripts", "gpu", "check_libtorch_abi.py"), Path.Combine(bundle, "check_libtorch_abi.py"));
         NativeTorchFiles.WriteSymbolList(Path.Combine(bundle, "libtorch-symbols.txt"));
+        return bundle;
+    }
+
+    [PythonNumpyFact]
+    public void MissingSymbolsAreReportedAndTheRunGoesOn()
+    {
+        // Lazy binding: a symbol LibTorchSharp imports but never calls does not stop the engine, so the check goes on.
+        var bundle = AbiBundle();
+        File.AppendAllText(Path.Combine(bundle, "libtorch-symbols.txt"), "_ZN3c1021not_in_any_libtorchEv\n");
+        var results = TestModels.NewTempDir();
+        var (code, _, stderr) = Check("--bundle", bundle, "--torch-lib", NativeTorchFiles.LibTorchDir, "--abi-only", "--results", results, "--python", ScriptProcess.Python!);
+        Assert.True(code == 0, stderr);
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(results, "gpu-engine-summary.json"))).RootElement;
+        Assert.False(summary.GetProperty("ok").GetBoolean());
+        Assert.Equal("partial", summary.GetProperty("steps")[1].GetProperty("status").GetString());
+        var abi = JsonDocument.Parse(File.ReadAllText(Path.Combine(results, "gpu-engine-abi.json"))).RootElement;
+        Assert.Equal("_ZN3c1021not_in_any_libtorchEv", abi.GetProperty("missing")[0].GetString());
+    }
+
+    [PythonNumpyFact]
+    public void ALibTorchFolderThatDoesNotLoadStopsTheRun()
+    {
+        var results = TestModels.NewTempDir();
+        var fake = TestModels.NewTempDir();
+        File.WriteAllText(Path.Combine(fake, "libtorch_cpu.so"), "not an ELF file");
+        var (code, _, stderr) = Check("--bundle", AbiBundle(), "--torch-lib", fake, "--abi-only", "--results", results, "--python", ScriptProcess.Python!);
+        Assert.Equal(1, code);
+        Assert.Contains("does not bind", stderr);
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(results, "gpu-engine-summary.json"))).RootElement;
+        Assert.Equal("failed", summary.GetProperty("steps")[1].GetProperty("status").GetString());
+    }
+
+    [PythonNumpyFact]
+    public void TheAbiStepPassesAgainstTheLibTorchLibTorchSharpWasBuiltFor()
+    {
+        var bundle = AbiBundle();
         var results = TestModels.NewTempDir();
 
         var (code, _, stderr) = Check("--bundle", bundle, "--torch-lib", NativeTorchFiles.LibTorchDir, "--abi-only", "--results", results, "--python", ScriptProcess.Python!);
