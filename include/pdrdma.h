@@ -48,6 +48,7 @@ typedef enum pdrdma_status {
     PDRDMA_E_UNAUTHENTICATED = 11,   /* the cluster secrets differ */
     PDRDMA_E_POOL_FULL = 12,         /* the daemon has no free blocks */
     PDRDMA_E_DEVICE_UNAVAILABLE = 13,/* the device (GPU, NIC) cannot be used */
+    PDRDMA_E_OVERLOADED = 14,        /* a limit was reached (requests in work, queued events): retry later */
     /* this boundary's own conditions */
     PDRDMA_PENDING = -1,             /* not an error: pdrdma_batch_poll says the batch is still in flight */
     PDRDMA_E_INVALID_ARGUMENT = -2,  /* NULL or malformed argument, bad handle, bad config: nothing was done */

@@ -19,6 +19,7 @@ public sealed class DaemonClient : IAsyncDisposable
     private readonly PipeReader _reader;
     private readonly PipeWriter _writer;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly SemaphoreSlim _inFlight = new(MaxCallsInFlight, MaxCallsInFlight);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<IEngineMessage>> _pending = new();
     private readonly Channel<IEngineMessage> _events = Channel.CreateUnbounded<IEngineMessage>();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,6 +34,12 @@ public sealed class DaemonClient : IAsyncDisposable
         _writer = PipeWriter.Create(_stream);
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
+
+    /// <summary>
+    /// Calls one client has outstanding at most; more wait here. The daemon refuses (Overloaded) a session with more
+    /// than Daemon:MaxRequestsPerEngine in work, whose default is this value.
+    /// </summary>
+    public const int MaxCallsInFlight = 256;
 
     public string SocketPath { get; }
 
@@ -81,6 +88,19 @@ public sealed class DaemonClient : IAsyncDisposable
     private async Task<T> CallAsync<T>(IEngineMessage request, CancellationToken ct) where T : class, IEngineMessage
     {
         if (_closed.Task.IsCompleted) throw new TransferException(TransferErrorCode.PeerLost, $"the node daemon at {SocketPath} closed the connection");
+        await _inFlight.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await ExchangeAsync<T>(request, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task<T> ExchangeAsync<T>(IEngineMessage request, CancellationToken ct) where T : class, IEngineMessage
+    {
         var id = Interlocked.Increment(ref _nextId);
         var reply = new TaskCompletionSource<IEngineMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = reply;
