@@ -34,6 +34,7 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
     private NodeDirectory? _directory;
     private KvWriter? _writer;
     private EngineRequestHandler? _handler;
+    private PoolMappings? _pools;
     private EngineServer? _server;
     private int _stopped;
 
@@ -101,12 +102,14 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
             }
         }
         _writer = new KvWriter(NodeId, Leases, _links, () => _directory, Metrics, _loggers.CreateLogger<KvWriter>());
-        _handler = new EngineRequestHandler(NodeId, Leases, _fabric, _writer, Metrics, Status, () => PeerEndpoint,
+        // A replaced mapping stays mapped past any lease that could still send into it.
+        _pools = new PoolMappings(_fabric, TimeSpan.FromSeconds(_options.LeaseTtlSeconds + 30));
+        _handler = new EngineRequestHandler(NodeId, Leases, _pools, _writer, Metrics, Status, () => PeerEndpoint,
             TimeSpan.FromSeconds(_options.LeaseTtlSeconds), _loggers.CreateLogger<EngineRequestHandler>());
-        _server = new EngineServer(_options.Socket, _options.SocketGroup, SessionLimits, _sessions, _handler, Leases, Metrics, _loggers.CreateLogger<EngineServer>());
+        _server = new EngineServer(_options.Socket, _options.SocketGroup, SessionLimits, _sessions, _handler, Leases, _pools, Metrics, _loggers.CreateLogger<EngineServer>());
         _server.Start();
         var pump = new NotificationPump(_fabric, Leases, _sessions, Metrics, _loggers.CreateLogger<NotificationPump>());
-        var expiry = new LeaseExpiryLoop(Leases, _sessions, Metrics, _loggers.CreateLogger<LeaseExpiryLoop>());
+        var expiry = new LeaseExpiryLoop(Leases, _sessions, _pools, Metrics, _loggers.CreateLogger<LeaseExpiryLoop>());
         var heartbeat = new HeartbeatLoop(_links, TimeSpan.FromSeconds(_options.HeartbeatSeconds));
         _loops.Add(Task.Run(() => pump.RunAsync(_stopping.Token), CancellationToken.None));
         _loops.Add(Task.Run(() => expiry.RunAsync(_stopping.Token), CancellationToken.None));

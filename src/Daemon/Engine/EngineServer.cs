@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PdRdma.Daemon.Leases;
 using PdRdma.Daemon.Observability;
+using PdRdma.Daemon.Protocol;
 using PdRdma.Interop.Libc;
 using PdRdma.Transport;
 
@@ -21,6 +22,8 @@ public sealed partial class EngineServer : IAsyncDisposable
     private readonly EngineSessions _sessions;
     private readonly EngineRequestHandler _handler;
     private readonly LeaseTable _leases;
+    private readonly PoolMappings _pools;
+    private readonly EnginePeerPolicy _policy;
     private readonly DaemonMetrics _metrics;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
@@ -29,8 +32,10 @@ public sealed partial class EngineServer : IAsyncDisposable
     private long _nextSession;
 
     public EngineServer(string path, string? group, EngineSessionLimits limits, EngineSessions sessions, EngineRequestHandler handler,
-        LeaseTable leases, DaemonMetrics metrics, ILogger log)
+        LeaseTable leases, PoolMappings pools, DaemonMetrics metrics, ILogger log)
     {
+        _pools = pools;
+        _policy = new EnginePeerPolicy(group, UserIdentity.EffectiveUid);
         _path = path;
         _group = group;
         _limits = limits;
@@ -71,12 +76,32 @@ public sealed partial class EngineServer : IAsyncDisposable
                 File.Delete(_path); // stale socket of a daemon that died
             }
         }
+        // Bind inside a private folder (0700), set the socket's mode and group there, then move it into place: no
+        // moment exists where the socket is reachable with a wider mode than configured.
+        var staging = Path.Combine(directory, "." + System.Security.Cryptography.RandomNumberGenerator.GetHexString(6, lowercase: true));
+        if (System.Text.Encoding.UTF8.GetByteCount(staging) + 2 > 107)
+            throw new InvalidOperationException($"Daemon:Socket's folder {directory} is too long to bind in (Unix socket paths are under 108 bytes): choose a shorter folder");
+        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(_path));
-        // Only the owner and the service group may connect: engines run as members of the group.
-        File.SetUnixFileMode(_path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-        if (group is { } gid) FileOwnership.SetGroup(_path, gid);
-        listener.Listen(64);
+        try
+        {
+            var staged = Path.Combine(staging, "s");
+            listener.Bind(new UnixDomainSocketEndPoint(staged));
+            // Only the owner and the service group may connect: engines run as members of the group.
+            File.SetUnixFileMode(staged, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            if (group is { } gid) FileOwnership.SetGroup(staged, gid);
+            File.Move(staged, _path, overwrite: false);
+            listener.Listen(64);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+        finally
+        {
+            try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
+        }
         return listener;
     }
 
@@ -98,9 +123,49 @@ public sealed partial class EngineServer : IAsyncDisposable
                 LogEngineError(_log, 0, e.Message);
                 continue;
             }
+            if (Refusal(socket) is { } refusal)
+            {
+                _metrics.Refused("peer_credentials");
+                LogEngineRefused(_log, refusal);
+                _ = RefuseAsync(socket, refusal);
+                continue;
+            }
             var session = new EngineSession(Interlocked.Increment(ref _nextSession), socket, _limits, _metrics);
             _sessions.Add(session);
             _ = Task.Run(() => ServeAsync(session), CancellationToken.None);
+        }
+    }
+
+    private string? Refusal(Socket socket)
+    {
+        try
+        {
+            return _policy.Refusal(PeerCredentials.Of(socket));
+        }
+        catch (SocketException e)
+        {
+            return $"the kernel gave no credentials for the connection: {e.Message}";
+        }
+    }
+
+    /// <summary>Tells a refused engine why (one error frame, bounded), then closes its connection.</summary>
+    private static async Task RefuseAsync(Socket socket, string reason)
+    {
+        using (socket)
+        {
+            try
+            {
+                using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                var body = MessagePack.MessagePackSerializer.Serialize(new EngineFrame { Id = 0, Message = new ErrorReply { Code = (int)TransferErrorCode.AccessDenied, Message = reason } }, FrameCodec.Options);
+                var frame = new byte[4 + body.Length];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
+                body.CopyTo(frame, 4);
+                await socket.SendAsync(frame, SocketFlags.None, bounded.Token).ConfigureAwait(false);
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
         }
     }
 
@@ -116,6 +181,7 @@ public sealed partial class EngineServer : IAsyncDisposable
                 if (frame is null) break;
                 if (!session.TryStartRequest())
                 {
+                    if (frame.Message is RegisterPoolRequest) session.TakeDescriptor()?.Dispose();
                     _metrics.Refused("requests_per_engine");
                     var refusal = _handler.Refuse(new TransferException(TransferErrorCode.Overloaded,
                         $"engine session {session.Id} already has {_limits.MaxConcurrentRequests} requests in work: wait for replies before sending more"));
@@ -123,7 +189,9 @@ public sealed partial class EngineServer : IAsyncDisposable
                     await session.SendAsync(frame.Id, refusal).ConfigureAwait(false);
                     continue;
                 }
-                _ = Task.Run(async () => await session.ReplyAndFinishAsync(frame.Id, await _handler.HandleAsync(session, frame).ConfigureAwait(false)).ConfigureAwait(false), CancellationToken.None);
+                // A pool's descriptor is claimed here, in frame order, not by the request's task.
+                var descriptor = frame.Message is RegisterPoolRequest ? session.TakeDescriptor() : null;
+                _ = Task.Run(async () => await session.ReplyAndFinishAsync(frame.Id, await _handler.HandleAsync(session, frame, descriptor).ConfigureAwait(false)).ConfigureAwait(false), CancellationToken.None);
             }
         }
         catch (Exception e) when (e is TransferException or IOException or OperationCanceledException or SocketException or ObjectDisposedException)
@@ -135,6 +203,7 @@ public sealed partial class EngineServer : IAsyncDisposable
             if (session.Closed.IsCompleted && !_stopping.IsCancellationRequested) LogEngineError(_log, session.Id, await session.Closed.ConfigureAwait(false));
             _sessions.Remove(session);
             var dropped = _leases.DropOwner(session.Id);
+            _pools.DropOwner(session.Id);
             LogEngineGone(_log, session.Id, dropped.Count);
             await session.DisposeAsync().ConfigureAwait(false);
         }
@@ -163,6 +232,9 @@ public sealed partial class EngineServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "engine session {Session} closed: {Leases} leases returned")]
     private static partial void LogEngineGone(ILogger logger, long session, int leases);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "engine connection refused: {Reason}")]
+    private static partial void LogEngineRefused(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "engine session {Session}: {Reason}")]
     private static partial void LogEngineError(ILogger logger, long session, string reason);

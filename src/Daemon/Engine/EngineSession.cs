@@ -17,7 +17,8 @@ namespace PdRdma.Daemon.Engine;
 /// </summary>
 public sealed class EngineSession : IAsyncDisposable
 {
-    private readonly NetworkStream _stream;
+    private readonly Socket _socket;
+    private readonly DescriptorStream _stream;
     private readonly PipeWriter _writer;
     private readonly EngineSessionLimits _limits;
     private readonly DaemonMetrics? _metrics;
@@ -35,7 +36,8 @@ public sealed class EngineSession : IAsyncDisposable
         _limits = limits;
         _metrics = metrics;
         _work = new SemaphoreSlim(limits.MaxConcurrentRequests, limits.MaxConcurrentRequests);
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _socket = socket;
+        _stream = new DescriptorStream(socket);
         Reader = PipeReader.Create(_stream);
         _writer = PipeWriter.Create(_stream);
         _sendLoop = Task.Run(SendLoopAsync, CancellationToken.None);
@@ -45,6 +47,9 @@ public sealed class EngineSession : IAsyncDisposable
 
     /// <summary>The read side; only the session's read loop uses it.</summary>
     public PipeReader Reader { get; }
+
+    /// <summary>The oldest pool descriptor the engine attached and no frame claimed yet (ownership moves to the caller), or null.</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle? TakeDescriptor() => _stream.TakeDescriptor();
 
     /// <summary>The engine asked for Arrived and LeaseEnded events.</summary>
     public bool Subscribed { get; set; }
@@ -114,7 +119,7 @@ public sealed class EngineSession : IAsyncDisposable
         if (!_closed.TrySetResult(reason)) return;
         _outgoing.Writer.TryComplete();
         try { _closing.Cancel(); } catch (ObjectDisposedException) { }
-        try { _stream.Socket.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
     }
 
     private async Task SendLoopAsync()

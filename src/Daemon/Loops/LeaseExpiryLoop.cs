@@ -6,16 +6,18 @@ using PdRdma.Daemon.Protocol;
 
 namespace PdRdma.Daemon.Loops;
 
-/// <summary>Every 200 ms expires the leases that are due and queues LeaseEnded for their owners (never waiting on an engine).</summary>
+/// <summary>Every 200 ms expires the leases that are due and queues LeaseEnded for their owners (never waiting on an engine), and unmaps retired pool mappings past their grace.</summary>
 public sealed partial class LeaseExpiryLoop
 {
     private readonly LeaseTable _leases;
     private readonly EngineSessions _sessions;
     private readonly DaemonMetrics _metrics;
+    private readonly PoolMappings _pools;
     private readonly ILogger _log;
 
-    public LeaseExpiryLoop(LeaseTable leases, EngineSessions sessions, DaemonMetrics metrics, ILogger log)
+    public LeaseExpiryLoop(LeaseTable leases, EngineSessions sessions, PoolMappings pools, DaemonMetrics metrics, ILogger log)
     {
+        _pools = pools;
         _leases = leases;
         _sessions = sessions;
         _metrics = metrics;
@@ -29,6 +31,7 @@ public sealed partial class LeaseExpiryLoop
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
+                _pools.Sweep();
                 var expired = _leases.ExpireDue();
                 if (expired.Count == 0) continue;
                 _metrics.LeasesExpired(expired.Count);

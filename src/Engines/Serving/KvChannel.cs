@@ -85,7 +85,10 @@ public sealed class KvChannel : IAsyncDisposable
             var fresh = await DaemonClient.ConnectAsync(_socket, ct).ConfigureAwait(false);
             if (_model is not null)
             {
-                var registered = await fresh.RegisterPoolAsync(_poolId, _model.Pool.SharedPath!, _model.Pool.Length, _model.Layout, ct).ConfigureAwait(false);
+                // The daemon maps the pool from its descriptor (it opens no path); only host pools can be handed over.
+                var registered = _model.Pool is HostRegion host
+                    ? await fresh.RegisterPoolAsync(_poolId, host, _model.Layout, ct).ConfigureAwait(false)
+                    : throw new TransferException(TransferErrorCode.Unsupported, $"the node daemon maps host pools only; pool '{_poolId}' is {_model.Pool.Kind}");
                 NodeId = registered.NodeId;
                 PeerEndpoint = registered.PeerEndpoint;
             }
