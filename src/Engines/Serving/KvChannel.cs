@@ -44,8 +44,11 @@ public sealed class KvChannel : IAsyncDisposable
 
     public static KvChannel ThroughDaemon(string socket) => new(socket, null);
 
-    /// <summary>Links the daemon's parts into this process, listening for peers at <paramref name="peerListen"/>.</summary>
-    public static async Task<KvChannel> InProcessAsync(string nodeId, string peerListen, string? advertise, byte[] secret, ILoggerFactory loggers, CancellationToken ct)
+    /// <summary>
+    /// Links the daemon's parts into this process, listening for peers at <paramref name="peerListen"/>;
+    /// <paramref name="backend"/> as the daemon's --backend (auto, shm, tcp, verbs).
+    /// </summary>
+    public static async Task<KvChannel> InProcessAsync(string nodeId, string peerListen, string? advertise, byte[] secret, ILoggerFactory loggers, string backend, CancellationToken ct)
     {
         var socket = Path.Combine(Path.GetTempPath(), $"pdrdma-inproc-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40] + ".sock");
         var options = new DaemonOptions
@@ -56,7 +59,7 @@ public sealed class KvChannel : IAsyncDisposable
             PeerListen = peerListen,
             AdvertiseAddress = advertise,
             ClusterSecret = Convert.ToHexString(secret),
-            Backend = "auto",
+            Backend = backend,
         };
         var errors = new DaemonOptionsValidator().Validate(null, options);
         if (errors.Failed) throw new ArgumentException(errors.FailureMessage);
