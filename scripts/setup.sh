@@ -58,6 +58,8 @@ debian_archive_uris() {
 apt_install iproute2 iperf3 gcc libc6-dev libibverbs1 libibverbs-dev ibverbs-providers rdma-core procps
 # libpdrdma.so: NativeAOT links with clang and zlib; the C API and Python package tests use python3-pytest and numpy.
 apt_install clang zlib1g-dev python3 python3-pytest python3-numpy
+# systemd-analyze scores deploy/pdrdmad.service (tests/Security); util-linux gives setpriv/unshare for the confined daemon test.
+apt_install systemd util-linux
 
 # The GPU engine check's CPU-side tests: its Python scripts (libtorch ABI check; the PyTorch reference, run here
 # with its numpy backend) and nm for the list of libtorch symbols LibTorchSharp needs.

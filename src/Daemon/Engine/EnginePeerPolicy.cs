@@ -19,7 +19,7 @@ public sealed class EnginePeerPolicy
     public string? Refusal(PeerCredentials peer)
     {
         if (peer.Uid == 0 || peer.Uid == _ownUid) return null;
-        if (_group is not null && UnixGroups.IsMember(_group, peer.Uid, peer.Gid)) return null;
+        if (_group is not null && (UnixGroups.FindGroupId(_group) is { } gid && peer.Groups.Contains(gid) || UnixGroups.IsMember(_group, peer.Uid, peer.Gid))) return null;
         return _group is null
             ? $"uid {peer.Uid} may not use this daemon: without Daemon:SocketGroup only its own user (uid {_ownUid}) and root may"
             : $"uid {peer.Uid} is not in group '{_group}': add the engine's user to it (usermod -aG {_group} USER)";

@@ -18,6 +18,7 @@ public sealed partial class EngineRequestHandler : IDisposable
     private readonly string _nodeId;
     private readonly LeaseTable _leases;
     private readonly PoolMappings _pools;
+    private readonly Lock _registerLock = new();
     private readonly KvWriter _writer;
     private readonly DaemonMetrics _metrics;
     private readonly Func<StatusReply> _status;
@@ -94,9 +95,14 @@ public sealed partial class EngineRequestHandler : IDisposable
             throw new TransferException(TransferErrorCode.Protocol, "RegisterPool needs a pool id of 1-128 printable characters");
         if (request.Length < layout.TotalBytes)
             throw new TransferException(TransferErrorCode.OutOfBounds, $"pool '{request.PoolId}' is {request.Length} bytes but its layout needs {layout.TotalBytes}");
-        // The lease table refuses an id another live engine holds, before any mapping is touched.
-        _leases.RegisterPool(request.PoolId, layout, session.Id);
-        _pools.Map(request.PoolId, session.Id, descriptor, request.Length);
+        // The lease table refuses an id another live engine holds, before any mapping is touched; a pool whose
+        // descriptor cannot be mapped is not registered at all.
+        lock (_registerLock)
+        {
+            _leases.EnsureCanRegister(request.PoolId, session.Id);
+            _pools.Map(request.PoolId, session.Id, descriptor, request.Length);
+            _leases.RegisterPool(request.PoolId, layout, session.Id);
+        }
         LogPoolRegistered(_log, request.PoolId, request.Length, session.Id);
         return new PoolRegistered { NodeId = _nodeId, PeerEndpoint = _peerEndpoint() };
     }

@@ -161,7 +161,16 @@ public sealed partial class EngineServer : IAsyncDisposable
                 System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
                 body.CopyTo(frame, 4);
                 await socket.SendAsync(frame, SocketFlags.None, bounded.Token).ConfigureAwait(false);
-                socket.Shutdown(SocketShutdown.Both);
+                socket.Shutdown(SocketShutdown.Send);
+                // Closing with the engine's request unread would reset the connection before it reads why: read (and
+                // drop) up to 64 KiB until it closes, within the bound.
+                var sink = new byte[4096];
+                for (var total = 0; total < 64 << 10;)
+                {
+                    var n = await socket.ReceiveAsync(sink, SocketFlags.None, bounded.Token).ConfigureAwait(false);
+                    if (n == 0) break;
+                    total += n;
+                }
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
             {

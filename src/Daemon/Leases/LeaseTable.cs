@@ -32,6 +32,16 @@ public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
             return _pools.Select(p => (p.Key, p.Value.Layout, _byRequest.Values.Where(l => l.PoolId == p.Key).Sum(l => l.Blocks.Count))).ToList();
     }
 
+    /// <summary>Throws (Protocol) when another engine connection holds <paramref name="poolId"/>.</summary>
+    public void EnsureCanRegister(string poolId, long owner)
+    {
+        lock (_lock)
+        {
+            if (_pools.TryGetValue(poolId, out var existing) && existing.Owner != owner)
+                throw new TransferException(TransferErrorCode.Protocol, $"pool '{poolId}' is already registered by another engine connection");
+        }
+    }
+
     public void RegisterPool(string poolId, KvLayout layout, long owner)
     {
         lock (_lock)
