@@ -16,6 +16,7 @@ public sealed class LlamaModel : IDisposable
     private readonly Tensor _sin;
     private readonly ScalarType _dtype;
     private readonly bool _fusedAttention;
+    private readonly Tensor _kvHeadEye;
 
     /// <summary>
     /// A model over <paramref name="weights"/> (owned from here on). <paramref name="fusedAttention"/> picks the
@@ -33,6 +34,7 @@ public sealed class LlamaModel : IDisposable
         // On a GPU in 16-bit, attention goes through libtorch's fused kernel with the mask built on the device; on the
         // CPU (and in float32 anywhere) it stays the explicit product + softmax that matches llama2.c bit for bit.
         _fusedAttention = fusedAttention ?? (device.type == DeviceType.CUDA && config.DType != KvDType.Float32);
+        _kvHeadEye = torch.eye(config.KvHeads, dtype: _dtype, device: device).view(1, config.KvHeads, 1, config.KvHeads, 1);
     }
 
     public LlamaConfig Config { get; }
@@ -126,26 +128,21 @@ public sealed class LlamaModel : IDisposable
 
             var kCtx = pool.ReadSlots(l, KvPart.Key, ctxSlotsCpu).to(_dtype, Device).view(b, lMax, kvHeads, hd);
             var vCtx = pool.ReadSlots(l, KvPart.Value, ctxSlotsCpu).to(_dtype, Device).view(b, lMax, kvHeads, hd);
-            if (Config.KvGroup > 1)
-            {
-                kCtx = kCtx.repeat_interleave(Config.KvGroup, 2);
-                vCtx = vCtx.repeat_interleave(Config.KvGroup, 2);
-            }
-            var qh = q.permute(0, 2, 1, 3);                       // [b, H, t, hd]
-            var vh = vCtx.permute(0, 2, 1, 3);                    // [b, H, L, hd]
             Tensor o;
             if (_fusedAttention)
             {
-                o = nn.functional.scaled_dot_product_attention(qh, kCtx.permute(0, 2, 1, 3), vh, maskT, 0.0, causalPrefill);
+                if (Config.KvGroup > 1)
+                {
+                    kCtx = kCtx.repeat_interleave(Config.KvGroup, 2);
+                    vCtx = vCtx.repeat_interleave(Config.KvGroup, 2);
+                }
+                o = nn.functional.scaled_dot_product_attention(q.permute(0, 2, 1, 3), kCtx.permute(0, 2, 1, 3), vCtx.permute(0, 2, 1, 3), maskT, 0.0, causalPrefill)
+                    .permute(0, 2, 1, 3).reshape(b, tMax, heads * hd);
             }
             else
             {
-                var kh = kCtx.permute(0, 2, 3, 1);                // [b, H, hd, L]
-                var scores = torch.matmul(qh, kh).to(ScalarType.Float32) * scale + maskT!;
-                var att = scores.softmax(-1).to(_dtype);
-                o = torch.matmul(att, vh);
+                o = tMax == 1 ? DecodeAttention(q, kCtx, vCtx, maskT!, b, lMax, scale) : GroupedAttention(q, kCtx, vCtx, maskT!, b, tMax, lMax, scale);
             }
-            o = o.permute(0, 2, 1, 3).reshape(b, tMax, heads * hd);
             x = x + nn.functional.linear(o, w.Wo);
 
             h = RmsNorm(x, w.FfnNorm);
@@ -166,6 +163,44 @@ public sealed class LlamaModel : IDisposable
             logits = nn.functional.linear(last, Weights.Classifier);
         }
         return logits.to(ScalarType.Float32).cpu().contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Attention of several new tokens per sequence (prefill), grouped-query without repeating K and V per query head:
+    /// the query heads of one KV head become rows of their own ([b, kvH, t * group, hd], row = t * group + g; head
+    /// h = kvHead * group + g, as repeat_interleave numbers them), so each KV head's context is multiplied once.
+    /// q: [b, t, H, hd]; kCtx, vCtx: [b, L, kvH, hd]; mask: [b, 1, t, L]. Returns [b, t, H * hd].
+    /// </summary>
+    private Tensor GroupedAttention(Tensor q, Tensor kCtx, Tensor vCtx, Tensor mask, int b, int tMax, int lMax, float scale)
+    {
+        int g = Config.KvGroup, kvHeads = Config.KvHeads, hd = Config.EffectiveHeadDim;
+        var qg = q.view(b, tMax, kvHeads, g, hd).permute(0, 2, 1, 3, 4).reshape(b, kvHeads, tMax * g, hd);
+        var maskG = g == 1 ? mask : mask.unsqueeze(3).expand(b, 1, tMax, g, lMax).reshape(b, 1, tMax * g, lMax);
+        var scores = torch.matmul(qg, kCtx.permute(0, 2, 3, 1)).to(ScalarType.Float32) * scale + maskG;   // [b, kvH, t*g, L]
+        var att = scores.softmax(-1).to(_dtype);
+        return torch.matmul(att, vCtx.permute(0, 2, 1, 3))                                                  // [b, kvH, t*g, hd]
+            .view(b, kvHeads, tMax, g, hd).permute(0, 2, 1, 3, 4).reshape(b, tMax, Config.Heads * hd);
+    }
+
+    /// <summary>
+    /// Attention of one new token per sequence (a decode step) on the gathered context as it lies, [b, L, kvH * hd], with
+    /// no copy of it: the query is spread block-diagonally over the KV heads ([b, kvH * hd, H], zero outside each query
+    /// head's own KV head), so one matmul gives every head's scores [b, H, L] and one more every head's output against
+    /// every KV head, of which the own KV head's block is kept. The zeros cost flops the tiny heads of a decode step can
+    /// spare; permuting the context for a per-head matmul copied it twice and was most of a large batch's step time.
+    /// The sums are over the same products (the others are exact zeros). q: [b, 1, H, hd]; mask: [b, 1, 1, L].
+    /// </summary>
+    private Tensor DecodeAttention(Tensor q, Tensor kCtx, Tensor vCtx, Tensor mask, int b, int lMax, float scale)
+    {
+        int g = Config.KvGroup, kvHeads = Config.KvHeads, hd = Config.EffectiveHeadDim, heads = Config.Heads;
+        // [b, kvH, hd, 1, g] * eye [1, kvH, 1, kvH, 1] → [b, kvH(d), hd, kvH(h), g] → [b, kvH * hd, H]
+        var spread = (q.view(b, kvHeads, g, hd).permute(0, 1, 3, 2).unsqueeze(3) * _kvHeadEye).reshape(b, kvHeads * hd, heads);
+        var scores = torch.matmul(spread.transpose(1, 2), kCtx.view(b, lMax, kvHeads * hd).transpose(1, 2)).to(ScalarType.Float32) * scale
+            + mask.view(b, 1, lMax);                                                                          // [b, H, L]
+        var att = scores.softmax(-1).to(_dtype);
+        var all = torch.matmul(att, vCtx.view(b, lMax, kvHeads * hd));                                       // [b, H, kvH * hd]
+        // Keep head h's own KV head block: [b, kvH, g, kvH, hd] diagonal over the two kvH dims → [b, g, hd, kvH].
+        return all.view(b, kvHeads, g, kvHeads, hd).diagonal(0, 1, 3).permute(0, 3, 1, 2).reshape(b, 1, heads * hd);
     }
 
     private Tensor RmsNorm(Tensor x, Tensor weight)
@@ -219,6 +254,7 @@ public sealed class LlamaModel : IDisposable
     {
         _cos.Dispose();
         _sin.Dispose();
+        _kvHeadEye.Dispose();
         Weights.Dispose();
     }
 
