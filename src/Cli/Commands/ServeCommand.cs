@@ -6,7 +6,7 @@ namespace PdRdma.Cli.Commands;
 /// <summary><c>pdrdma serve --role prefill|decode|colocated --model M --port P [--daemon SOCKET]</c>.</summary>
 public static class ServeCommand
 {
-    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N] [--device cpu|cuda[:N] (cuda: colocated)] [--url URL] " + EtcdArgs.Help;
+    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N] [--device cpu|cuda[:N] (cuda prefill/decode: KV host-staged)] [--url URL] " + EtcdArgs.Help;
 
     public static async Task<int> RunAsync(string[] args)
     {

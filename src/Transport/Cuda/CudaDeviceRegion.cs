@@ -161,6 +161,13 @@ public sealed unsafe class CudaDeviceRegion : IDeviceMemory
         CudaDevice.Check(CudaDriver.CtxSynchronize(), "cuCtxSynchronize");
     }
 
+    /// <summary>Waits for all work queued on this region's device context (every stream: the engine's kernels included).</summary>
+    public void Synchronize()
+    {
+        _device.MakeCurrent();
+        CudaDevice.Check(CudaDriver.CtxSynchronize(), "cuCtxSynchronize");
+    }
+
     private void CheckBounds(long offset, long length)
     {
         if (offset < 0 || length < 0 || offset + length > Length)
