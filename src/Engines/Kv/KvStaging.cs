@@ -29,14 +29,20 @@ public sealed class KvStaging : IDisposable
     public HostRegion Mirror => _staging.Host;
 
     /// <summary>
-    /// Null for a pool in host memory (the daemon maps it directly). For device memory, a mirror; a device region the
-    /// CPU cannot copy (no <see cref="IDeviceMemory"/>) or a layout larger than the pool is refused, typed.
+    /// Null for a pool in host memory (the daemon maps it directly) unless <paramref name="stageHostPool"/> (then a
+    /// host pool is staged like a device pool: the path exercised without a GPU). For device memory, a mirror; a device
+    /// region the CPU cannot copy (no <see cref="IDeviceMemory"/>) or a layout larger than the pool is refused, typed.
     /// </summary>
-    public static KvStaging? For(IMemoryRegion pool, KvLayout layout, string? directory = null)
+    public static KvStaging? For(IMemoryRegion pool, KvLayout layout, bool stageHostPool = false, string? directory = null)
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(layout);
-        if (pool.Kind == MemoryKind.Host) return null;
+        if (pool.Kind == MemoryKind.Host && pool is not IDeviceMemory)
+        {
+            if (!stageHostPool) return null;
+            if (pool is not HostRegion host) throw new TransferException(TransferErrorCode.Unsupported, $"KV pool '{pool.Id}' is host memory without a host region: it cannot be staged");
+            pool = new HostPoolAsDevice(host);
+        }
         if (pool is not IDeviceMemory device)
         {
             throw new TransferException(TransferErrorCode.Unsupported,

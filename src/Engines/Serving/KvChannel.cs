@@ -41,6 +41,9 @@ public sealed class KvChannel : IAsyncDisposable
 
     public string PoolId => _poolId;
 
+    /// <summary>Stage a host pool too (set before <see cref="RegisterPoolAsync"/>): the device pool's hand-over exercised without a GPU.</summary>
+    public bool StageHostPool { get; set; }
+
     /// <summary>The host mirror the daemon maps when the pool is in device memory (host-staged hand-over); null for a host pool.</summary>
     public HostRegion? StagingMirror => _staging?.Mirror;
 
@@ -73,7 +76,7 @@ public sealed class KvChannel : IAsyncDisposable
     /// <summary>Registers the model's pool with the daemon (again after a daemon restart).</summary>
     public async Task RegisterPoolAsync(IServingModel model, string poolId, CancellationToken ct)
     {
-        _staging ??= Kv.KvStaging.For(model.Pool, model.Layout);
+        _staging ??= Kv.KvStaging.For(model.Pool, model.Layout, StageHostPool);
         _model = model;
         _poolId = poolId;
         await ClientAsync(ct).ConfigureAwait(false);

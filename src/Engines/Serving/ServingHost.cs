@@ -81,6 +81,7 @@ public sealed partial class ServingHost : IAsyncDisposable
                         : throw new ArgumentException("without --daemon, the transfer library runs in this process and needs --secret-file (the cluster secret)");
                     channel = await KvChannel.InProcessAsync(options.NodeId ?? $"{options.Role}-{Environment.ProcessId}", options.PeerListen, options.Advertise, secret, loggers, ct).ConfigureAwait(false);
                 }
+                channel.StageHostPool = options.StageKv;
                 await channel.RegisterPoolAsync(model, $"{options.Role}-{Environment.ProcessId}", ct).ConfigureAwait(false);
             }
             var host = new ServingHost(options, model, channel, app);
@@ -125,6 +126,7 @@ public sealed partial class ServingHost : IAsyncDisposable
             in_flight = _metrics.InFlight,
             node = _channel?.NodeId,
             mode = _channel?.Mode,
+            kv_staged = _channel?.StagingMirror is not null,
             reservations = _reservations.Count,
             free_blocks = _model.FreeBlocks,
             running = _model.Running,
