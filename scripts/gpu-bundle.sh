@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a self-contained `pdrdma` for GPU hosts without .NET. Usage: scripts/gpu-bundle.sh [--engine] OUT_DIR
 #   (default)  only the transfer GPU commands (gpu-check, gpu-ipc-peer), trimmed, ~24 MB.
-#   --engine   also the model on the GPU (generate, decode-worker, engine-check, model-export): TorchSharp's managed
+#   --engine   also the model on the GPU (generate, engine-check, model-export): TorchSharp's managed
 #              code and libLibTorchSharp.so, but NOT libtorch itself (0.5 GB, CPU only): at run time libtorch comes from
 #              the host's PyTorch (PDRDMA_LIBTORCH_DIR=<torch>/lib, see scripts/gpu-engine-check.sh). Also writes
 #              OUT_DIR/libtorch-symbols.txt: the libtorch symbols libLibTorchSharp.so needs (checked on the host by
@@ -25,7 +25,6 @@ if [ $engine = 1 ]; then
     <Compile Include="$(PdRoot)/src/Cli/Commands/GpuCheckCommand.cs" />
     <Compile Include="$(PdRoot)/src/Cli/Commands/GpuIpcPeerCommand.cs" />
     <Compile Include="$(PdRoot)/src/Cli/Commands/GenerateCommand.cs" />
-    <Compile Include="$(PdRoot)/src/Cli/Commands/DecodeWorkerCommand.cs" />
     <Compile Include="$(PdRoot)/src/Cli/Commands/EngineCheckCommand.cs" />
     <Compile Include="$(PdRoot)/src/Cli/Commands/ModelExportCommand.cs" />
     <ProjectReference Include="$(PdRoot)/src/Engines/PdRdma.Engines.csproj" />
@@ -48,7 +47,6 @@ return args.Length == 0 ? 2 : args[0] switch
     "gpu-check" => await GpuCheckCommand.RunAsync(args[1..]),
     "gpu-ipc-peer" => await GpuIpcPeerCommand.RunAsync(args[1..]),
     "generate" => await GenerateCommand.RunAsync(args[1..]),
-    "decode-worker" => await DecodeWorkerCommand.RunAsync(args[1..]),
     "engine-check" => await EngineCheckCommand.RunAsync(args[1..]),
     "model-export" => await ModelExportCommand.RunAsync(args[1..]),
     _ => 2,

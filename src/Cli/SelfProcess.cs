@@ -21,15 +21,4 @@ public static class SelfProcess
         foreach (var arg in args) info.ArgumentList.Add(arg);
         return info;
     }
-
-    /// <summary>
-    /// What DecodeWorkerClient starts for a worker: pdrdma.dll (run by dotnet) beside this assembly, or this
-    /// executable itself when it is not run by dotnet (the self-contained GPU bundle, on hosts without .NET).
-    /// </summary>
-    public static string WorkerPath()
-    {
-        var processPath = Environment.ProcessPath;
-        // Only this CLI's own apphost runs the worker directly; any other host (dotnet, a test host) runs pdrdma.dll.
-        return processPath is not null && Path.GetFileName(processPath) == "pdrdma" ? processPath : Path.Combine(AppContext.BaseDirectory, "pdrdma.dll");
-    }
 }

@@ -5,6 +5,8 @@ using PdRdma.Engines.Kv;
 using PdRdma.Engines.Loading;
 using PdRdma.Engines.Model;
 using PdRdma.Engines.Sampling;
+using PdRdma.Engines.Serving;
+using PdRdma.Engines.Serving.Models;
 using PdRdma.Engines.Split;
 using TorchSharp;
 
@@ -105,23 +107,31 @@ public static class EngineBenchCommand
             bytes = split.LastTransferBytes;
         }
         Console.WriteLine($"split (in-process copy) prompt {promptLen}: TTFT {ttft / repeats:F1} ms, KV {bytes / 1024.0:F0} KiB copied in {transfer / repeats:F2} ms = {100 * transfer / ttft:F1}% of TTFT");
-        foreach (var backend in new[] { PdRdma.Transport.BackendChoice.Shm, PdRdma.Transport.BackendChoice.Tcp })
+        foreach (var backend in new[] { "shm", "tcp" })
         {
-            var workerArgs = new List<string> { "--model", model, "--block-tokens", tpb.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) };
-            if (dtype is not null) workerArgs.AddRange(["--dtype", dtype == PdRdma.Transport.KvDType.BFloat16 ? "bf16" : "f32"]);
-            await using var worker = await DecodeWorkerClient.StartAsync(SelfProcess.WorkerPath(), workerArgs,
-                new PrefillEngine(new LlamaEngine(m, prefillPool)), backend, TimeSpan.FromMinutes(5));
+            // The serving KV path: two engines, each with a node's transfer agent, the KV pushed layer by layer.
+            using var prefillModel = new LlamaServingModel(m, m.Name, ownsModel: false, tpb, layout.Blocks);
+            using var decodeModel = new LlamaServingModel(m, m.Name, ownsModel: false, tpb, layout.Blocks);
+            await using var pair = await LocalSplit.StartAsync(prefillModel, decodeModel, backend, null, CancellationToken.None);
             double wTtft = 0, exposed = 0;
             long wBytes = 0;
+            string used = backend;
             for (int r = 0; r <= repeats; r++)
             {
-                await worker.GenerateAsync($"bench-{backend}-{r}", new GenerationRequest(Prompt(), 1, SamplingOptions.Greedy));
+                var clock = Stopwatch.StartNew();
+                double first = 0;
+                PdRdma.Engines.Serving.Api.PrefillAnswer? pushed = null;
+                await foreach (var step in pair.GenerateAsync(Prompt(), GenerationSettings.Greedy(1), p => pushed = p))
+                {
+                    if (!step.IsEnd && first == 0) first = clock.Elapsed.TotalMilliseconds;
+                }
                 if (r == 0) continue;
-                wTtft += worker.LastTimeToFirstToken.TotalMilliseconds;
-                exposed += worker.LastExposedTransferTime.TotalMilliseconds;
-                wBytes = worker.LastTransferBytes;
+                wTtft += first;
+                exposed += pushed!.ExposedMs;
+                wBytes = pushed.KvBytes;
+                used = pushed.Backend;
             }
-            Console.WriteLine($"split two processes over {worker.Backend} prompt {promptLen}: TTFT {wTtft / repeats:F1} ms (colocated prefill {best * 1000:F1} ms), KV {wBytes / 1024.0:F0} KiB, transfer not hidden by compute {exposed / repeats:F2} ms = {100 * exposed / wTtft:F1}% of TTFT");
+            Console.WriteLine($"split (serving KV path, two transfer agents) over {used} prompt {promptLen}: TTFT {wTtft / repeats:F1} ms (colocated prefill {best * 1000:F1} ms), KV {wBytes / 1024.0:F0} KiB, transfer not hidden by compute {exposed / repeats:F2} ms = {100 * exposed / wTtft:F1}% of TTFT");
         }
         Console.WriteLine($"peak RSS {Status("VmHWM")}");
         return 0;

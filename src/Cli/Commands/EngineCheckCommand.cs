@@ -8,6 +8,8 @@ using PdRdma.Engines.Kv;
 using PdRdma.Engines.Loading;
 using PdRdma.Engines.Model;
 using PdRdma.Engines.Sampling;
+using PdRdma.Engines.Serving;
+using PdRdma.Engines.Serving.Models;
 using PdRdma.Engines.Split;
 using PdRdma.Transport;
 
@@ -17,8 +19,9 @@ namespace PdRdma.Cli.Commands;
 /// <c>pdrdma engine-check --model M [--device cpu|cuda[:N]] [--dtype f32|bf16] [--prompt-len 4096] [--decode-steps 64]
 /// [--batches 1,8] [--repeats 3] [--split] [--threads 1] [--json FILE]</c>: the numbers of the GPU engine check, as JSON: time to first
 /// token (prefill of one prompt, logits to the host, greedy pick), time per output token at each batch size, the greedy
-/// tokens of prompt 0, and with <c>--split</c> the same request decoded in a second process (the KV handed over through
-/// CUDA IPC on one GPU, through the transfer agent on the CPU) with its tokens compared. The prompts are
+/// tokens of prompt 0, and with <c>--split</c> the same request split between a prefill and a decode engine (on the CPU the
+/// serving KV path, <see cref="LocalSplit"/>: the KV pushed through two transfer agents; on a GPU a device-to-device copy of
+/// the same extents between two pools) with its tokens compared. The prompts are
 /// <see cref="PromptToken"/>, the same formula scripts/gpu/torch_llama_ref.py uses, so both sides run the same input.
 /// </summary>
 public static class EngineCheckCommand
@@ -219,7 +222,7 @@ public static class EngineCheckCommand
     /// <summary>Mean time between output tokens as the caller sees them (first to last).</summary>
     private static double Tpot(List<double> stamps) => stamps.Count > 1 ? (stamps[^1] - stamps[0]) / (stamps.Count - 1) : double.NaN;
 
-    /// <summary>The same request colocated (this process) and split (decode in a worker process), tokens compared, TTFT and TPOT of each.</summary>
+    /// <summary>The same request colocated and split (prefill and decode engines with pools of their own), tokens compared, TTFT and TPOT of each.</summary>
     private static async Task<JsonObject> SplitAsync(Options o, LoadedModel m, KvPool pool, LlamaEngine engine, int[] prompt, KvLayout layout)
     {
         var request = new GenerationRequest(prompt, o.DecodeSteps, SamplingOptions.Greedy);
@@ -234,25 +237,45 @@ public static class EngineCheckCommand
         var colocated = Timed(on => engine.Generate(request, on));
         colocated = Timed(on => engine.Generate(request, on));
 
-        var workerArgs = new List<string> { "--model", o.Model, "--block-tokens", TokensPerBlock.ToString(CultureInfo.InvariantCulture),
-            "--blocks", layout.Blocks.ToString(CultureInfo.InvariantCulture), "--device", o.Device.ToString() };
-        if (o.DType is { } dt) workerArgs.AddRange(["--dtype", dt == KvDType.BFloat16 ? "bf16" : "f32"]);
-        using var prefillPool = KvPool.Create(layout, $"check-prefill-{Environment.ProcessId}", o.Device);
-        await using var worker = await DecodeWorkerClient.StartAsync(SelfProcess.WorkerPath(), workerArgs, new PrefillEngine(new LlamaEngine(m, prefillPool)),
-            BackendChoice.Auto, TimeSpan.FromMinutes(5));
         (double Ttft, double Tpot, List<int> Tokens) split = (double.NaN, double.NaN, []);
-        for (int r = 0; r < 2; r++)
+        string backend, reason;
+        long kvBytes = 0;
+        if (o.Device.IsCuda)
         {
-            var stamps = new List<double>();
-            var sw = Stopwatch.StartNew();
-            var res = await worker.GenerateAsync($"check-{r}", request, _ => stamps.Add(sw.Elapsed.TotalMilliseconds));
-            split = (stamps.Count > 0 ? stamps[0] : double.NaN, Tpot(stamps), res.Generated.ToList());
+            // The transfer agents address host memory: on the GPU the hand-over is a device-to-device copy of the same
+            // extents (KvBlockExtents) into a second pool in this process.
+            using var prefillPool = KvPool.Create(layout, $"check-prefill-{Environment.ProcessId}", o.Device);
+            using var decodePool = KvPool.Create(layout, $"check-decode-{Environment.ProcessId}", o.Device);
+            var local = new InProcessSplit(new PrefillEngine(new LlamaEngine(m, prefillPool)), new DecodeEngine(new LlamaEngine(m, decodePool), TimeSpan.FromMinutes(5)));
+            for (int r = 0; r < 2; r++) split = Timed(on => local.Generate($"check-{r}", request, on));
+            (backend, reason, kvBytes) = ("device-copy", "both KV pools are on the GPU in this process: the KV extents are copied device to device", local.LastTransferBytes);
+        }
+        else
+        {
+            using var prefillModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks);
+            using var decodeModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks);
+            await using var pair = await LocalSplit.StartAsync(prefillModel, decodeModel, "auto", null, CancellationToken.None);
+            PdRdma.Engines.Serving.Api.PrefillAnswer? pushed = null;
+            for (int r = 0; r < 2; r++)
+            {
+                var stamps = new List<double>();
+                var tokens = new List<int>();
+                var sw = Stopwatch.StartNew();
+                await foreach (var step in pair.GenerateAsync(prompt, GenerationSettings.Greedy(o.DecodeSteps), p => pushed = p))
+                {
+                    if (step.IsEnd) break;
+                    stamps.Add(sw.Elapsed.TotalMilliseconds);
+                    tokens.Add(step.Token);
+                }
+                split = (stamps.Count > 0 ? stamps[0] : double.NaN, Tpot(stamps), tokens);
+            }
+            (backend, reason, kvBytes) = (pushed?.Backend ?? "none", "the serving KV path: two engines, each with a node's transfer agent, KV pushed layer by layer", pushed?.KvBytes ?? 0);
         }
         return new JsonObject
         {
-            ["backend"] = worker.Backend,
-            ["backend_reason"] = worker.BackendReason,
-            ["kv_bytes"] = worker.LastTransferBytes,
+            ["backend"] = backend,
+            ["backend_reason"] = reason,
+            ["kv_bytes"] = kvBytes,
             ["colocated_ttft_ms"] = colocated.Ttft,
             ["colocated_tpot_ms"] = colocated.Tpot,
             ["split_ttft_ms"] = split.Ttft,

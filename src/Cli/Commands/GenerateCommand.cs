@@ -4,6 +4,8 @@ using PdRdma.Engines.Generation;
 using PdRdma.Engines.Kv;
 using PdRdma.Engines.Loading;
 using PdRdma.Engines.Sampling;
+using PdRdma.Engines.Serving;
+using PdRdma.Engines.Serving.Models;
 using PdRdma.Engines.Split;
 using PdRdma.Transport;
 
@@ -62,12 +64,8 @@ public static class GenerateCommand
         try
         {
             PdRdma.Engines.TorchThreads.Configure(threads);
-            var workerArgs = new List<string> { "--model", model, "--block-tokens", blockTokens.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) };
-            if (tokenizer is not null) workerArgs.AddRange(["--tokenizer", tokenizer]);
-            if (dtype is not null) workerArgs.AddRange(["--dtype", dtype == KvDType.BFloat16 ? "bf16" : "f32"]);
-            if (device.IsCuda) workerArgs.AddRange(["--device", device.ToString()]);
             return await RunAsync(model, tokenizer, prompt, device, dtype, temperature, topP, seed, steps, maxTokens, blockTokens,
-                split ? workerArgs : null, splitInProcess, backend, stats);
+                split, splitInProcess, backend, stats);
         }
         catch (Exception e) when (e is ModelLoadException or TransferException or ArgumentException)
         {
@@ -77,7 +75,7 @@ public static class GenerateCommand
     }
 
     private static async Task<int> RunAsync(string modelSpec, string? tokenizer, string prompt, PdRdma.Engines.EngineDevice device, KvDType? dtype, float temperature, float topP, ulong seed,
-        int steps, int maxTokens, int blockTokens, List<string>? splitWorkerArgs, bool splitInProcess, BackendChoice backend, bool stats)
+        int steps, int maxTokens, int blockTokens, bool split, bool splitInProcess, BackendChoice backend, bool stats)
     {
         var loadClock = Stopwatch.StartNew();
         using var model = ModelSource.Load(modelSpec, new ModelLoadOptions { Device = device, DType = dtype, TokenizerPath = tokenizer });
@@ -105,16 +103,31 @@ public static class GenerateCommand
         string mode;
         TimeSpan transfer = TimeSpan.Zero, ttft = TimeSpan.Zero;
         long transferBytes = 0;
-        if (splitWorkerArgs is not null)
+        if (split)
         {
-            using var prefillPool = KvPool.Create(layout, "prefill-kv", device);
-            await using var worker = await DecodeWorkerClient.StartAsync(SelfProcess.WorkerPath(), splitWorkerArgs,
-                new PrefillEngine(new LlamaEngine(model, prefillPool)), backend, TimeSpan.FromMinutes(2));
-            result = await worker.GenerateAsync("cli", request, Print);
-            transfer = worker.LastExposedTransferTime;
-            transferBytes = worker.LastTransferBytes;
-            ttft = worker.LastTimeToFirstToken;
-            mode = $"split (decode in a second process; KV pushed layer by layer by the transfer agent over {worker.Backend}: {worker.BackendReason})";
+            // The serving KV path: two engines, each with a node's transfer machinery linked in, the KV pushed layer by
+            // layer through the peer connection into the decode engine's pool.
+            using var prefill = new LlamaServingModel(model, model.Name, ownsModel: false, blockTokens, blocks, device: device);
+            using var decode = new LlamaServingModel(model, model.Name, ownsModel: false, blockTokens, blocks, device: device);
+            await using var pair = await LocalSplit.StartAsync(prefill, decode, backend.ToString().ToLowerInvariant(), null, CancellationToken.None);
+            PdRdma.Engines.Serving.Api.PrefillAnswer? pushed = null;
+            var generated = new List<int>();
+            var reason = StopReason.MaxTokens;
+            var settings = new GenerationSettings(request.MaxNewTokens, request.Sampling);
+            await foreach (var step in pair.GenerateAsync(promptTokens, settings, p => { pushed = p; ttft = clock.Elapsed; }))
+            {
+                if (step.IsEnd)
+                {
+                    reason = step.Finish == "stop" ? StopReason.StopToken : StopReason.MaxTokens;
+                    break;
+                }
+                generated.Add(step.Token);
+                Print(step.Token);
+            }
+            result = new GenerationResult(promptTokens, generated, reason);
+            transfer = TimeSpan.FromMilliseconds(pushed?.ExposedMs ?? 0);
+            transferBytes = pushed?.KvBytes ?? 0;
+            mode = $"split (prefill and decode engines, each with a node's transfer agent; KV pushed layer by layer over {pushed?.Backend ?? "-"})";
         }
         else if (splitInProcess)
         {
@@ -142,7 +155,7 @@ public static class GenerateCommand
             Console.Error.WriteLine($"model {model.Name} ({model.Config.Layers} layers, dim {model.Config.Dim}, {model.Config.DType}) loaded in {loadTime.TotalMilliseconds:F0} ms; mode {mode}");
             Console.Error.WriteLine($"prompt {promptTokens.Length} tokens, generated {result.Generated.Count} ({result.Reason}) in {elapsed.TotalMilliseconds:F0} ms, " +
                 $"{result.Generated.Count / elapsed.TotalSeconds:F1} tok/s");
-            if (splitWorkerArgs is not null || splitInProcess)
+            if (split || splitInProcess)
             {
                 Console.Error.WriteLine($"KV handed over: {transferBytes} bytes; transfer time not hidden by compute {transfer.TotalMilliseconds:F2} ms of TTFT {ttft.TotalMilliseconds:F1} ms");
             }
