@@ -14,13 +14,22 @@ public sealed class KvStaging : IDisposable
 {
     private readonly HostStaging _staging;
     private readonly Action _synchronize;
+    private readonly IDisposable? _pin;
 
-    private KvStaging(HostStaging staging, KvLayout layout, Action synchronize)
+    private KvStaging(HostStaging staging, KvLayout layout, Action synchronize, IDisposable? pin, string? pinError)
     {
         _staging = staging;
         Layout = layout;
         _synchronize = synchronize;
+        _pin = pin;
+        PinError = pinError;
     }
+
+    /// <summary>Whether the mirror is page-locked for the device (cuda: copies at full speed).</summary>
+    public bool Pinned => _pin is not null;
+
+    /// <summary>Why a cuda pool's mirror is not page-locked; null when it is, or for other pools.</summary>
+    public string? PinError { get; }
 
     /// <summary>The pool's layout.</summary>
     public KvLayout Layout { get; }
@@ -52,8 +61,18 @@ public sealed class KvStaging : IDisposable
         {
             throw new TransferException(TransferErrorCode.OutOfBounds, $"KV layout of {layout.TotalBytes} bytes does not fit pool '{pool.Id}' of {pool.Length} bytes");
         }
-        Action synchronize = device is CudaDeviceRegion cuda ? cuda.Synchronize : static () => { };
-        return new KvStaging(HostStaging.Create(device, directory), layout, synchronize);
+        var staging = HostStaging.Create(device, directory);
+        if (device is not CudaDeviceRegion cuda) return new KvStaging(staging, layout, static () => { }, null, null);
+        try
+        {
+            var pin = cuda.TryPinHost(staging.Host, out var pinError);
+            return new KvStaging(staging, layout, cuda.Synchronize, pin, pinError);
+        }
+        catch
+        {
+            staging.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Prefill: device → mirror for K and V of <paramref name="blocks"/> in <paramref name="layers"/> (after the device finished them).</summary>
@@ -86,5 +105,9 @@ public sealed class KvStaging : IDisposable
     }
 
     /// <summary>Removes the mirror; the pool is its owner's.</summary>
-    public void Dispose() => _staging.Dispose();
+    public void Dispose()
+    {
+        _pin?.Dispose();
+        _staging.Dispose();
+    }
 }
