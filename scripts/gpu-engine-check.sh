@@ -135,8 +135,9 @@ abi() { run abi "$python" "$bundle/check_libtorch_abi.py" --torch-lib "$torch_li
           --libtorchsharp "$bundle/libLibTorchSharp.so" --json "$results/gpu-engine-abi.json"; }
 export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PDRDMA_LIBTORCH_DIR="$torch_lib"
-# The split exports the decode pool (a libtorch allocation) through a CUDA IPC handle: plain cudaMalloc segments allow
-# that, expandable segments (cuMemCreate) do not. Left as it is when the host sets it.
+# The split hands each device pool over through a pinned host mirror (KvStaging) and the transfer library; its
+# device-to-device baseline copies between two pools in one process. Plain cudaMalloc segments (not expandable ones)
+# keep the pools' addresses describable by cuMemGetAddressRange. Left as it is when the host sets it.
 export PYTORCH_CUDA_ALLOC_CONF="${PYTORCH_CUDA_ALLOC_CONF:-expandable_segments:False}"
 abi_state=ok
 if ! abi; then
@@ -218,7 +219,7 @@ if ours and ref:
     out["torch_version"] = ref.get("version")
 if ours and "split" in ours:
     s = ours["split"]
-    out["split"] = {k: s[k] for k in ("backend", "identical", "ttft_ratio", "tpot_ratio", "colocated_ttft_ms", "split_ttft_ms", "colocated_tpot_ms", "split_tpot_ms", "kv_bytes")}
+    out["split"] = {k: s.get(k) for k in ("backend", "kv_staged", "identical", "ttft_ratio", "tpot_ratio", "colocated_ttft_ms", "split_ttft_ms", "colocated_tpot_ms", "split_tpot_ms", "kv_bytes", "device_copy")}
     out["split_ttft_ratio"], out["split_tpot_ratio"], out["split_identical"] = s["ttft_ratio"], s["tpot_ratio"], s["identical"]
 checks = [out.get("prefill_throughput_ratio", 0) >= 0.8, out.get("tpot_ratio_b1", 9) <= 1.25, out.get("tpot_ratio_b8", 9) <= 1.25,
           out.get("split_ttft_ratio", 9) <= 1.05, out.get("split_tpot_ratio", 9) <= 1.02, out.get("split_identical") is True]

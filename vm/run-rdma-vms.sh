@@ -82,6 +82,8 @@ resolve() {
   ordered+=("$path")
 }
 for m in $wanted; do resolve "$m"; done
+# vgem (a DRM driver over shmem): a dma-buf exporter for testing ibv_reg_dmabuf_mr; Debian's 6.1 has no udmabuf.
+for m in vgem; do grep -qE "(^|/)$m\.ko(\.xz|\.zst)?:" "$moddir/modules.dep" && resolve "$m" || true; done
 [ "$check_only" -eq 1 ] && { echo "run-rdma-vms: ok (qemu $("$qemu" --version | head -1 | awk '{print $4}'), kernel $kver)"; exit 0; }
 
 [ $# -ge 1 ] && [ $# -le 2 ] || { echo "run-rdma-vms: give one or two commands after --" >&2; exit 2; }

@@ -22,6 +22,7 @@ public static class CommandRouter
         ["generate"] = (GenerateCommand.Help, GenerateCommand.RunAsync),
         ["model-export"] = (ModelExportCommand.Help, ModelExportCommand.RunAsync),
         ["verbs-peer"] = (VerbsPeerCommand.Help, VerbsPeerCommand.RunAsync),
+        ["verbs-dmabuf-peer"] = (VerbsDmaBufPeerCommand.Help, args => TransferCliArgs.RunReportingErrorsAsync(args, VerbsDmaBufPeerCommand.RunAsync)),
         ["gpu-check"] = ("CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf (JSON)", GpuCheckCommand.RunAsync),
         ["gpu-ipc-peer"] = ("(internal) the receiving process of gpu-check", GpuIpcPeerCommand.RunAsync),
         ["xpu-check"] = (XpuCheckCommand.Help, XpuCheckCommand.RunAsync),

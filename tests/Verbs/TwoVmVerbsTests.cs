@@ -46,6 +46,31 @@ public sealed class TwoVmVerbsTests(TwoVmFixture vms) : IClassFixture<TwoVmFixtu
         Assert.Equal((string?)sent["source_xxhash3"], (string?)placed["region_xxhash3"]);
     }
 
+    /// <summary>
+    /// Both agents hold dma-buf regions (vgem in the VMs): the verbs backend registers each through ibv_reg_dmabuf_mr or,
+    /// when Soft-RoCE refuses, through a registered host bounce buffer, says which and why, and the bytes land exactly.
+    /// </summary>
+    [SoftRoceVmFact]
+    public void TwoVms_DmaBufRegions_RegisteredOrStagedWithTheReason_BytesLandChecksumVerified()
+    {
+        var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");
+        var sent = run.Results(run.LogB).FirstOrDefault(r => (string?)r["mode"] == "dmabuf");
+        var placed = run.Results(run.LogA).FirstOrDefault(r => (string?)r["mode"] == "dmabuf");
+        Assert.True(sent is not null && placed is not null, $"no verbs-dmabuf-peer result (harness exit {run.ExitCode}):\n{run.Report}\n--- initiator ---\n{run.LogB}\n--- target ---\n{run.LogA}");
+        Assert.True((bool)sent!["ok"]!, sent.ToJsonString());
+        Assert.Equal("verbs", (string?)sent["backend"]);
+        Assert.StartsWith("vgem", (string?)sent["source"]);
+        foreach (var side in new[] { sent, placed! })
+        {
+            var path = (string?)side["path"];
+            Assert.True(path is "DmaBuf" or "HostStaged", side.ToJsonString());
+            // the fallback always names why: the errno of ibv_reg_dmabuf_mr
+            if (path == "HostStaged") Assert.Contains("ibv_reg_dmabuf_mr", (string?)side["reason"]);
+        }
+        Assert.Equal(32L * 64 * 1024, (long)placed!["bytes"]!);
+        Assert.Equal((string?)sent["expected_xxhash128"], (string?)placed["region_xxhash128"]);
+    }
+
     private JsonObject Result(string mode)
     {
         var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");

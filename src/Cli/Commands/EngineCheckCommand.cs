@@ -238,43 +238,47 @@ public static class EngineCheckCommand
         colocated = Timed(on => engine.Generate(request, on));
 
         (double Ttft, double Tpot, List<int> Tokens) split = (double.NaN, double.NaN, []);
-        string backend, reason;
-        long kvBytes = 0;
+        (double Ttft, double Tpot, List<int> Tokens)? deviceCopy = null;
+        long deviceCopyBytes = 0;
         if (o.Device.IsCuda)
         {
-            // The transfer agents address host memory: on the GPU the hand-over is a device-to-device copy of the same
-            // extents (KvBlockExtents) into a second pool in this process.
+            // Baseline for the staged path below: both pools on the GPU in this process, the KV extents copied device to device.
             using var prefillPool = KvPool.Create(layout, $"check-prefill-{Environment.ProcessId}", o.Device);
             using var decodePool = KvPool.Create(layout, $"check-decode-{Environment.ProcessId}", o.Device);
             var local = new InProcessSplit(new PrefillEngine(new LlamaEngine(m, prefillPool)), new DecodeEngine(new LlamaEngine(m, decodePool), TimeSpan.FromMinutes(5)));
-            for (int r = 0; r < 2; r++) split = Timed(on => local.Generate($"check-{r}", request, on));
-            (backend, reason, kvBytes) = ("device-copy", "both KV pools are on the GPU in this process: the KV extents are copied device to device", local.LastTransferBytes);
+            for (int r = 0; r < 2; r++) deviceCopy = Timed(on => local.Generate($"check-{r}", request, on));
+            deviceCopyBytes = local.LastTransferBytes;
         }
-        else
+
+        // The serving KV path: two engines, each with a node's transfer agent, KV pushed layer by layer; pools on the GPU
+        // are handed over through pinned host mirrors (KvStaging), since the transfer backends address host memory.
+        using var prefillModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks, device: o.Device);
+        using var decodeModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks, device: o.Device);
+        await using var pair = await LocalSplit.StartAsync(prefillModel, decodeModel, "auto", null, CancellationToken.None);
+        PdRdma.Engines.Serving.Api.PrefillAnswer? pushed = null;
+        for (int r = 0; r < 2; r++)
         {
-            using var prefillModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks);
-            using var decodeModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks);
-            await using var pair = await LocalSplit.StartAsync(prefillModel, decodeModel, "auto", null, CancellationToken.None);
-            PdRdma.Engines.Serving.Api.PrefillAnswer? pushed = null;
-            for (int r = 0; r < 2; r++)
+            var stamps = new List<double>();
+            var tokens = new List<int>();
+            var sw = Stopwatch.StartNew();
+            await foreach (var step in pair.GenerateAsync(prompt, GenerationSettings.Greedy(o.DecodeSteps), p => pushed = p))
             {
-                var stamps = new List<double>();
-                var tokens = new List<int>();
-                var sw = Stopwatch.StartNew();
-                await foreach (var step in pair.GenerateAsync(prompt, GenerationSettings.Greedy(o.DecodeSteps), p => pushed = p))
-                {
-                    if (step.IsEnd) break;
-                    stamps.Add(sw.Elapsed.TotalMilliseconds);
-                    tokens.Add(step.Token);
-                }
-                split = (stamps.Count > 0 ? stamps[0] : double.NaN, Tpot(stamps), tokens);
+                if (step.IsEnd) break;
+                stamps.Add(sw.Elapsed.TotalMilliseconds);
+                tokens.Add(step.Token);
             }
-            (backend, reason, kvBytes) = (pushed?.Backend ?? "none", "the serving KV path: two engines, each with a node's transfer agent, KV pushed layer by layer", pushed?.KvBytes ?? 0);
+            split = (stamps.Count > 0 ? stamps[0] : double.NaN, Tpot(stamps), tokens);
         }
-        return new JsonObject
+        string backend = pushed?.Backend ?? "none";
+        string reason = pair.Staged
+            ? "the serving KV path on the GPU: two engines, each with a node's transfer agent; each device pool handed over through a host mirror (KvStaging), KV pushed layer by layer"
+            : "the serving KV path: two engines, each with a node's transfer agent, KV pushed layer by layer";
+        long kvBytes = pushed?.KvBytes ?? 0;
+        var result = new JsonObject
         {
             ["backend"] = backend,
             ["backend_reason"] = reason,
+            ["kv_staged"] = pair.Staged,
             ["kv_bytes"] = kvBytes,
             ["colocated_ttft_ms"] = colocated.Ttft,
             ["colocated_tpot_ms"] = colocated.Tpot,
@@ -286,5 +290,19 @@ public static class EngineCheckCommand
             ["split_tokens"] = new JsonArray(split.Tokens.Select(t => (JsonNode)t).ToArray()),
             ["identical"] = colocated.Tokens.SequenceEqual(split.Tokens),
         };
+        if (deviceCopy is { } d)
+        {
+            result["device_copy"] = new JsonObject
+            {
+                ["reason"] = "baseline: both pools on the GPU in one process, KV extents copied device to device (no transfer library)",
+                ["kv_bytes"] = deviceCopyBytes,
+                ["ttft_ms"] = d.Ttft,
+                ["tpot_ms"] = d.Tpot,
+                ["ttft_ratio"] = d.Ttft / colocated.Ttft,
+                ["tpot_ratio"] = d.Tpot / colocated.Tpot,
+                ["identical"] = colocated.Tokens.SequenceEqual(d.Tokens),
+            };
+        }
+        return result;
     }
 }

@@ -6,7 +6,7 @@ namespace PdRdma.Cli.Commands;
 /// <summary><c>pdrdma serve --role prefill|decode|colocated --model M --port P [--daemon SOCKET]</c>.</summary>
 public static class ServeCommand
 {
-    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N] [--device cpu|cuda[:N] (cuda: colocated)] [--url URL] " + EtcdArgs.Help;
+    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N] [--device cpu|cuda[:N] (cuda prefill/decode: KV host-staged)] [--stage-kv true (host-stage a cpu pool too)] [--url URL] " + EtcdArgs.Help;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -28,6 +28,12 @@ public static class ServeCommand
                 SecretFile = cli.Get("--secret-file"),
                 LeaseTtlSeconds = cli.GetInt("--lease-ttl", 30),
                 LayerDelayMs = cli.GetInt("--layer-delay-ms", 0),
+                StageKv = cli.Get("--stage-kv", "false") switch
+                {
+                    "true" => true,
+                    "false" => false,
+                    var v => throw new ArgumentException($"--stage-kv takes true or false, not '{(v.Length > 16 ? v[..16] + "…" : v)}'"),
+                },
                 AdvertiseUrl = cli.Get("--url"),
                 Etcd = EtcdArgs.From(cli),
             };

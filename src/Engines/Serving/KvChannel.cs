@@ -23,6 +23,8 @@ public sealed class KvChannel : IAsyncDisposable
     private DaemonClient? _client;
     private IServingModel? _model;
     private string _poolId = "";
+    private Kv.KvStaging? _staging;
+    private readonly ConcurrentDictionary<string, int[]> _stagedGrants = new(StringComparer.Ordinal);
 
     private KvChannel(string socket, NodeDaemon? inProcess)
     {
@@ -38,6 +40,12 @@ public sealed class KvChannel : IAsyncDisposable
     public string PeerEndpoint { get; private set; } = "";
 
     public string PoolId => _poolId;
+
+    /// <summary>Stage a host pool too (set before <see cref="RegisterPoolAsync"/>): the device pool's hand-over exercised without a GPU.</summary>
+    public bool StageHostPool { get; set; }
+
+    /// <summary>The host mirror the daemon maps when the pool is in device memory (host-staged hand-over); null for a host pool.</summary>
+    public HostRegion? StagingMirror => _staging?.Mirror;
 
     /// <summary>Raised when the daemon ends a lease on its own (expiry); the engine frees the request's blocks.</summary>
     public event Action<string, string>? LeaseEnded;
@@ -71,6 +79,7 @@ public sealed class KvChannel : IAsyncDisposable
     /// <summary>Registers the model's pool with the daemon (again after a daemon restart).</summary>
     public async Task RegisterPoolAsync(IServingModel model, string poolId, CancellationToken ct)
     {
+        _staging ??= Kv.KvStaging.For(model.Pool, model.Layout, StageHostPool);
         _model = model;
         _poolId = poolId;
         await ClientAsync(ct).ConfigureAwait(false);
@@ -88,8 +97,10 @@ public sealed class KvChannel : IAsyncDisposable
             var fresh = await DaemonClient.ConnectAsync(_socket, ct).ConfigureAwait(false);
             if (_model is not null)
             {
-                // The daemon maps the pool from its descriptor (it opens no path); only host pools can be handed over.
-                var registered = _model.Pool is HostRegion host
+                // The daemon maps the pool from its descriptor (it opens no path); only host pools can be handed over,
+                // so a device pool hands over its host mirror (KvStaging).
+                var handedOver = (IMemoryRegion?)_staging?.Mirror ?? _model.Pool;
+                var registered = handedOver is HostRegion host
                     ? await fresh.RegisterPoolAsync(_poolId, host, _model.Layout, ct).ConfigureAwait(false)
                     : throw new TransferException(TransferErrorCode.Unsupported, $"the node daemon maps host pools only; pool '{_poolId}' is {_model.Pool.Kind}");
                 NodeId = registered.NodeId;
@@ -146,11 +157,27 @@ public sealed class KvChannel : IAsyncDisposable
         ct = bounded.Token;
         var client = await ClientAsync(ct).ConfigureAwait(false);
         _waiters[requestId] = new TaskCompletionSource<Arrived>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_staging is not null) _stagedGrants[requestId] = blocks.ToArray();
         await client.ReserveAsync(requestId, _poolId, blocks, peerNodeId, ttl, ct).ConfigureAwait(false);
     }
 
     /// <summary>Waits until every KV byte of the request is in the pool; throws TransferException on expiry or daemon loss.</summary>
     public async Task<Arrived> WaitArrivedAsync(string requestId, TimeSpan timeout, CancellationToken ct)
+    {
+        try
+        {
+            var arrived = await WaitArrivedCoreAsync(requestId, timeout, ct).ConfigureAwait(false);
+            // Host-staged pool: the daemon placed the KV in the mirror; the device reads it from the pool.
+            if (_staging is not null && _stagedGrants.TryGetValue(requestId, out var blocks)) _staging.StageIn(blocks);
+            return arrived;
+        }
+        finally
+        {
+            _stagedGrants.TryRemove(requestId, out _);
+        }
+    }
+
+    private async Task<Arrived> WaitArrivedCoreAsync(string requestId, TimeSpan timeout, CancellationToken ct)
     {
         if (_early.TryRemove(requestId, out var early)) { _waiters.TryRemove(requestId, out _); return early; }
         if (!_waiters.TryGetValue(requestId, out var waiter))
@@ -173,6 +200,7 @@ public sealed class KvChannel : IAsyncDisposable
     {
         _waiters.TryRemove(requestId, out _);
         _early.TryRemove(requestId, out _);
+        _stagedGrants.TryRemove(requestId, out _);
         try
         {
             using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -191,6 +219,8 @@ public sealed class KvChannel : IAsyncDisposable
         using var bounded = Bounded(ct);
         ct = bounded.Token;
         var client = await ClientAsync(ct).ConfigureAwait(false);
+        // Host-staged pool: this layer's blocks leave the device for the mirror the daemon reads.
+        _staging?.StageOut(layers, sourceBlocks);
         return await client.WriteAsync(new WriteRequest
         {
             RequestId = requestId,
@@ -228,5 +258,6 @@ public sealed class KvChannel : IAsyncDisposable
     {
         if (_client is not null) await _client.DisposeAsync().ConfigureAwait(false);
         if (_inProcess is not null) await _inProcess.DisposeAsync().ConfigureAwait(false);
+        _staging?.Dispose();
     }
 }

@@ -30,17 +30,24 @@ public sealed class LocalSplit : IAsyncDisposable
 
     public PrefillPush Prefill { get; }
 
+    /// <summary>Whether the KV goes through host mirrors of the pools (device pools always; host pools with stageKv).</summary>
+    public bool Staged => _prefillChannel.StagingMirror is not null && _decodeChannel.StagingMirror is not null;
+
     public DecodeSide Decode { get; }
 
     /// <summary>
     /// Starts both nodes' transfer machinery over <paramref name="backend"/> (auto, shm, tcp) and registers each model's
-    /// pool. The models must have compatible KV layouts; their pools must be host memory (the transfer backends address it).
+    /// pool. The models must have compatible KV layouts. A pool in device memory (cuda) is handed over through a host
+    /// mirror (<see cref="Kv.KvStaging"/>: the daemon's backends address host memory); <paramref name="stageKv"/> stages
+    /// host pools the same way (the GPU's path exercised on the CPU).
     /// </summary>
-    public static async Task<LocalSplit> StartAsync(IServingModel prefill, IServingModel decode, string backend, ILoggerFactory? loggers, CancellationToken ct)
+    public static Task<LocalSplit> StartAsync(IServingModel prefill, IServingModel decode, string backend, ILoggerFactory? loggers, CancellationToken ct) =>
+        StartAsync(prefill, decode, backend, stageKv: false, loggers, ct);
+
+    /// <inheritdoc cref="StartAsync(IServingModel, IServingModel, string, ILoggerFactory?, CancellationToken)"/>
+    public static async Task<LocalSplit> StartAsync(IServingModel prefill, IServingModel decode, string backend, bool stageKv, ILoggerFactory? loggers, CancellationToken ct)
     {
         prefill.Layout.EnsureCompatibleWith(decode.Layout);
-        if (prefill.Pool.SharedPath is null || decode.Pool.SharedPath is null)
-            throw new ArgumentException("the split moves KV through the transfer agents, which address host memory: both pools must be on the cpu");
         loggers ??= NullLoggerFactory.Instance;
         var secret = RandomNumberGenerator.GetBytes(32);
         var tag = $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..16];
@@ -48,8 +55,10 @@ public sealed class LocalSplit : IAsyncDisposable
         try
         {
             p = await KvChannel.InProcessAsync($"split-prefill-{tag}", "127.0.0.1:0", null, secret, loggers, backend, ct).ConfigureAwait(false);
+            p.StageHostPool = stageKv;
             await p.RegisterPoolAsync(prefill, $"prefill-{tag}", ct).ConfigureAwait(false);
             d = await KvChannel.InProcessAsync($"split-decode-{tag}", "127.0.0.1:0", null, secret, loggers, backend, ct).ConfigureAwait(false);
+            d.StageHostPool = stageKv;
             await d.RegisterPoolAsync(decode, $"decode-{tag}", ct).ConfigureAwait(false);
             return new LocalSplit(p, d, new PrefillPush(prefill, p), new DecodeSide(decode, d, TimeSpan.FromSeconds(60), ServingLimits.Default));
         }

@@ -27,6 +27,12 @@ public sealed class ServeOptions
     /// <summary>Bounds on the work of one request and on the decode batch and its queue.</summary>
     public ServingLimits Limits { get; set; } = ServingLimits.Default;
 
+    /// <summary>
+    /// Hand the KV over through a host mirror of the pool even when the pool is host memory (a cuda pool always is):
+    /// the GPU split's staged path exercised and compared on a machine without a GPU.
+    /// </summary>
+    public bool StageKv { get; set; }
+
     /// <summary>Test hook: pause after each prefill layer, so that faults can be injected mid-transfer.</summary>
     public int LayerDelayMs { get; set; }
 

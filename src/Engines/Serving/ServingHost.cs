@@ -55,11 +55,8 @@ public sealed partial class ServingHost : IAsyncDisposable
     {
         if (options.Role is not ("prefill" or "decode" or "colocated"))
             throw new ArgumentException($"--role '{options.Role}' is unknown: use prefill, decode or colocated");
-        if (options.Device.IsCuda && options.Role != "colocated")
-        {
-            // The daemon's backends address host memory; the GPU split on one host is generate --split / engine-check --split (CUDA IPC).
-            throw new ArgumentException($"--role {options.Role} --device {options.Device}: the KV hand-over between serving nodes moves host memory only; serve on cuda with --role colocated");
-        }
+        // --role prefill|decode on cuda: the daemon's backends move host memory, so the channel stages the device pool
+        // through a host mirror (KvStaging); a pool it cannot stage is refused there, typed.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -90,6 +87,7 @@ public sealed partial class ServingHost : IAsyncDisposable
                         : throw new ArgumentException("without --daemon, the transfer library runs in this process and needs --secret-file (the cluster secret)");
                     channel = await KvChannel.InProcessAsync(options.NodeId ?? $"{options.Role}-{Environment.ProcessId}", options.PeerListen, options.Advertise, secret, loggers, "auto", ct).ConfigureAwait(false);
                 }
+                channel.StageHostPool = options.StageKv;
                 await channel.RegisterPoolAsync(model, $"{options.Role}-{Environment.ProcessId}", ct).ConfigureAwait(false);
             }
             var host = new ServingHost(options, model, channel, app);
@@ -98,6 +96,7 @@ public sealed partial class ServingHost : IAsyncDisposable
             await app.StartAsync(ct).ConfigureAwait(false);
             if (options.Etcd.Enabled) host._announcer = await host.AnnounceAsync(ct).ConfigureAwait(false);
             LogReady(host._log, options.Role, options.Model, $"{options.Host}:{options.Port}", channel?.Mode ?? "none", channel?.NodeId ?? "-", channel?.PeerEndpoint ?? "-");
+            if (channel?.StagingMirror is { } mirror) LogStaged(host._log, options.Device.ToString(), mirror.SharedPath ?? "-", mirror.Length >> 20);
             return host;
         }
         catch
@@ -133,6 +132,7 @@ public sealed partial class ServingHost : IAsyncDisposable
             in_flight = _metrics.InFlight,
             node = _channel?.NodeId,
             mode = _channel?.Mode,
+            kv_staged = _channel?.StagingMirror is not null,
             reservations = _decode?.Reservations ?? 0,
             free_blocks = _model.FreeBlocks,
             running = _model.Running,
@@ -339,6 +339,9 @@ public sealed partial class ServingHost : IAsyncDisposable
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "{Stage} failed: {Reason}")]
     private static partial void LogRequestFailed(ILogger logger, string stage, string reason);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Information, Message = "KV pool on {Device} is host-staged for the node daemon through {Mirror} ({MiB} MiB): prefill copies each layer's blocks out before its push, decode copies granted blocks in when they arrive")]
+    private static partial void LogStaged(ILogger logger, string device, string mirror, long miB);
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "removed {Count} shared-memory pool files left by engines that were killed")]
     private static partial void LogSwept(ILogger logger, int count);

@@ -204,6 +204,11 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             throw new TransferException(TransferErrorCode.Protocol, $"commit of batch {batch.Id} after {batch.ReceivedBytes} of {batch.TotalBytes} bytes");
         }
         await _link!.WaitPlacedAsync(batch.Id, ct).ConfigureAwait(false);
+        if (_link is IPlacedWritesHook placed)
+        {
+            try { placed.OnPlaced(batch.Writes); }
+            catch (TransferException ex) { await RejectAsync(batch.Id, ex, ct).ConfigureAwait(false); return; }
+        }
         if (batch.Checksum == ChecksumKind.XxHash3)
         {
             var actual = ChecksumCalculator.Compute(batch.Writes);

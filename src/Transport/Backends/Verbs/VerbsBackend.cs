@@ -17,17 +17,20 @@ namespace PdRdma.Transport.Backends.Verbs;
 /// </summary>
 public sealed class VerbsBackend : ITransferBackend
 {
-    private static readonly BackendCapabilities Caps = new(new HashSet<MemoryKind> { MemoryKind.Host }, Notifications: true, SameHostOnly: false, DataOverControlLink: false);
+    private static readonly BackendCapabilities Caps = new(new HashSet<MemoryKind> { MemoryKind.Host, MemoryKind.CudaDevice, MemoryKind.LevelZeroDevice }, Notifications: true, SameHostOnly: false, DataOverControlLink: false);
     private static readonly MessagePackSerializerOptions Untrusted = MessagePackSerializerOptions.Standard
         .WithResolver(ReflectionFormatterResolver.ForRuntime(allowPrivate: false)).WithSecurity(MessagePackSecurity.UntrustedData);
 
     private readonly Lazy<(VerbsDevice? Device, string Reason)> _device;
     private readonly ConcurrentDictionary<IMemoryRegion, Lazy<VerbsRegistration>> _registrations = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<IMemoryRegion, VerbsDeviceWindow> _deviceWindows = new(ReferenceEqualityComparer.Instance);
+    private readonly bool _forceStaged;
     private readonly ILogger _logger;
 
     public VerbsBackend(VerbsOptions? options = null, ILogger? logger = null)
     {
         _logger = logger ?? NullLogger.Instance;
+        _forceStaged = options?.DeviceMemoryStaged ?? false;
         _device = new Lazy<(VerbsDevice?, string)>(() =>
         {
             try { return (VerbsDevice.Open(options, _logger), ""); }
@@ -103,7 +106,41 @@ public sealed class VerbsBackend : ITransferBackend
     }
 
     internal VerbsRegistration Registration(IMemoryRegion region) =>
-        _registrations.GetOrAdd(region, r => new Lazy<VerbsRegistration>(() => _device.Value.Device!.Register(r))).Value;
+        _registrations.GetOrAdd(region, r => new Lazy<VerbsRegistration>(() => Register(r))).Value;
+
+    /// <summary>
+    /// How <paramref name="region"/> meets the NIC (registering it on first use): host memory pinned, device memory
+    /// through its dma-buf, or host-staged with the reason the dma-buf registration was not used.
+    /// </summary>
+    public VerbsMemoryPath PathOf(IMemoryRegion region, out string? fallbackReason)
+    {
+        _ = Registration(region);
+        var window = _deviceWindows.GetValueOrDefault(region);
+        fallbackReason = window?.FallbackReason;
+        return window?.Path ?? VerbsMemoryPath.HostRegistered;
+    }
+
+    /// <summary>Device regions (anything exporting a dma-buf) go through <see cref="VerbsDevice.RegisterDeviceMemory"/>; host regions are pinned.</summary>
+    private VerbsRegistration Register(IMemoryRegion region)
+    {
+        var device = _device.Value.Device!;
+        if (region is not IDeviceMemory deviceMemory) return device.Register(region);
+        var window = device.RegisterDeviceMemory(deviceMemory, _forceStaged, _logger);
+        _deviceWindows[region] = window;
+        return window.Registration;
+    }
+
+    /// <summary>Initiator, staged source: device bytes into the bounce buffer before the NIC reads them.</summary>
+    internal void BeforeSend(IMemoryRegion source, long offset, long length)
+    {
+        if (_deviceWindows.TryGetValue(source, out var window)) window.StageOut(offset, length);
+    }
+
+    /// <summary>Target, staged region: placed bytes from the bounce buffer into device memory.</summary>
+    internal void AfterPlaced(IMemoryRegion target, long offset, long length)
+    {
+        if (_deviceWindows.TryGetValue(target, out var window)) window.StageIn(offset, length);
+    }
 
     private VerbsDevice RequireDevice(string who)
     {
@@ -139,6 +176,8 @@ public sealed class VerbsBackend : ITransferBackend
     {
         foreach (var registration in _registrations.Values.Where(l => l.IsValueCreated)) registration.Value.Dispose();
         _registrations.Clear();
+        foreach (var window in _deviceWindows.Values) window.Dispose();
+        _deviceWindows.Clear();
         if (_device.IsValueCreated) _device.Value.Device?.Dispose();
         await Task.CompletedTask.ConfigureAwait(false);
     }

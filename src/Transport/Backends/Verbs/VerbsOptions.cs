@@ -28,4 +28,7 @@ public sealed class VerbsOptions
 
     /// <remarks>At most 6: Soft-RoCE (and some NICs) treat 7 as "retry for ever", so a dead peer would never be detected.</remarks>
     public byte RetryCount { get; init; } = 6;
+
+    /// <summary>Device regions always go through a registered host bounce buffer, never ibv_reg_dmabuf_mr (to compare the paths, or around a driver that misbehaves).</summary>
+    public bool DeviceMemoryStaged { get; init; }
 }

@@ -8,7 +8,7 @@ namespace PdRdma.Transport.Backends.Verbs.Internal;
 /// The verbs side of one agent connection. Initiator: a batch becomes RDMA WRITEs plus a SEND of its
 /// id. Target: a batch counts as placed when that SEND arrives (RC delivers it after the writes).
 /// </summary>
-internal sealed class VerbsLink : IBackendLink
+internal sealed class VerbsLink : IBackendLink, IPlacedWritesHook
 {
     private readonly VerbsBackend _backend;
     private readonly VerbsEndpoint _endpoint;
@@ -29,6 +29,7 @@ internal sealed class VerbsLink : IBackendLink
         for (int i = 0; i < writes.Length; i++)
         {
             var w = batch.Writes[i];
+            _backend.BeforeSend(w.Source, w.SourceOffset, w.Length);
             writes[i] = new VerbsWrite(_backend.Registration(w.Source), w.SourceOffset, w.Target.RegionId, w.TargetOffset, w.Length);
         }
         var id = new byte[8];
@@ -42,6 +43,11 @@ internal sealed class VerbsLink : IBackendLink
         if (_closed is { } error) placed.TrySetException(error);
         await placed.Task.WaitAsync(ct).ConfigureAwait(false);
         _placed.TryRemove(batchId, out _);
+    }
+
+    public void OnPlaced(IReadOnlyList<(IMemoryRegion Region, long Offset, long Length)> writes)
+    {
+        foreach (var (region, offset, length) in writes) _backend.AfterPlaced(region, offset, length);
     }
 
     private async Task ReceiveAsync()
