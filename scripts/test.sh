@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the xunit suite and ends with the line `N passed, N failed, N skipped`.
 # Usage: scripts/test.sh [area] [-- extra dotnet test args]
-#   area: all (default), verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, capi, python, xpu (Level Zero + KV layouts)
+#   area: all (default), verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, capi, python, xpu (Level Zero + KV layouts), security
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 area=${1:-all}
@@ -14,6 +14,7 @@ case "$area" in
   xpu) filter="FullyQualifiedName~PdRdma.Tests.Xpu|Category=KvLayout" ;;
   transport|engines|daemon|serving|interop|perf|gpu|cluster) filter="FullyQualifiedName~PdRdma.Tests.${area^}" ;;
   capi) filter="FullyQualifiedName~PdRdma.Tests.CApi" ;;
+  security) filter="FullyQualifiedName~PdRdma.Tests.Security" ;;
   python) filter="FullyQualifiedName~PdRdma.Tests.Python" ;;
   *) echo "test.sh: unknown area '$area' (all, verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, capi, python, xpu)" >&2; exit 2 ;;
 esac

@@ -320,7 +320,7 @@ public sealed partial class NodeDaemon : IHostedService, IAsyncDisposable
                 if (!Leases.TryGetPool(request.SourcePoolId, out var source))
                     throw new TransferException(TransferErrorCode.UnknownRegion, $"source pool '{request.SourcePoolId}' is not registered with daemon {NodeId}");
                 var target = request.TargetLayout ?? throw new TransferException(TransferErrorCode.Protocol, "Write needs the target pool's KvLayout");
-                batch = new FabricBatch(KvWritePlan.Build(request.SourcePoolId, source, request.TargetPoolId, target, request.Layers, request.SourceBlocks, request.TargetBlocks));
+                batch = new FabricBatch(KvWritePlan.Build(request.SourcePoolId, source, request.TargetPoolId, target, request.Layers, request.SourceBlocks, request.TargetBlocks), Grant: request.RequestId);
             }
             var targetEndpoint = ResolveTarget(request);
             var clock = Stopwatch.StartNew();

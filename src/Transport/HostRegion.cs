@@ -20,8 +20,16 @@ public sealed unsafe class HostRegion : IMemoryRegion
         SharedPath = path;
         Length = length;
         _deleteOnDispose = deleteOnDispose;
-        var mode = create ? FileMode.Create : FileMode.Open;
-        using (var stream = new FileStream(path, mode, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+        // Created with O_CREAT|O_EXCL (FileMode.CreateNew): a planted file or symlink at the name is an error, never
+        // followed or reused; mode 0600, so no other user reads the KV or writes into it.
+        var options = new FileStreamOptions
+        {
+            Mode = create ? FileMode.CreateNew : FileMode.Open,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+        };
+        if (create && !OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(path, options))
         {
             if (create) stream.SetLength(length);
             else if (stream.Length < length)
@@ -48,15 +56,22 @@ public sealed unsafe class HostRegion : IMemoryRegion
     /// <summary>Default folder for region files: /dev/shm where it exists, else the temp folder.</summary>
     public static string DefaultDirectory => Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
 
-    /// <summary>Creates (or truncates) a zero-filled region file and maps it. The file is removed on dispose.</summary>
+    /// <summary>
+    /// Creates a new zero-filled region file and maps it: a fresh unpredictable name (pdrdma.PID.ID.RANDOM), created
+    /// exclusively (an existing file or symlink there is an error, never followed), mode 0600. Removed on dispose.
+    /// </summary>
     public static HostRegion Create(string id, long length, string? directory = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
-        var safeName = string.Concat(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
-        var path = Path.Combine(directory ?? DefaultDirectory, $"pdrdma.{Environment.ProcessId}.{safeName}");
+        var safeName = string.Concat(id.Take(64).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        var random = System.Security.Cryptography.RandomNumberGenerator.GetHexString(16, lowercase: true);
+        var path = Path.Combine(directory ?? DefaultDirectory, $"pdrdma.{Environment.ProcessId}.{safeName}.{random}");
         return new HostRegion(id, path, length, create: true, deleteOnDispose: true);
     }
+
+    /// <summary>Tests only: creates the region file at exactly <paramref name="path"/> (exclusively, 0600).</summary>
+    internal static HostRegion CreateAt(string id, string path, long length) => new(id, path, length, create: true, deleteOnDispose: true);
 
     /// <summary>Maps an existing region file created by another process; the file is left in place on dispose.</summary>
     public static HostRegion Open(string id, string path, long length)
