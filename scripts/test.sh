@@ -14,6 +14,7 @@ case "$area" in
   xpu) filter="FullyQualifiedName~PdRdma.Tests.Xpu|Category=KvLayout" ;;
   transport|engines|daemon|serving|interop|perf|gpu|cluster) filter="FullyQualifiedName~PdRdma.Tests.${area^}" ;;
   capi) filter="FullyQualifiedName~PdRdma.Tests.CApi" ;;
+  security) filter="FullyQualifiedName~PdRdma.Tests.Security" ;;
   python) filter="FullyQualifiedName~PdRdma.Tests.Python" ;;
   security) filter="FullyQualifiedName~PdRdma.Tests.Security" ;;
   *) echo "test.sh: unknown area '$area' (all, verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, capi, python, xpu, security)" >&2; exit 2 ;;

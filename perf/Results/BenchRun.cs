@@ -9,6 +9,9 @@ public sealed class BenchRun
     public List<TransferPoint> Transfer { get; } = [];
     public List<TransferPoint> Batches { get; } = [];
     public List<KvShapedPoint> KvShaped { get; } = [];
+
+    /// <summary>qperf tcp_lat per path, when the latency pattern asked for it.</summary>
+    public List<LatencyBaselinePoint> LatencyBaselines { get; } = [];
     public List<RegistrationPoint> Registration { get; } = [];
     public List<E2ePoint> E2e { get; } = [];
     public List<ThroughputPoint> Throughput { get; } = [];

@@ -19,4 +19,10 @@ public sealed record TransferBenchOptions
 
     /// <summary>Also measure region registration against size, up to this many bytes (0: skip).</summary>
     public long RegistrationMaxBytes { get; init; }
+
+    /// <summary>Also measure qperf tcp_lat with messages of this size on each path (0: skip); the latency pattern's baseline.</summary>
+    public long QperfLatencyBytes { get; init; }
+
+    /// <summary>Measure the bandwidth baselines (memcpy, iperf3); the kv, latency and rate patterns have their own.</summary>
+    public bool BandwidthBaselines { get; init; } = true;
 }

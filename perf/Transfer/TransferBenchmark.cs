@@ -74,6 +74,13 @@ public sealed class TransferBenchmark(TransferBenchOptions options, ProgressBar?
     private async Task RunShmAsync(BenchRun run, CancellationToken ct)
     {
         var result = await RunPairAsync("shm", BenchPath.OneHost, ct);
+        // shm's latency target is against tcp on loopback: what a same-host peer would otherwise use
+        await QperfAsync(run, BenchPath.OneHost, ct);
+        if (!options.BandwidthBaselines)
+        {
+            Collect(run, result, "memcpy", _ => double.NaN);
+            return;
+        }
         progress?.Begin("memcpy baseline");
         using var memcpy = new MemcpyBaseline(options.Plan.RegionBytes);
         var cache = new Dictionary<long, double>();
@@ -92,6 +99,12 @@ public sealed class TransferBenchmark(TransferBenchOptions options, ProgressBar?
     private async Task RunTcpAsync(BenchRun run, BenchPath path, CancellationToken ct)
     {
         var result = await RunPairAsync("tcp", path, ct);
+        await QperfAsync(run, path, ct);
+        if (!options.BandwidthBaselines)
+        {
+            Collect(run, result, "iperf3", _ => double.NaN);
+            return;
+        }
         var iperf = new Iperf3Baseline(path, Processes.PortPicker.Next());
         var cache = new Dictionary<long, double>();
         var failed = false;
@@ -125,6 +138,26 @@ public sealed class TransferBenchmark(TransferBenchOptions options, ProgressBar?
         var baselines = new Dictionary<long, double>();
         foreach (var bytes in needed) baselines[bytes] = await BaselineAsync(bytes);
         Collect(run, result, "iperf3", b => baselines[b]);
+    }
+
+    private async Task QperfAsync(BenchRun run, BenchPath path, CancellationToken ct)
+    {
+        if (options.QperfLatencyBytes <= 0 || run.LatencyBaselines.Any(b => b.Path == path.Name)) return;
+        if (!QperfBaseline.IsInstalled)
+        {
+            run.Notes.Add("qperf is not installed (scripts/setup.sh installs it): no latency baseline in this run");
+            return;
+        }
+        progress?.Begin($"qperf tcp_lat ({path.Name})");
+        try
+        {
+            var us = await QperfBaseline.TcpLatencyUsAsync(path, Processes.PortPicker.Next(), options.QperfLatencyBytes, TimeSpan.FromSeconds(2), ct);
+            run.LatencyBaselines.Add(new LatencyBaselinePoint { Path = path.Name, Baseline = "qperf tcp_lat", Bytes = options.QperfLatencyBytes, LatencyUs = us });
+        }
+        catch (InvalidOperationException e)
+        {
+            run.Notes.Add($"qperf baseline on {path.Name} failed: {e.Message}");
+        }
     }
 
     private async Task<TransferBackendRun> RunPairAsync(string backend, BenchPath path, CancellationToken ct)

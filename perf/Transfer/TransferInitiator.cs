@@ -26,7 +26,11 @@ public sealed class TransferInitiator(TransferPlan plan, string backend, Action<
         // region files carry the process id, so the two ends never share a file even on one host
         using var source = HostRegion.Create(SourceRegion, plan.RegionBytes);
         Fill(source);
-        await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = $"bench-initiator-{Environment.ProcessId}", Backend = BenchBackends.ToChoice(backend) });
+        await using var agent = new TransferAgent(new TransferAgentOptions
+        {
+            NodeId = $"bench-initiator-{Environment.ProcessId}", Backend = BenchBackends.ToChoice(backend),
+            ClusterSecret = BenchSecret.FromEnvironment(), AuthenticateData = plan.DataMac,
+        });
         agent.RegisterRegion(source);
         await using var connection = await agent.ConnectAsync(peer, ct);
         report(new InitiatorRecord { Kind = "connected", Backend = connection.Backend, BackendReason = connection.BackendReason });

@@ -13,9 +13,10 @@ public static class TransferPair
 {
     public static async Task<TransferBackendRun> RunAsync(string backend, BenchPath path, TransferPlan plan, Action<InitiatorRecord>? onRecord, CancellationToken ct)
     {
+        BenchSecret.EnsureForChildren();
         var port = PortPicker.Next().ToString(CultureInfo.InvariantCulture);
         var targetLine = path.TargetCommand(SelfCommand.Line()[0], [.. SelfCommand.Line()[1..], "bench-target",
-            "--listen", $"{path.TargetAddress}:{port}", "--backend", backend, "--region-bytes", plan.RegionBytes.ToString(CultureInfo.InvariantCulture)]);
+            "--listen", $"{path.TargetAddress}:{port}", "--backend", backend, "--region-bytes", plan.RegionBytes.ToString(CultureInfo.InvariantCulture), "--data-mac", plan.DataMac ? "1" : "0"]);
         await using var target = ChildProcess.Start(targetLine[0], targetLine[1..], $"bench-target ({backend}, {path.Name})", redirectStdin: true);
         var ready = await target.ExpectAsync("ready ", TimeSpan.FromSeconds(60), ct);
         var endpoint = ready["ready ".Length..].Trim();

@@ -28,6 +28,9 @@ public sealed record TransferPlan
     /// <summary>Batches kept in flight in bandwidth runs.</summary>
     public int Depth { get; init; } = 16;
 
+    /// <summary>Authenticate tcp data chunks (the default); false only to measure what the MAC costs.</summary>
+    public bool DataMac { get; init; } = true;
+
     /// <summary>Bytes of the source region (initiator) and the target region: enough for every write of the plan.</summary>
     public long RegionBytes
     {
@@ -60,6 +63,7 @@ public sealed record TransferPlan
         "--kv-total", Str(KvTotalBytes),
         "--budget-ms", Str((long)Budget.TotalMilliseconds),
         "--depth", Str(Depth),
+        "--data-mac", DataMac ? "1" : "0",
     ];
 
     public static TransferPlan Parse(BenchArgs args) => new()
@@ -72,6 +76,7 @@ public sealed record TransferPlan
         KvTotalBytes = args.Long("--kv-total", 0),
         Budget = TimeSpan.FromMilliseconds(args.Long("--budget-ms", 500)),
         Depth = (int)args.Long("--depth", 16),
+        DataMac = args.Long("--data-mac", 1) != 0,
     };
 
     private static string Join(IEnumerable<long> values) => string.Join(',', values.Select(Str));

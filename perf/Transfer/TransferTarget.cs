@@ -13,11 +13,15 @@ public static class TransferTarget
 {
     public const string RegionId = "bench-dst";
 
-    public static async Task RunAsync(IPEndPoint listen, string backend, long regionBytes, TextWriter output, CancellationToken ct)
+    public static async Task RunAsync(IPEndPoint listen, string backend, long regionBytes, bool dataMac, TextWriter output, CancellationToken ct)
     {
 #if PDRDMA_AGENT
         using var region = HostRegion.Create(RegionId, regionBytes);
-        await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = $"bench-target-{Environment.ProcessId}", Backend = BenchBackends.ToChoice(backend), Listen = listen });
+        await using var agent = new TransferAgent(new TransferAgentOptions
+        {
+            NodeId = $"bench-target-{Environment.ProcessId}", Backend = BenchBackends.ToChoice(backend), Listen = listen,
+            ClusterSecret = BenchSecret.FromEnvironment(), AuthenticateData = dataMac,
+        });
         agent.RegisterRegion(region);
         await agent.StartAsync(ct);
         await output.WriteLineAsync($"ready {agent.LocalEndpoint}");
@@ -33,7 +37,7 @@ public static class TransferTarget
         }
 #else
         await Task.CompletedTask;
-        throw new InvalidOperationException($"the transfer library's TransferAgent is not on this branch yet (target {listen}, {backend}, {regionBytes} bytes)");
+        throw new InvalidOperationException($"the transfer library's TransferAgent is not on this branch yet (target {listen}, {backend}, {regionBytes} bytes, data MAC {dataMac})");
 #endif
     }
 }

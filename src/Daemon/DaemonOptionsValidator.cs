@@ -60,8 +60,8 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
                 yield return $"Daemon:ClusterSecretFile '{options.ClusterSecretFile}' does not exist: {How}";
                 yield break;
             }
-            if (new FileInfo(options.ClusterSecretFile).Length < 16)
-                yield return $"Daemon:ClusterSecretFile '{options.ClusterSecretFile}' holds fewer than 16 bytes: {How}";
+            if (new FileInfo(options.ClusterSecretFile).Length < 32)
+                yield return $"Daemon:ClusterSecretFile '{options.ClusterSecretFile}' holds fewer than 32 bytes: {How}";
             else if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(options.ClusterSecretFile) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
                 yield return $"Daemon:ClusterSecretFile '{options.ClusterSecretFile}' is readable by every user: chmod 0400 (or 0440 with the service group) it";
             yield break;
@@ -71,8 +71,8 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
             yield return $"no cluster secret: set Daemon:ClusterSecretFile (--secret-file PATH) — {How}";
             yield break;
         }
-        if (options.ClusterSecret.Length < 32 || options.ClusterSecret.Length % 2 != 0 || !options.ClusterSecret.All(Uri.IsHexDigit))
-            yield return "Daemon:ClusterSecret must be at least 16 bytes written as hex (32+ hex digits); prefer Daemon:ClusterSecretFile";
+        if (options.ClusterSecret.Length < 64 || options.ClusterSecret.Length % 2 != 0 || !options.ClusterSecret.All(Uri.IsHexDigit))
+            yield return "Daemon:ClusterSecret must be at least 32 bytes written as hex (64+ hex digits); prefer Daemon:ClusterSecretFile";
     }
 
     /// <summary>Reads the secret named by the options (validated before).</summary>

@@ -21,6 +21,9 @@ public sealed class PeerConnection : IAsyncDisposable
     private readonly ConcurrentDictionary<long, PendingBatch> _pending = new();
     private readonly SemaphoreSlim _inFlight;
     private readonly Task _receiveLoop;
+
+    /// <summary>The data goes right behind the begin, no proceed round trip (tcp: the target checks as bytes land).</summary>
+    private readonly bool _oneSided;
     private long _nextBatchId;
     private volatile TransferException? _fault;
     private int _disposed;
@@ -29,9 +32,10 @@ public sealed class PeerConnection : IAsyncDisposable
     internal Action<PeerConnection>? OnDisposed { get; set; }
 
     internal PeerConnection(AgentCore core, ControlConnection connection, IBackendLink link, string peerNodeId, string peerHostId,
-        string backend, string reason, IReadOnlyList<RegionDescriptor> remoteRegions)
+        string backend, string reason, IReadOnlyList<RegionDescriptor> remoteRegions, bool oneSided)
     {
         _core = core;
+        _oneSided = oneSided;
         _connection = connection;
         _link = link;
         PeerNodeId = peerNodeId;
@@ -92,9 +96,10 @@ public sealed class PeerConnection : IAsyncDisposable
                 Writes = planned.Select(w => new WireWrite { Region = w.Target.RegionId, Offset = w.TargetOffset, Length = w.Length }).ToArray(),
                 Notification = batch.Notification,
                 Checksum = batch.Checksum,
-            }, ct).ConfigureAwait(false);
+                Grant = batch.Grant,
+            }, ct, flush: !_oneSided).ConfigureAwait(false);
             began = true;
-            await pending.Proceed.Task.WaitAsync(ct).ConfigureAwait(false);
+            if (!_oneSided) await pending.Proceed.Task.WaitAsync(ct).ConfigureAwait(false);
             await _link.WriteAsync(plannedBatch, ct).ConfigureAwait(false);
             await _connection.SendAsync(MessageType.Commit, new CommitMessage { BatchId = id, Checksum = checksum }, ct).ConfigureAwait(false);
             await pending.Done.Task.WaitAsync(ct).ConfigureAwait(false);
@@ -108,6 +113,8 @@ public sealed class PeerConnection : IAsyncDisposable
         catch (TransferException ex)
         {
             TransportMetrics.Error("initiator", ex.Code);
+            // A local failure after the begin (a region file refused, ...): the target forgets the batch at once.
+            if (began && ex.Code != TransferErrorCode.PeerLost && _fault is null) await TryAbortAsync(id).ConfigureAwait(false);
             // A send that found the link dead may beat the receive loop to it: the connection is lost either way.
             if (ex.Code == TransferErrorCode.PeerLost) Fault(ex);
             throw;

@@ -25,6 +25,7 @@ public sealed class TransferAgent : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Task, byte> _sessions = new();
     private readonly ConcurrentDictionary<PeerConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _perSource = new();
     private Socket? _listener;
     private Task? _acceptLoop;
     private int _disposed;
@@ -36,6 +37,8 @@ public sealed class TransferAgent : IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(options.HostId);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxFrameBytes, 64 << 10);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxBatchesInFlight);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PreAuthFrameBytes, 4 << 10);
+        ClusterAuth.EnsureStrong(options.ClusterSecret);
         var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("PdRdma.Transport");
         IReadOnlyList<ITransferBackend> backends = options.Backends ?? [new SharedMemoryBackend(), new VerbsBackend(logger: logger), new TcpBackend()];
         if (backends.Count == 0 || backends.Select(b => b.Name).Distinct().Count() != backends.Count)
@@ -145,7 +148,7 @@ public sealed class TransferAgent : IAsyncDisposable
             }
             connection = new ControlConnection(socket, _core.Options.MaxFrameBytes);
             var result = await new InitiatorHandshake(_core, connection).RunAsync(timeout.Token).ConfigureAwait(false);
-            var connected = new PeerConnection(_core, connection, result.Link, result.PeerNodeId, result.PeerHostId, result.Backend.Name, result.Reason, result.RemoteRegions);
+            var connected = new PeerConnection(_core, connection, result.Link, result.PeerNodeId, result.PeerHostId, result.Backend.Name, result.Reason, result.RemoteRegions, result.Backend.Capabilities.DataOverControlLink);
             _connections[connected] = 0;
             connected.OnDisposed = c => _connections.TryRemove(c, out _);
             TransportLog.Connected(_core.Logger, result.PeerNodeId, peer, result.Backend.Name, result.Reason);
@@ -190,11 +193,58 @@ public sealed class TransferAgent : IAsyncDisposable
                 if (_stopping.IsCancellationRequested) return;
                 continue;
             }
+            var source = (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            if (RefusedByLimits(socket, source)) continue;
+            TransportMetrics.Connection(1);
             var session = new TargetSession(_core, new ControlConnection(socket, _core.Options.MaxFrameBytes));
             var task = Task.Run(() => session.RunAsync(_stopping.Token));
             _sessions[task] = 0;
-            _ = task.ContinueWith(t => _sessions.TryRemove(t, out _), TaskScheduler.Default);
+            _ = task.ContinueWith(t =>
+            {
+                _sessions.TryRemove(t, out _);
+                TransportMetrics.Connection(-1);
+                _perSource.AddOrUpdate(source, 0, (_, n) => n - 1);
+                if (_perSource.TryGetValue(source, out var left) && left <= 0) _perSource.TryRemove(new KeyValuePair<IPAddress, int>(source, left));
+            }, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>
+    /// Connections in total and per source address are bounded before any byte is read: past either bound the socket
+    /// gets one error frame (PoolFull, naming the limit) and is closed.
+    /// </summary>
+    private bool RefusedByLimits(Socket socket, IPAddress source)
+    {
+        var options = _core.Options;
+        string? refusal = null;
+        var count = _perSource.AddOrUpdate(source, 1, (_, n) => n + 1);
+        if (_sessions.Count >= options.MaxConnections) refusal = $"the target holds {options.MaxConnections} connections, its limit";
+        else if (count > options.MaxConnectionsPerSource) refusal = $"{source} holds {options.MaxConnectionsPerSource} connections to this target, the limit per source";
+        if (refusal is null) return false;
+        _perSource.AddOrUpdate(source, 0, (_, n) => n - 1);
+        TransportMetrics.Limit(count > options.MaxConnectionsPerSource ? "connections_per_source" : "connections");
+        TransportLog.Refused(_core.Logger, socket.RemoteEndPoint, TransferErrorCode.PoolFull, refusal);
+        var body = MessagePack.MessagePackSerializer.Serialize(new ErrorMessage { Code = TransferErrorCode.PoolFull, Message = refusal }, WireFormat.Options);
+        var frame = new byte[5 + body.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)(body.Length + 1));
+        frame[4] = (byte)MessageType.Error;
+        body.CopyTo(frame, 5);
+        _ = Task.Run(async () =>
+        {
+            using (socket)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                    await socket.SendAsync(frame, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                    socket.Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+                {
+                }
+            }
+        });
+        return true;
     }
 
     private static async ValueTask DisposeQuietlyAsync(ControlConnection? connection, Socket socket)

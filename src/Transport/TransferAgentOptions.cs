@@ -24,8 +24,21 @@ public sealed class TransferAgentOptions
     /// <summary>When the forced backend cannot be used, fall back to the automatic choice (logged with the reason).</summary>
     public bool AllowFallback { get; init; }
 
-    /// <summary>When set: mutual HMAC-SHA256 challenge–response at connect. Never sent on the wire.</summary>
+    /// <summary>
+    /// When set (at least 32 random bytes): mutual proof of the secret at connect, then every frame authenticated with
+    /// keys derived from it and the handshake (docs/transport.md). Never sent on the wire. Null: no authentication at
+    /// all (tests, a single trusted host); a peer that requires the secret refuses such an agent.
+    /// </summary>
     public byte[]? ClusterSecret { get; init; }
+
+    /// <summary>
+    /// With a <see cref="ClusterSecret"/>: tcp data payloads carry a MAC too (on by default; both sides must keep it on).
+    /// Turning it off is for measuring its cost only: control frames stay authenticated, payload bytes do not.
+    /// </summary>
+    public bool AuthenticateData { get; init; } = true;
+
+    /// <summary>Largest frame a target accepts before the peer proved it holds the secret (a hello, a setup).</summary>
+    public int PreAuthFrameBytes { get; init; } = 64 << 10;
 
     /// <summary>Target side: may refuse a peer's write (leases). Null: every in-bounds write is allowed.</summary>
     public IWriteAuthorizer? Authorizer { get; init; }
@@ -40,6 +53,21 @@ public sealed class TransferAgentOptions
 
     /// <summary>Batches one connection may have in flight; further writes wait (back-pressure).</summary>
     public int MaxBatchesInFlight { get; init; } = 16;
+
+    /// <summary>Target side: writes one batch may hold; more is refused with PoolFull before anything is placed.</summary>
+    public int MaxWritesPerBatch { get; init; } = 1 << 17;
+
+    /// <summary>Target side: bytes of accepted, unfinished batches one peer may hold; more is refused with PoolFull.</summary>
+    public long MaxBytesInFlightPerPeer { get; init; } = 8L << 30;
+
+    /// <summary>Target side: an accepted batch not committed within this is refused with Timeout and its later bytes drained.</summary>
+    public TimeSpan BatchDeadline { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Target side: connections held at once (handshaking or established); more are closed at accept.</summary>
+    public int MaxConnections { get; init; } = 1024;
+
+    /// <summary>Target side: connections one source address may hold at once; more are closed at accept.</summary>
+    public int MaxConnectionsPerSource { get; init; } = 64;
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -73,7 +73,7 @@ public sealed class BackendChoiceTests
     [Fact]
     public async Task ASecretIsCheckedBothWaysAndNeverSent()
     {
-        var secret = "a secret that must not travel"u8.ToArray();
+        var secret = "a secret that must not travel, ever"u8.ToArray();
         await using var pair = await AgentPair.StartAsync(
             target: o => new TransferAgentOptions { NodeId = o.NodeId, Listen = o.Listen, ClusterSecret = secret },
             initiator: o => new TransferAgentOptions { NodeId = o.NodeId, ClusterSecret = secret });

@@ -35,7 +35,7 @@ public sealed class FramingTests
         await using var __ = b;
         using var region = HostRegion.Create($"framing-{Guid.NewGuid():N}", 1 << 20);
         var payload = Enumerable.Range(0, 50_000).Select(i => (byte)i).ToArray();
-        await a.SendDataAsync(new DataChunkMessage { BatchId = 1, Length = payload.Length }, payload, CancellationToken.None);
+        await a.SendDataAsync(new DataChunkMessage { BatchId = 1, Length = payload.Length }, payload, CancellationToken.None, flush: true);
         var frame = await b.ReadFrameAsync(CancellationToken.None);
         Assert.Equal(MessageType.DataChunk, frame!.Value.Type);
         await b.ReadPayloadIntoAsync(region, 1000, frame.Value.Read<DataChunkMessage>().Length, CancellationToken.None);

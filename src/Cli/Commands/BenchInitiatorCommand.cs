@@ -13,7 +13,7 @@ public static class BenchInitiatorCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = new BenchArgs(args, ["--peer", "--backend", "--sizes", "--latency-max", "--batch-bytes", "--batch-ops", "--kv-blocks", "--kv-total", "--budget-ms", "--depth"], ["--json"]);
+        var options = new BenchArgs(args, ["--peer", "--backend", "--sizes", "--latency-max", "--batch-bytes", "--batch-ops", "--kv-blocks", "--kv-total", "--budget-ms", "--depth", "--data-mac"], ["--json"]);
         var peer = IPEndPoint.Parse(options.String("--peer") ?? throw new ArgumentException("--peer IP:PORT is required"));
         var backend = BenchBackends.Check(options.String("--backend", "tcp"));
         var plan = TransferPlan.Parse(options);

@@ -12,7 +12,7 @@ public static class BenchTargetCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = new BenchArgs(args, ["--listen", "--backend", "--region-bytes", "--exit-when-file"], []);
+        var options = new BenchArgs(args, ["--listen", "--backend", "--region-bytes", "--exit-when-file", "--data-mac"], []);
         var listen = IPEndPoint.Parse(options.String("--listen", "127.0.0.1:0"));
         var backend = BenchBackends.Check(options.String("--backend", "tcp"));
         var regionBytes = options.Long("--region-bytes", 256L << 20);
@@ -42,7 +42,7 @@ public static class BenchTargetCommand
             try { await Console.In.ReadToEndAsync(stop.Token); } catch (OperationCanceledException) { }
             stop.Cancel();
         });
-await PdRdma.Perf.Transfer.TransferTarget.RunAsync(listen, backend, regionBytes, Console.Out, stop.Token);
+        await PdRdma.Perf.Transfer.TransferTarget.RunAsync(listen, backend, regionBytes, options.Long("--data-mac", 1) != 0, Console.Out, stop.Token);
         return 0;
     }
 }

@@ -4,4 +4,7 @@ namespace PdRdma.Daemon.Fabric;
 public interface IWriteGate
 {
     bool CanWrite(string peerNodeId, string regionId, long offset, long length);
+
+    /// <summary>The same under the grant the batch named (the request id of a lease); null: none named.</summary>
+    bool CanWrite(string peerNodeId, string? grant, string regionId, long offset, long length) => CanWrite(peerNodeId, regionId, offset, length);
 }

@@ -128,6 +128,8 @@ public sealed partial class TransferAgentFabric : IKvFabric
     private sealed class GateAuthorizer(IWriteGate gate) : IWriteAuthorizer
     {
         public bool CanWrite(string peerNodeId, string regionId, long offset, long length) => gate.CanWrite(peerNodeId, regionId, offset, length);
+
+        public bool CanWrite(string peerNodeId, string? grant, string regionId, long offset, long length) => gate.CanWrite(peerNodeId, grant, regionId, offset, length);
     }
 
     private sealed class AgentPeer(PeerConnection connection) : IKvPeer
@@ -149,7 +151,7 @@ public sealed partial class TransferAgentFabric : IKvFabric
                     throw new TransferException(TransferErrorCode.UnknownRegion, $"peer {PeerNodeId} had no region '{op.TargetRegion}' when this link was opened");
             }
             var ops = batch.Ops.Select(o => new WriteOp(o.SourceRegion, o.SourceOffset, o.TargetRegion, o.TargetOffset, o.Length)).ToList();
-            return connection.WriteAsync(new WriteBatch(ops, batch.Notification), ct);
+            return connection.WriteAsync(new WriteBatch(ops, batch.Notification, Grant: batch.Grant), ct);
         }
 
         public ValueTask DisposeAsync() => connection.DisposeAsync();

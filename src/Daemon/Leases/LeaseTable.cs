@@ -136,7 +136,15 @@ public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
         }
     }
 
-    public bool CanWrite(string peerNodeId, string regionId, long offset, long length)
+    /// <summary>Without a named grant: any active lease of this peer on the pool covers the blocks.</summary>
+    public bool CanWrite(string peerNodeId, string regionId, long offset, long length) => CanWrite(peerNodeId, null, regionId, offset, length);
+
+    /// <summary>
+    /// With a named grant (the request id the writer's batch carries): only that request's lease counts, so a request
+    /// cannot write into blocks granted to another, and a lease released, arrived or expired refuses its bytes at the
+    /// moment they land (the transport asks again for every data chunk).
+    /// </summary>
+    public bool CanWrite(string peerNodeId, string? grant, string regionId, long offset, long length)
     {
         lock (_lock)
         {
@@ -144,11 +152,21 @@ public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
             var blockBytes = pool.Layout.BlockBytes;
             if (offset < 0 || offset % blockBytes != 0 || length % blockBytes != 0 || offset + length > pool.Layout.TotalBytes) return false;
             var now = _time.GetUtcNow();
-            var granted = new HashSet<int>();
-            foreach (var lease in _byRequest.Values)
+            bool Live(Lease l) => l.PoolId == regionId && l.PeerNodeId == peerNodeId && !l.Arrived && l.ExpiresAt > now;
+            IReadOnlySet<int> granted;
+            if (grant is not null)
             {
-                if (lease.PoolId == regionId && lease.PeerNodeId == peerNodeId && !lease.Arrived && lease.ExpiresAt > now)
-                    granted.UnionWith(lease.Blocks);
+                if (!_byRequest.TryGetValue(grant, out var lease) || !Live(lease)) return false;
+                granted = lease.Blocks;
+            }
+            else
+            {
+                var union = new HashSet<int>();
+                foreach (var lease in _byRequest.Values)
+                {
+                    if (Live(lease)) union.UnionWith(lease.Blocks);
+                }
+                granted = union;
             }
             if (granted.Count == 0) return false;
             for (var chunk = offset / blockBytes; chunk < (offset + length) / blockBytes; chunk++)

@@ -105,7 +105,7 @@ public sealed partial class KvWriter
         if (!_leases.TryGetPool(request.SourcePoolId, out var source))
             throw new TransferException(TransferErrorCode.UnknownRegion, $"source pool '{request.SourcePoolId}' is not registered with daemon {_nodeId}");
         var target = request.TargetLayout ?? throw new TransferException(TransferErrorCode.Protocol, "Write needs the target pool's KvLayout");
-        return new FabricBatch(KvWritePlan.Build(request.SourcePoolId, source, request.TargetPoolId, target, request.Layers, request.SourceBlocks, request.TargetBlocks));
+        return new FabricBatch(KvWritePlan.Build(request.SourcePoolId, source, request.TargetPoolId, target, request.Layers, request.SourceBlocks, request.TargetBlocks), Grant: request.RequestId);
     }
 
     /// <summary>

@@ -1,9 +1,14 @@
+using MessagePack;
 using PdRdma.Transport.Backends;
 using PdRdma.Transport.Internal.Wire;
 
 namespace PdRdma.Transport.Internal;
 
-/// <summary>The initiator's side of connect: hello, authentication, layout, descriptors, backend choice and setup.</summary>
+/// <summary>
+/// The initiator's side of connect (protocol version 2): hello, then the initiator proves first (setup), the target
+/// proves and names itself (welcome), both derive the session keys from the whole transcript, and from then on every
+/// frame is authenticated; then backend choice and setup.
+/// </summary>
 internal sealed class InitiatorHandshake(AgentCore core, ControlConnection connection)
 {
     public sealed record Result(string PeerNodeId, string PeerHostId, ITransferBackend Backend, string Reason, IBackendLink Link, IReadOnlyList<RegionDescriptor> RemoteRegions);
@@ -11,14 +16,15 @@ internal sealed class InitiatorHandshake(AgentCore core, ControlConnection conne
     public async Task<Result> RunAsync(CancellationToken ct)
     {
         var options = core.Options;
-        var nonce = ClusterAuth.NewNonce();
-        await connection.SendAsync(MessageType.Hello, new HelloMessage
+        using var transcript = new HandshakeTranscript();
+        await SendAsync(transcript, MessageType.Hello, new HelloMessage
         {
             Version = core.ProtocolVersion,
             NodeId = options.NodeId,
             HostId = options.HostId,
-            Nonce = nonce,
+            Nonce = ClusterAuth.NewNonce(),
             AuthRequired = options.ClusterSecret is not null,
+            DataMac = options.AuthenticateData,
         }, ct).ConfigureAwait(false);
 
         var first = await ExpectAsync(MessageType.Hello, ct).ConfigureAwait(false);
@@ -28,24 +34,21 @@ internal sealed class InitiatorHandshake(AgentCore core, ControlConnection conne
             throw new TransferException(TransferErrorCode.VersionMismatch, $"peer speaks protocol version {version}, {options.NodeId} speaks version {core.ProtocolVersion}");
         }
         var hello = first.Read<HelloMessage>();
-        var peer = hello.NodeId;
-        if (hello.Nonce.Length != ClusterAuth.NonceBytes) throw new TransferException(TransferErrorCode.Protocol, $"peer {peer} sent a nonce of {hello.Nonce.Length} bytes");
+        if (hello.Nonce.Length != ClusterAuth.NonceBytes) throw new TransferException(TransferErrorCode.Protocol, $"peer at {connection.RemoteEndPoint} sent a nonce of {hello.Nonce.Length} bytes");
+        transcript.Add(MessageType.Hello, first.Body.Span);
 
         byte[]? proof = null;
         if (options.ClusterSecret is { } secret)
         {
-            if (!hello.AuthRequired || !ClusterAuth.Matches(ClusterAuth.TargetProof(secret, nonce, hello.Nonce, options.NodeId, peer), hello.Proof))
-            {
-                throw new TransferException(TransferErrorCode.Unauthenticated, $"peer '{peer}' did not prove knowledge of the cluster secret");
-            }
-            proof = ClusterAuth.InitiatorProof(secret, nonce, hello.Nonce, options.NodeId, peer);
+            if (!hello.AuthRequired) throw new TransferException(TransferErrorCode.Unauthenticated, $"peer at {connection.RemoteEndPoint} does not require the cluster secret, so it cannot prove it holds it");
+            proof = ClusterAuth.InitiatorProof(secret, transcript.Hash());
         }
         else if (hello.AuthRequired)
         {
-            throw new TransferException(TransferErrorCode.Unauthenticated, $"peer '{peer}' requires the cluster secret; set TransferAgentOptions.ClusterSecret");
+            throw new TransferException(TransferErrorCode.Unauthenticated, $"peer at {connection.RemoteEndPoint} requires the cluster secret; set TransferAgentOptions.ClusterSecret");
         }
 
-        await connection.SendAsync(MessageType.Setup, new SetupMessage
+        await SendAsync(transcript, MessageType.Setup, new SetupMessage
         {
             Proof = proof,
             Layout = options.Layout,
@@ -53,24 +56,43 @@ internal sealed class InitiatorHandshake(AgentCore core, ControlConnection conne
             Regions = core.DescribeRegions(),
         }, ct).ConfigureAwait(false);
 
-        var welcome = (await ExpectAsync(MessageType.Welcome, ct).ConfigureAwait(false)).Read<WelcomeMessage>();
+        var welcomeFrame = await ExpectAsync(MessageType.Welcome, ct).ConfigureAwait(false);
+        var welcome = welcomeFrame.Read<WelcomeMessage>();
+        var peer = welcome.NodeId;
+        if (options.ClusterSecret is { } key)
+        {
+            if (!ClusterAuth.Matches(ClusterAuth.TargetProof(key, transcript.Hash()), welcome.Proof))
+            {
+                throw new TransferException(TransferErrorCode.Unauthenticated, $"peer '{peer}' at {connection.RemoteEndPoint} did not prove knowledge of the cluster secret");
+            }
+            transcript.Add(MessageType.Welcome, welcomeFrame.Body.Span);
+            var (toTarget, toInitiator) = ClusterAuth.SessionKeys(key, transcript.Hash());
+            connection.StartAuthenticated(toTarget, toInitiator, options.AuthenticateData && hello.DataMac && welcome.DataMac);
+        }
         if (options.Layout is { } local && welcome.Layout is { } remote) local.EnsureTranslatableTo(remote);
         var regions = welcome.Regions.Where(r => r is not null).ToArray();
 
         var kinds = core.Regions.Values.Select(r => r.Kind).Concat(regions.Select(r => r.Kind));
-        var (backend, reason) = BackendSelector.Choose(options, core.Backends, welcome.Backends, peer, hello.HostId, kinds, core.Logger);
+        var (backend, reason) = BackendSelector.Choose(options, core.Backends, welcome.Backends, peer, welcome.HostId, kinds, core.Logger);
         await connection.SendAsync(MessageType.SelectBackend, new SelectBackendMessage { Backend = backend.Name, Reason = reason }, ct).ConfigureAwait(false);
         var link = await backend.ConnectAsync(new BackendConnectContext
         {
             LocalNodeId = options.NodeId,
             PeerNodeId = peer,
-            SameHost = hello.HostId == options.HostId,
+            SameHost = welcome.HostId == options.HostId,
             LocalRegions = core.Regions,
             RemoteRegions = regions.GroupBy(r => r.RegionId).ToDictionary(g => g.Key, g => g.First()),
             Control = new ControlLink(connection),
             Logger = core.Logger,
         }, ct).ConfigureAwait(false);
-        return new Result(peer, hello.HostId, backend, reason, link, regions);
+        return new Result(peer, welcome.HostId, backend, reason, link, regions);
+    }
+
+    private async ValueTask SendAsync<T>(HandshakeTranscript transcript, MessageType type, T message, CancellationToken ct)
+    {
+        var body = MessagePackSerializer.Serialize(message, WireFormat.Options);
+        transcript.Add(type, body);
+        await connection.SendRawAsync(type, body, ct).ConfigureAwait(false);
     }
 
     private async ValueTask<Frame> ExpectAsync(MessageType type, CancellationToken ct)

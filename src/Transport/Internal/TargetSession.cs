@@ -1,3 +1,4 @@
+using MessagePack;
 using Microsoft.Extensions.Logging;
 using PdRdma.Transport.Backends;
 using PdRdma.Transport.Internal.Wire;
@@ -12,6 +13,10 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
 {
     private const int MaxNotificationBytes = 64 << 10;
     private readonly Dictionary<long, AcceptedBatch> _batches = new();
+
+    /// <summary>Batches refused after their data may already be on the way: their chunks are drained, their commit ignored.</summary>
+    private readonly Dictionary<long, byte> _refused = new();
+    private long _bytesInFlight;
     private string _peer = "(unauthenticated)";
     private ITransferBackend? _backend;
     private IBackendLink? _link;
@@ -54,6 +59,10 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
 
     private async Task HandshakeAsync(CancellationToken ct)
     {
+        // Until the peer proves it holds the secret it may send only small frames: a stranger cannot make this process
+        // buffer megabytes (issue 11: 50 unauthenticated 4 MiB frames grew a target by 180 MB).
+        connection.LimitFrames(core.Options.PreAuthFrameBytes);
+        using var transcript = new HandshakeTranscript();
         var first = await ExpectAsync(MessageType.Hello, ct).ConfigureAwait(false);
         var version = first.Read<VersionProbe>().Version;
         if (version != core.ProtocolVersion)
@@ -63,32 +72,49 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         var hello = first.Read<HelloMessage>();
         _peer = string.IsNullOrWhiteSpace(hello.NodeId) ? "(unnamed)" : hello.NodeId;
         if (hello.Nonce.Length != ClusterAuth.NonceBytes) throw new TransferException(TransferErrorCode.Protocol, $"hello nonce of {hello.Nonce.Length} bytes, {ClusterAuth.NonceBytes} expected");
+        transcript.Add(MessageType.Hello, first.Body.Span);
 
         var secret = core.Options.ClusterSecret;
-        var nonce = ClusterAuth.NewNonce();
-        await connection.SendAsync(MessageType.Hello, new HelloMessage
+        // Nothing about this target (node id, host id, proof, regions) goes out before the initiator proved itself.
+        var mine = MessagePackSerializer.Serialize(new HelloMessage
         {
             Version = core.ProtocolVersion,
-            NodeId = core.Options.NodeId,
-            HostId = core.Options.HostId,
-            Nonce = nonce,
+            NodeId = "",
+            HostId = "",
+            Nonce = ClusterAuth.NewNonce(),
             AuthRequired = secret is not null,
-            Proof = secret is null ? null : ClusterAuth.TargetProof(secret, hello.Nonce, nonce, hello.NodeId, core.Options.NodeId),
-        }, ct).ConfigureAwait(false);
+            DataMac = core.Options.AuthenticateData,
+        }, WireFormat.Options);
+        transcript.Add(MessageType.Hello, mine);
+        await connection.SendRawAsync(MessageType.Hello, mine, ct).ConfigureAwait(false);
 
-        var setup = (await ExpectAsync(MessageType.Setup, ct).ConfigureAwait(false)).Read<SetupMessage>();
-        if (secret is not null && !ClusterAuth.Matches(ClusterAuth.InitiatorProof(secret, hello.Nonce, nonce, hello.NodeId, core.Options.NodeId), setup.Proof))
+        var setupFrame = await ExpectAsync(MessageType.Setup, ct).ConfigureAwait(false);
+        var setup = setupFrame.Read<SetupMessage>();
+        if (secret is not null && !ClusterAuth.Matches(ClusterAuth.InitiatorProof(secret, transcript.Hash()), setup.Proof))
         {
             throw new TransferException(TransferErrorCode.Unauthenticated, $"peer '{_peer}' did not prove knowledge of the cluster secret");
         }
+        transcript.Add(MessageType.Setup, setupFrame.Body.Span);
         if (core.Options.Layout is { } local && setup.Layout is { } remote) local.EnsureTranslatableTo(remote);
 
-        await connection.SendAsync(MessageType.Welcome, new WelcomeMessage
+        var welcome = MessagePackSerializer.Serialize(new WelcomeMessage
         {
             Layout = core.Options.Layout,
             Backends = core.BackendNames,
             Regions = core.DescribeRegions(),
-        }, ct).ConfigureAwait(false);
+            Proof = secret is null ? null : ClusterAuth.TargetProof(secret, transcript.Hash()),
+            NodeId = core.Options.NodeId,
+            HostId = core.Options.HostId,
+            DataMac = core.Options.AuthenticateData,
+        }, WireFormat.Options);
+        await connection.SendRawAsync(MessageType.Welcome, welcome, ct).ConfigureAwait(false);
+        if (secret is not null)
+        {
+            transcript.Add(MessageType.Welcome, welcome);
+            var (fromInitiator, toInitiator) = ClusterAuth.SessionKeys(secret, transcript.Hash());
+            connection.StartAuthenticated(toInitiator, fromInitiator, core.Options.AuthenticateData && hello.DataMac);
+        }
+        connection.UnlimitFrames();
 
         var select = (await ExpectAsync(MessageType.SelectBackend, ct).ConfigureAwait(false)).Read<SelectBackendMessage>();
         _backend = core.Backends.FirstOrDefault(b => b.Name == select.Backend)
@@ -113,40 +139,82 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
 
     private async Task ServeAsync(CancellationToken stopping)
     {
-        while (await connection.ReadFrameAsync(stopping).ConfigureAwait(false) is { } frame)
+        // Accepted batches have a deadline: one the initiator never finishes is failed with Timeout and its later bytes
+        // drained, so a stalled or hostile peer cannot pin state (or a grant's blocks) for ever.
+        using var deadlines = new Timer(_ => ExpireOverdue(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        try
         {
-            switch (frame.Type)
+            while (await connection.ReadFrameAsync(stopping).ConfigureAwait(false) is { } frame)
             {
-                case MessageType.BatchBegin:
-                    await BeginAsync(frame.Read<BatchBeginMessage>(), stopping).ConfigureAwait(false);
-                    break;
-                case MessageType.DataChunk:
-                    await ReceiveChunkAsync(frame.Read<DataChunkMessage>(), stopping).ConfigureAwait(false);
-                    break;
-                case MessageType.Commit:
-                    await CommitAsync(frame.Read<CommitMessage>(), stopping).ConfigureAwait(false);
-                    break;
-                case MessageType.Abort:
-                    _batches.Remove(frame.Read<BatchIdMessage>().BatchId);
-                    break;
-                default:
-                    throw new TransferException(TransferErrorCode.Protocol, $"unexpected {frame.Type} frame from an established peer");
+                switch (frame.Type)
+                {
+                    case MessageType.BatchBegin:
+                        await BeginAsync(frame.Read<BatchBeginMessage>(), stopping).ConfigureAwait(false);
+                        break;
+                    case MessageType.DataChunk:
+                        await ReceiveChunkAsync(frame.Read<DataChunkMessage>(), stopping).ConfigureAwait(false);
+                        break;
+                    case MessageType.Commit:
+                        await CommitAsync(frame.Read<CommitMessage>(), stopping).ConfigureAwait(false);
+                        break;
+                    case MessageType.Abort:
+                        var id = frame.Read<BatchIdMessage>().BatchId;
+                        lock (_batches)
+                        {
+                            if (_batches.Remove(id, out var aborted)) ReleaseInFlight(aborted);
+                            _refused.Remove(id);
+                        }
+                        break;
+                    default:
+                        throw new TransferException(TransferErrorCode.Protocol, $"unexpected {frame.Type} frame from an established peer");
+                }
+            }
+        }
+        finally
+        {
+            lock (_batches)
+            {
+                foreach (var batch in _batches.Values) ReleaseInFlight(batch);
             }
         }
     }
 
     private async ValueTask BeginAsync(BatchBeginMessage begin, CancellationToken ct)
     {
-        if (_batches.ContainsKey(begin.BatchId)) throw new TransferException(TransferErrorCode.Protocol, $"batch id {begin.BatchId} is already in flight");
-        if (_batches.Count >= core.Options.MaxBatchesInFlight * 4) throw new TransferException(TransferErrorCode.Protocol, $"more than {core.Options.MaxBatchesInFlight * 4} batches in flight");
+        var limits = core.Options;
+        lock (_batches)
+        {
+            if (_batches.ContainsKey(begin.BatchId) || _refused.ContainsKey(begin.BatchId)) throw new TransferException(TransferErrorCode.Protocol, $"batch id {begin.BatchId} is already in flight");
+            if (_batches.Count + _refused.Count >= limits.MaxBatchesInFlight * 4)
+            {
+                TransportMetrics.Limit("batches_in_flight");
+                throw new TransferException(TransferErrorCode.Protocol, $"more than {limits.MaxBatchesInFlight * 4} batches in flight");
+            }
+        }
         try
         {
             var batch = Validate(begin);
-            _batches.Add(batch.Id, batch);
-            await connection.SendAsync(MessageType.Proceed, new BatchIdMessage { BatchId = batch.Id }, ct).ConfigureAwait(false);
+            lock (_batches)
+            {
+                if (_bytesInFlight + batch.TotalBytes > limits.MaxBytesInFlightPerPeer)
+                {
+                    TransportMetrics.Limit("bytes_in_flight");
+                    throw new TransferException(TransferErrorCode.PoolFull, $"batch {batch.Id} of {batch.TotalBytes} bytes would put {_bytesInFlight + batch.TotalBytes} bytes in flight from '{_peer}', at most {limits.MaxBytesInFlightPerPeer}; retry when earlier batches completed");
+                }
+                _bytesInFlight += batch.TotalBytes;
+                TransportMetrics.InFlight(batch.TotalBytes);
+                _batches.Add(batch.Id, batch);
+            }
+            // Version 2: tcp data follows the begin at once; only backends whose initiator writes the memory itself
+            // (shm, verbs without memory windows) still wait for this go-ahead before any byte moves.
+            if (!_backend!.Capabilities.DataOverControlLink)
+            {
+                await connection.SendAsync(MessageType.Proceed, new BatchIdMessage { BatchId = batch.Id }, ct).ConfigureAwait(false);
+            }
         }
         catch (TransferException ex) when (ex.Code is not TransferErrorCode.Protocol)
         {
+            lock (_batches) _refused[begin.BatchId] = 0;
             await RejectAsync(begin.BatchId, ex, ct).ConfigureAwait(false);
         }
     }
@@ -157,11 +225,16 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         if (begin.BatchId < 0) throw new TransferException(TransferErrorCode.Protocol, $"negative batch id {begin.BatchId}");
         if (!Enum.IsDefined(begin.Checksum)) throw new TransferException(TransferErrorCode.Unsupported, $"unknown checksum kind {(int)begin.Checksum}");
         if (begin.Notification is { Length: > MaxNotificationBytes }) throw new TransferException(TransferErrorCode.Protocol, $"notification of {begin.Notification.Length} bytes, at most {MaxNotificationBytes}");
+        if (begin.Writes.Length > core.Options.MaxWritesPerBatch)
+        {
+            TransportMetrics.Limit("writes_per_batch");
+            throw new TransferException(TransferErrorCode.PoolFull, $"batch {begin.BatchId} has {begin.Writes.Length} writes, at most {core.Options.MaxWritesPerBatch}");
+        }
         var writes = new (IMemoryRegion, long, long)[begin.Writes.Length];
         for (var i = 0; i < writes.Length; i++)
         {
-            var w = begin.Writes[i] ?? throw new TransferException(TransferErrorCode.Protocol, $"write {i} is empty");
-            if (!core.Regions.TryGetValue(w.Region ?? "", out var region))
+            var w = begin.Writes[i];
+            if (!core.Regions.TryGetValue(w.Region, out var region))
             {
                 throw new TransferException(TransferErrorCode.UnknownRegion, $"write {i}: region '{w.Region}' is not registered on {core.Options.NodeId}");
             }
@@ -173,24 +246,48 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             {
                 throw new TransferException(TransferErrorCode.Unsupported, $"write {i}: backend '{_backend.Name}' cannot write {region.Kind} region '{region.Id}'");
             }
-            if (core.Options.Authorizer is { } authorizer && !authorizer.CanWrite(_peer, region.Id, w.Offset, w.Length))
+            if (core.Options.Authorizer is { } authorizer && !authorizer.CanWrite(_peer, begin.Grant, region.Id, w.Offset, w.Length))
             {
-                throw new TransferException(TransferErrorCode.AccessDenied, $"write {i}: peer '{_peer}' may not write [{w.Offset}, {w.Offset + w.Length}) of region '{region.Id}'");
+                throw new TransferException(TransferErrorCode.AccessDenied, $"write {i}: peer '{_peer}' holds no live grant{(begin.Grant is null ? "" : $" '{begin.Grant}'")} on [{w.Offset}, {w.Offset + w.Length}) of region '{region.Id}'");
             }
             writes[i] = (region, w.Offset, w.Length);
         }
-        return new AcceptedBatch(begin.BatchId, writes, begin.Notification, begin.Checksum);
+        return new AcceptedBatch(begin.BatchId, writes, begin.Notification, begin.Checksum, begin.Grant, Environment.TickCount64 + (long)core.Options.BatchDeadline.TotalMilliseconds);
     }
 
     private async ValueTask ReceiveChunkAsync(DataChunkMessage chunk, CancellationToken ct)
     {
         if (_backend is not { Capabilities.DataOverControlLink: true }) throw new TransferException(TransferErrorCode.Protocol, $"data frame on a '{_backend?.Name}' connection, whose data does not travel on the control link");
-        if (!_batches.TryGetValue(chunk.BatchId, out var batch)) throw new TransferException(TransferErrorCode.Protocol, $"data for batch {chunk.BatchId}, which is not accepted");
+        if (chunk.Length <= 0 || chunk.Length > connection.MaxFrameBytes) throw new TransferException(TransferErrorCode.Protocol, $"data chunk of {chunk.Length} bytes");
+        AcceptedBatch? batch;
+        bool refused;
+        lock (_batches)
+        {
+            refused = _refused.ContainsKey(chunk.BatchId);
+            _batches.TryGetValue(chunk.BatchId, out batch);
+        }
+        if (refused)
+        {
+            // A batch refused at its begin (or whose grant ended, or whose deadline passed) still has its bytes on the
+            // way: they go to a scratch buffer, the region stays as it was, and the connection stays usable.
+            await connection.DrainPayloadAsync(chunk.Length, ct).ConfigureAwait(false);
+            return;
+        }
+        if (batch is null) throw new TransferException(TransferErrorCode.Protocol, $"data for batch {chunk.BatchId}, which is not accepted");
         if ((uint)chunk.WriteIndex >= (uint)batch.Writes.Length) throw new TransferException(TransferErrorCode.Protocol, $"data for write {chunk.WriteIndex} of a batch of {batch.Writes.Length}");
         var (region, offset, length) = batch.Writes[chunk.WriteIndex];
-        if (chunk.Length <= 0 || chunk.Length > connection.MaxFrameBytes || chunk.OffsetInWrite < 0 || chunk.OffsetInWrite > length - chunk.Length)
+        if (chunk.OffsetInWrite < 0 || chunk.OffsetInWrite > length - chunk.Length)
         {
             throw new TransferException(TransferErrorCode.Protocol, $"data chunk [{chunk.OffsetInWrite}, +{chunk.Length}) does not fit write {chunk.WriteIndex} of {length} bytes");
+        }
+        // The grant is checked again where the bytes land: a lease released or expired since the begin refuses the
+        // rest of the batch (issue 11: bytes sent 3 s after their lease expired were placed).
+        if (core.Options.Authorizer is { } authorizer && !authorizer.CanWrite(_peer, batch.Grant, region.Id, offset + chunk.OffsetInWrite, chunk.Length))
+        {
+            await connection.DrainPayloadAsync(chunk.Length, ct).ConfigureAwait(false);
+            await CancelAsync(batch, new TransferException(TransferErrorCode.AccessDenied,
+                $"batch {batch.Id}: the grant{(batch.Grant is null ? "" : $" '{batch.Grant}'")} on [{offset + chunk.OffsetInWrite}, +{chunk.Length}) of region '{region.Id}' ended before its bytes landed; the rest of the batch is refused"), ct).ConfigureAwait(false);
+            return;
         }
         await connection.ReadPayloadIntoAsync(region, offset + chunk.OffsetInWrite, chunk.Length, ct).ConfigureAwait(false);
         batch.ReceivedBytes += chunk.Length;
@@ -198,7 +295,14 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
 
     private async ValueTask CommitAsync(CommitMessage commit, CancellationToken ct)
     {
-        if (!_batches.Remove(commit.BatchId, out var batch)) throw new TransferException(TransferErrorCode.Protocol, $"commit of batch {commit.BatchId}, which is not accepted");
+        AcceptedBatch? batch;
+        lock (_batches)
+        {
+            // The error for a refused batch went out already; its commit just closes it.
+            if (_refused.Remove(commit.BatchId)) return;
+            if (!_batches.Remove(commit.BatchId, out batch)) throw new TransferException(TransferErrorCode.Protocol, $"commit of batch {commit.BatchId}, which is not accepted");
+            ReleaseInFlight(batch);
+        }
         if (_backend!.Capabilities.DataOverControlLink && batch.ReceivedBytes != batch.TotalBytes)
         {
             throw new TransferException(TransferErrorCode.Protocol, $"commit of batch {batch.Id} after {batch.ReceivedBytes} of {batch.TotalBytes} bytes");
@@ -225,6 +329,41 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             await core.Notifications.Writer.WriteAsync(new TransferNotification(_peer, payload, batch.TotalBytes), ct).ConfigureAwait(false);
         }
         await connection.SendAsync(MessageType.Done, new BatchIdMessage { BatchId = batch.Id }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves an accepted batch to the refused set (its later bytes are drained) and tells the initiator.</summary>
+    private async ValueTask CancelAsync(AcceptedBatch batch, TransferException why, CancellationToken ct)
+    {
+        lock (_batches)
+        {
+            if (!_batches.Remove(batch.Id)) return;
+            ReleaseInFlight(batch);
+            _refused[batch.Id] = 0;
+        }
+        await RejectAsync(batch.Id, why, ct).ConfigureAwait(false);
+    }
+
+    private void ReleaseInFlight(AcceptedBatch batch)
+    {
+        _bytesInFlight -= batch.TotalBytes;
+        TransportMetrics.InFlight(-batch.TotalBytes);
+    }
+
+    private void ExpireOverdue()
+    {
+        List<AcceptedBatch> overdue;
+        var now = Environment.TickCount64;
+        lock (_batches)
+        {
+            overdue = _batches.Values.Where(b => b.DeadlineTicks <= now).ToList();
+        }
+        foreach (var batch in overdue)
+        {
+            TransportMetrics.Limit("batch_deadline");
+            _ = CancelAsync(batch, new TransferException(TransferErrorCode.Timeout,
+                $"batch {batch.Id} from '{_peer}' did not finish within {core.Options.BatchDeadline.TotalSeconds:0.#} s of its begin; refused"), connection.Lifetime).AsTask()
+                .ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        }
     }
 
     private async ValueTask RejectAsync(long batchId, TransferException ex, CancellationToken ct)

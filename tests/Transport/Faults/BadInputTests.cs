@@ -192,10 +192,10 @@ public sealed class BadInputTests
     [Fact]
     public async Task Unauthenticated()
     {
-        var secret = "cluster secret one"u8.ToArray();
+        var secret = "cluster secret one, 32 bytes long!"u8.ToArray();
         await using var pair = await AgentPair.StartAsync(
             target: o => new TransferAgentOptions { NodeId = o.NodeId, Listen = o.Listen, ClusterSecret = secret },
-            initiator: o => new TransferAgentOptions { NodeId = o.NodeId, ClusterSecret = "another secret"u8.ToArray() });
+            initiator: o => new TransferAgentOptions { NodeId = o.NodeId, ClusterSecret = "another secret, also 32 bytes long"u8.ToArray() });
         var before = TestBytes.Hash(pair.TargetRegion);
         var wrong = await Assert.ThrowsAsync<TransferException>(() => pair.ConnectAsync().WaitAsync(Limit));
         Assert.Equal(TransferErrorCode.Unauthenticated, wrong.Code);

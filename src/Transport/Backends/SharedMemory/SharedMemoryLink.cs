@@ -39,6 +39,10 @@ internal sealed class SharedMemoryLink(IReadOnlyDictionary<string, RegionDescrip
         {
             throw new TransferException(TransferErrorCode.UnknownRegion, $"shm: peer region '{regionId}' has no shared file to map");
         }
+        if (SharedPathPolicy.Refusal(path, HostRegion.DefaultDirectory) is { } why)
+        {
+            throw new TransferException(TransferErrorCode.AccessDenied, $"shm: peer region '{regionId}' names the file '{path}', which {why}: not opened");
+        }
         return _mapped.GetOrAdd(regionId, _ => new Lazy<HostRegion>(() => HostRegion.Open(regionId, path, descriptor.Length))).Value;
     }
 }

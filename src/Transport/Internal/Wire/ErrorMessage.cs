@@ -13,5 +13,5 @@ internal sealed class ErrorMessage
     [Key(2)] public string Message { get; set; } = "";
 
     public TransferException ToException() =>
-        new(Enum.IsDefined(Code) ? Code : TransferErrorCode.Protocol, Message);
+        new(Enum.IsDefined(Code) ? Code : TransferErrorCode.Protocol, Message ?? "(no message)");
 }

@@ -4,13 +4,13 @@ using PdRdma.Transport.Serialization;
 namespace PdRdma.Transport.Internal.Wire;
 
 /// <summary>
-/// Frames: [u32 little-endian body length][body]; body = [u8 <see cref="MessageType"/>][MessagePack message].
+/// Frames: [u32 little-endian body length][body]; body = [u8 <see cref="MessageType"/>][MessagePack message][16-byte MAC once authenticated].
 /// A data chunk's frame is followed by its raw payload. Everything from a peer is untrusted.
 /// </summary>
 internal static class WireFormat
 {
-    /// <summary>Bumped on any incompatible change; a peer with another version gets VersionMismatch naming both.</summary>
-    public const int ProtocolVersion = 1;
+    /// <summary>Bumped on any incompatible change; a peer with another version gets VersionMismatch naming both. 2: authenticated frames, no proceed round trip on tcp, grants named per batch.</summary>
+    public const int ProtocolVersion = 2;
 
     public const int FrameHeaderBytes = 5;
 
