@@ -90,6 +90,9 @@ public sealed unsafe class HostRegion : IMemoryRegion
         return new HostRegion(id, path, length, create: true, deleteOnDispose: true);
     }
 
+    /// <summary>Creates a region file at exactly <paramref name="path"/> (O_EXCL, mode 0600; an existing file or symlink there is an error). Tests use it to plant files.</summary>
+    internal static HostRegion CreateAt(string id, string path, long length) => new(id, path, length, create: true, deleteOnDispose: true);
+
     /// <summary>Maps an existing region file created by another process; the file is left in place on dispose.</summary>
     public static HostRegion Open(string id, string path, long length)
     {
