@@ -55,7 +55,7 @@ debian_archive_uris() {
 
 # Tools every run needs: namespaces and veth (iproute2), the tcp baseline (iperf3), a C compiler
 # for the struct-layout check, and the verbs headers/library for the binding.
-apt_install iproute2 iperf3 gcc libc6-dev libibverbs1 libibverbs-dev ibverbs-providers rdma-core procps
+apt_install iproute2 iperf3 qperf gcc libc6-dev libibverbs1 libibverbs-dev ibverbs-providers rdma-core procps
 # libdrm-dev: the DRM headers the dma-buf source binding (vgem dumb buffers) is checked against.
 apt_install libdrm-dev
 # libpdrdma.so: NativeAOT links with clang and zlib; the C API and Python package tests use python3-pytest and numpy.

@@ -19,7 +19,7 @@ public static class BenchSecret
         }
     }
 
-    /// <summary>The secret the starting process set, or null when run by hand without one.</summary>
+    /// <summary>The secret the starting process set, or null when run by hand without one (or with the variable set to "none": unauthenticated, to compare).</summary>
     public static byte[]? FromEnvironment() =>
-        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } hex ? Convert.FromHexString(hex) : null;
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } hex && hex != "none" ? Convert.FromHexString(hex) : null;
 }

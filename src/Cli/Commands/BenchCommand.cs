@@ -12,7 +12,7 @@ namespace PdRdma.Cli.Commands;
 public static class BenchCommand
 {
     private static readonly string[] ValueOptions = ["--backend", "--size", "--sizes", "--prompt-len", "--docs", "--model", "--max-tokens", "--budget-ms", "--pattern", "--block-size"];
-    private static readonly string[] Flags = ["--json", "--quick", "--no-report", "--report", "--loopback", "--both-overlap", "--no-data-mac"];
+    private static readonly string[] Flags = ["--json", "--quick", "--no-report", "--report", "--loopback", "--both-overlap", "--no-data-mac", "--compare-data-mac"];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -106,25 +106,35 @@ public static class BenchCommand
     private static async Task<int> PatternAsync(BenchArgs args, string pattern, CancellationToken ct)
     {
         var full = BenchOptions.Full(null).Transfer!;
-        var plan = new TransferPlan { Budget = TimeSpan.FromMilliseconds(args.Long("--budget-ms", 1500)), Depth = full.Plan.Depth, DataMac = !args.Has("--no-data-mac") };
-        plan = pattern switch
+        // --compare-data-mac: the same pattern twice in one run, tcp payload MACs on then off (what authenticating
+        // the data costs); control frames are authenticated in both.
+        var macs = args.Has("--compare-data-mac") ? new[] { true, false } : [!args.Has("--no-data-mac")];
+        var count = 0;
+        foreach (var dataMac in macs)
         {
-            "kv" => plan with { KvBlockBytes = args.LongOrNull("--block-size") is { } b ? [b] : [4 << 10, 16 << 10, 64 << 10], KvTotalBytes = 64 << 20 },
-            "latency" => plan with { Sizes = [args.Long("--size", 64)], LatencyMaxBytes = long.MaxValue },
-            "rate" => plan with { BatchWriteBytes = args.Long("--size", 4096), BatchOps = [1, 64] },
-            _ => throw new ArgumentException($"unknown pattern '{pattern}' (kv, latency, rate)"),
-        };
-        var backends = args.String("--backend") is { } b2 ? new[] { Backend(b2) } : full.Backends;
-        var transfer = full with
-        {
-            Plan = plan, Backends = backends, LoopbackOnly = args.Has("--loopback"), TcpBothPaths = false, RegistrationMaxBytes = 0,
-            BandwidthBaselines = false, QperfLatencyBytes = pattern == "latency" ? plan.Sizes[0] : 0,
-        };
-        var run = await BenchRunner.RunAsync(new BenchOptions { Transfer = transfer }, null, null, ct);
-        var lines = PatternLines.Render(pattern, run).ToList();
-        foreach (var line in lines) Console.WriteLine(line);
-        foreach (var note in run.Notes) Console.Error.WriteLine($"pdrdma bench: {note}");
-        return lines.Count > 0 ? 0 : 1;
+            var plan = new TransferPlan { Budget = TimeSpan.FromMilliseconds(args.Long("--budget-ms", 1500)), Depth = full.Plan.Depth, DataMac = dataMac };
+            plan = pattern switch
+            {
+                "kv" => plan with { KvBlockBytes = args.LongOrNull("--block-size") is { } b ? [b] : [4 << 10, 16 << 10, 64 << 10], KvTotalBytes = 64 << 20 },
+                "latency" => plan with { Sizes = [args.Long("--size", 64)], LatencyMaxBytes = long.MaxValue },
+                "rate" => plan with { BatchWriteBytes = args.Long("--size", 4096), BatchOps = [1, 64] },
+                _ => throw new ArgumentException($"unknown pattern '{pattern}' (kv, latency, rate)"),
+            };
+            var backends = args.String("--backend") is { } b2 ? new[] { Backend(b2) } : full.Backends;
+            var transfer = full with
+            {
+                Plan = plan, Backends = backends, LoopbackOnly = args.Has("--loopback"), TcpBothPaths = false, RegistrationMaxBytes = 0,
+                BandwidthBaselines = false, QperfLatencyBytes = pattern == "latency" ? plan.Sizes[0] : 0,
+            };
+            var run = await BenchRunner.RunAsync(new BenchOptions { Transfer = transfer }, null, null, ct);
+            foreach (var line in PatternLines.Render(pattern, run, dataMac))
+            {
+                Console.WriteLine(line);
+                count++;
+            }
+            foreach (var note in run.Notes) Console.Error.WriteLine($"pdrdma bench: {note}");
+        }
+        return count > 0 ? 0 : 1;
     }
 
     private static async Task<int> E2eAsync(BenchArgs args, CancellationToken ct)
@@ -164,7 +174,7 @@ public static class BenchCommand
         Console.Error.WriteLine($"pdrdma bench: {problem}");
         Console.Error.WriteLine("usage: pdrdma bench [--quick] [--json] [--no-report] [--loopback]");
         Console.Error.WriteLine("       pdrdma bench transfer [--backend shm|tcp|verbs] [--size BYTES | --sizes A,B|MIN:MAX] [--json] [--loopback]");
-        Console.Error.WriteLine("       pdrdma bench transfer --pattern kv|latency|rate [--block-size B] [--size B] [--backend ...] [--no-data-mac] [--json]");
+        Console.Error.WriteLine("       pdrdma bench transfer --pattern kv|latency|rate [--block-size B] [--size B] [--backend ...] [--no-data-mac | --compare-data-mac] [--json]");
         Console.Error.WriteLine("       pdrdma bench e2e [--prompt-len N] [--backend shm|tcp] [--model largest|random] [--both-overlap] [--json]");
         return 2;
     }

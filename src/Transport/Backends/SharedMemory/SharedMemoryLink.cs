@@ -35,10 +35,12 @@ internal sealed class SharedMemoryLink(IReadOnlyDictionary<string, RegionDescrip
 
     private HostRegion Map(string regionId)
     {
+        if (_mapped.TryGetValue(regionId, out var mapped)) return mapped.Value;
         if (!remote.TryGetValue(regionId, out var descriptor) || descriptor.SharedPath is not { } path)
         {
             throw new TransferException(TransferErrorCode.UnknownRegion, $"shm: peer region '{regionId}' has no shared file to map");
         }
+        // Checked once, when the file is first opened; the mapping is kept for the connection's life.
         if (SharedPathPolicy.Refusal(path, HostRegion.DefaultDirectory) is { } why)
         {
             throw new TransferException(TransferErrorCode.AccessDenied, $"shm: peer region '{regionId}' names the file '{path}', which {why}: not opened");
