@@ -114,24 +114,28 @@ public sealed class ReliabilityTests
             var refused = await Assert.ThrowsAsync<TransferException>(() => engineA.WriteAsync(Write(final: true), CancellationToken.None));
             Assert.Contains("earlier write of request r1 failed", refused.Message);
             await engineB.ReleaseAsync("r1", CancellationToken.None);
-            await engineB.ReserveAsync("r2", "dst", blocks, "node-a", TimeSpan.FromSeconds(120), CancellationToken.None);
             Written written = null!;
+            var request = "";
             for (var attempt = 0; ; attempt++)
             {
+                // Each attempt is a request of its own: one whose write failed is never announced.
+                request = $"r2-{attempt}";
+                await engineB.ReserveAsync(request, "dst", blocks, "node-a", TimeSpan.FromSeconds(120), CancellationToken.None);
                 try
                 {
-                    written = await engineA.WriteAsync(Write(request: "r2"), CancellationToken.None);
+                    written = await engineA.WriteAsync(Write(request: request), CancellationToken.None);
                     break;
                 }
                 catch (TransferException e) when (attempt < 20 && e.Code is TransferErrorCode.PeerLost or TransferErrorCode.Timeout)
                 {
+                    await engineB.ReleaseAsync(request, CancellationToken.None);
                     await Task.Delay(500); // the carrier is back a moment after the link is set up
                 }
             }
             Assert.Equal(layout.TotalBytes, written.Bytes);
-            await engineA.WriteAsync(Write(final: true, request: "r2"), CancellationToken.None);
+            await engineA.WriteAsync(Write(final: true, request: request), CancellationToken.None);
             using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            Assert.Equal("r2", Assert.IsType<Arrived>(await engineB.Events.ReadAsync(bound.Token)).RequestId);
+            Assert.Equal(request, Assert.IsType<Arrived>(await engineB.Events.ReadAsync(bound.Token)).RequestId);
             Assert.True(source.AsSpan(0, (int)layout.TotalBytes).SequenceEqual(target.AsSpan(0, (int)layout.TotalBytes)), "the KV after the retry differs from the source");
         }
         finally
