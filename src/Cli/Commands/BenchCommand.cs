@@ -18,6 +18,7 @@ public static class BenchCommand
     {
         // The serving benchmark has its own options (load points, length distributions, SLO).
         if (args.Length > 0 && args[0] == "serve") return await BenchServeCommand.RunAsync(args[1..]);
+        if (args.Length > 0 && args[0] == "load") return await BenchLoadCommand.RunAsync(args[1..]);
         BenchArgs options;
         try
         {

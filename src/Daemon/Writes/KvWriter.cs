@@ -27,6 +27,11 @@ public sealed partial class KvWriter
     private readonly DaemonMetrics _metrics;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _abort = new();
+    // Requests with a failed data write: their completion notice is never sent (the target would announce KV it lacks).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _failed = new(StringComparer.Ordinal);
+
+    /// <summary>Requests remembered as failed, at most (the oldest are forgotten first in no particular order).</summary>
+    public const int MaxFailedRequests = 10_000;
 
     public KvWriter(string nodeId, LeaseTable leases, PeerLinks links, Func<NodeDirectory?> directory, DaemonMetrics metrics, ILogger log)
     {
@@ -49,8 +54,14 @@ public sealed partial class KvWriter
     {
         if (!InFlight.TryEnter())
             throw new TransferException(TransferErrorCode.PeerLost, $"daemon {_nodeId} is shutting down: write of request {request.RequestId} refused");
+        var failed = true;
         try
         {
+            if (request.Final && _failed.TryRemove(request.RequestId, out _))
+            {
+                failed = false;
+                throw new TransferException(TransferErrorCode.PeerLost, $"an earlier write of request {request.RequestId} failed: its completion notice is not sent (reserve again and resend the KV under a new request)");
+            }
             var batch = BuildBatch(request);
             var targetEndpoint = ResolveTarget(request);
             var clock = Stopwatch.StartNew();
@@ -73,6 +84,9 @@ public sealed partial class KvWriter
             catch (TransferException e) when (e.Code is TransferErrorCode.PeerLost or TransferErrorCode.Timeout or TransferErrorCode.Protocol)
             {
                 await _links.DropAsync(targetEndpoint, peer, e.Message).ConfigureAwait(false);
+                // A link that stops answering mid-batch is a lost peer, whichever of the write's bound or the heartbeat saw it first.
+                if (e.Code == TransferErrorCode.Timeout)
+                    throw new TransferException(TransferErrorCode.PeerLost, $"peer {peer.PeerNodeId} stopped answering during the write of request {request.RequestId}: {e.Detail}", e);
                 throw;
             }
             catch (OperationCanceledException)
@@ -83,6 +97,7 @@ public sealed partial class KvWriter
             LogWritten(_log, request.RequestId, batch.Bytes, peer.PeerNodeId, peer.Backend, elapsed.TotalMilliseconds);
             _metrics.Written(peer.PeerNodeId, peer.Backend, batch.Bytes, elapsed);
             _links.CountBytes(targetEndpoint, batch.Bytes);
+            failed = false;
             return new Written { Bytes = batch.Bytes, Batches = 1, Backend = peer.Backend, PeerNodeId = peer.PeerNodeId, Micros = elapsed.TotalMicroseconds };
         }
         catch (OperationCanceledException)
@@ -91,8 +106,16 @@ public sealed partial class KvWriter
         }
         finally
         {
+            if (failed && !request.Final) Remember(request.RequestId);
             InFlight.Exit();
         }
+    }
+
+    private void Remember(string requestId)
+    {
+        if (_failed.Count >= MaxFailedRequests)
+            foreach (var old in _failed.Keys.Take(_failed.Count - MaxFailedRequests + 1)) _failed.TryRemove(old, out _);
+        _failed[requestId] = 0;
     }
 
     private FabricBatch BuildBatch(WriteRequest request)
