@@ -26,6 +26,7 @@ public static class ServeLoadClient
             var times = new List<double>();
             int tokens = 0;
             double transfer = 0;
+            var parts = new TtftParts();
             var done = false;
             while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
             {
@@ -36,7 +37,12 @@ public static class ServeLoadClient
                 var root = json.RootElement;
                 if (root.TryGetProperty("error", out var error)) return Failed(index, clock, error.GetProperty("message").GetString() ?? "error");
                 if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object) tokens = usage.GetProperty("completion_tokens").GetInt32();
-                if (root.TryGetProperty("pdrdma", out var stats) && stats.TryGetProperty("transfer_ms", out var t)) transfer = t.GetDouble();
+                if (root.TryGetProperty("pdrdma", out var stats) && stats.TryGetProperty("transfer_ms", out var t))
+                {
+                    transfer = t.GetDouble();
+                    double Get(string name) => stats.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
+                    parts = new TtftParts(Get("reserve_ms"), Get("prefill_call_ms"), Get("prefill_ms"), Get("exposed_ms"), Get("decode_first_token_ms"));
+                }
                 if (root.GetProperty("choices") is { ValueKind: JsonValueKind.Array } choices && choices.GetArrayLength() > 0)
                 {
                     var piece = choices[0].GetProperty("text").GetString() ?? "";
@@ -48,7 +54,7 @@ public static class ServeLoadClient
             if (!done) return Failed(index, clock, "the stream ended without [DONE]");
             var end = clock.Elapsed.TotalMilliseconds;
             var itl = times.Zip(times.Skip(1), (a, b) => b - a).ToList();
-            return new ServeRequestResult(index, true, text.ToString(), Math.Max(tokens, times.Count), times.Count > 0 ? times[0] : end, end, itl, transfer, null);
+            return new ServeRequestResult(index, true, text.ToString(), Math.Max(tokens, times.Count), times.Count > 0 ? times[0] : end, end, itl, transfer, null) { Parts = parts };
         }
         catch (Exception e) when (e is HttpRequestException or IOException or JsonException || e is OperationCanceledException && !ct.IsCancellationRequested)
         {

@@ -27,6 +27,11 @@ public sealed record ServePoint
     [JsonPropertyName("itl_ms_p90")] public double ItlMsP90 { get; init; }
     [JsonPropertyName("itl_ms_p99")] public double ItlMsP99 { get; init; }
     [JsonPropertyName("kv_transfer_ms_p50")] public double KvTransferMsP50 { get; init; }
+    [JsonPropertyName("reserve_ms_p50")] public double ReserveMsP50 { get; init; }
+    [JsonPropertyName("prefill_call_ms_p50")] public double PrefillCallMsP50 { get; init; }
+    [JsonPropertyName("prefill_compute_ms_p50")] public double PrefillComputeMsP50 { get; init; }
+    [JsonPropertyName("exposed_transfer_ms_p50")] public double ExposedTransferMsP50 { get; init; }
+    [JsonPropertyName("decode_first_token_ms_p50")] public double DecodeFirstTokenMsP50 { get; init; }
     [JsonPropertyName("engine_decode_steps")] public double EngineDecodeSteps { get; init; }
     [JsonPropertyName("engine_mean_batch")] public double EngineMeanBatch { get; init; }
     [JsonPropertyName("engine_step_ms")] public double EngineStepMs { get; init; }
@@ -68,6 +73,11 @@ public sealed record ServePoint
             TpotMsP50 = P(tpot, 0.5), TpotMsP90 = P(tpot, 0.9), TpotMsP99 = P(tpot, 0.99),
             ItlMsP50 = P(itl, 0.5), ItlMsP90 = P(itl, 0.9), ItlMsP99 = P(itl, 0.99),
             KvTransferMsP50 = P(ok.Where(r => r.TransferMs > 0).Select(r => r.TransferMs), 0.5),
+            ReserveMsP50 = P(ok.Where(r => r.TransferMs > 0).Select(r => r.Parts.ReserveMs), 0.5),
+            PrefillCallMsP50 = P(ok.Where(r => r.TransferMs > 0).Select(r => r.Parts.PrefillCallMs), 0.5),
+            PrefillComputeMsP50 = P(ok.Where(r => r.TransferMs > 0).Select(r => r.Parts.PrefillComputeMs), 0.5),
+            ExposedTransferMsP50 = P(ok.Where(r => r.TransferMs > 0).Select(r => r.Parts.ExposedTransferMs), 0.5),
+            DecodeFirstTokenMsP50 = P(ok.Where(r => r.TransferMs > 0).Select(r => r.Parts.DecodeFirstTokenMs), 0.5),
             EngineDecodeSteps = engine.Steps,
             EngineMeanBatch = engine.Steps > 0 ? Math.Round(engine.Sequences / engine.Steps, 2) : 0,
             EngineStepMs = engine.Steps > 0 ? Math.Round(engine.Seconds * 1000 / engine.Steps, 3) : 0,

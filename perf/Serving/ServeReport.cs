@@ -10,13 +10,15 @@ public static class ServeReport
     public static TextTable Table(IReadOnlyList<ServePoint> points)
     {
         var c = CultureInfo.InvariantCulture;
-        var table = new TextTable("setup", "load", "done/sent", "mismatch", "req/s", "out tok/s", "goodput req/s", "TTFT p50/p90/p99 ms", "TPOT p50/p90/p99 ms", "ITL p50/p90/p99 ms", "KV xfer p50 ms", "engine batch", "step ms", "engine busy");
+        var table = new TextTable("setup", "load", "done/sent", "mismatch", "req/s", "out tok/s", "goodput req/s", "TTFT p50/p90/p99 ms", "TPOT p50/p90/p99 ms", "ITL p50/p90/p99 ms", "KV xfer p50 ms", "TTFT parts p50 ms: reserve / prefill call (compute, exposed xfer) / decode 1st", "engine batch", "step ms", "engine busy");
         foreach (var p in points)
         {
             table.Add(p.Setup, p.Load, $"{p.Completed}/{p.Requests}", p.Mismatches.ToString(c), p.RequestThroughput.ToString("0.00", c), p.OutputTokensPerS.ToString("0", c),
                 p.Goodput.ToString("0.00", c), string.Create(c, $"{p.TtftMsP50:0.0}/{p.TtftMsP90:0.0}/{p.TtftMsP99:0.0}"),
                 string.Create(c, $"{p.TpotMsP50:0.00}/{p.TpotMsP90:0.00}/{p.TpotMsP99:0.00}"), string.Create(c, $"{p.ItlMsP50:0.00}/{p.ItlMsP90:0.00}/{p.ItlMsP99:0.00}"),
-                p.KvTransferMsP50 > 0 ? p.KvTransferMsP50.ToString("0.00", c) : "-", p.EngineMeanBatch.ToString("0.0", c), p.EngineStepMs.ToString("0.00", c),
+                p.KvTransferMsP50 > 0 ? p.KvTransferMsP50.ToString("0.00", c) : "-",
+                p.KvTransferMsP50 > 0 ? string.Create(c, $"{p.ReserveMsP50:0.0} / {p.PrefillCallMsP50:0.0} ({p.PrefillComputeMsP50:0.0}, {p.ExposedTransferMsP50:0.0}) / {p.DecodeFirstTokenMsP50:0.0}") : "-",
+                p.EngineMeanBatch.ToString("0.0", c), p.EngineStepMs.ToString("0.00", c),
                 p.EngineBusyFraction.ToString("0%", c));
         }
         return table;

@@ -27,6 +27,25 @@ public sealed class ContinuousBatcherTests(StoriesFixture f)
     }
 
     [Fact]
+    public async Task PromptsAdmittedTogetherArePrefilledTogetherAndABadOneFailsAlone()
+    {
+        // Enqueued before the batcher thread looks: admitted in one pass, prefilled in one forward pass (ragged, masked).
+        var prompts = new[] { "Once", "Once upon a time there was a", "The dog", "Lily and Ben went to the park to play" };
+        var requests = prompts.Select(p => new GenerationRequest(f.Model.Tokenizer.Encode(p), 12, SamplingOptions.Greedy)).ToList();
+        var expected = requests.Select(r => f.Colocated.Generate(r).Generated).ToList();
+        await using var batcher = new ContinuousBatcher(f.Colocated, maxBatch: 8);
+        var tasks = requests.Select(r => batcher.GenerateAsync(r)).ToList();
+        var empty = batcher.GenerateAsync(new GenerationRequest([], 4, SamplingOptions.Greedy));
+        var tooLong = batcher.GenerateAsync(new GenerationRequest(Enumerable.Repeat(5, f.Model.Config.MaxSeqLen + 1).ToArray(), 4, SamplingOptions.Greedy));
+        var results = await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromMinutes(2));
+        for (int i = 0; i < requests.Count; i++) Assert.Equal(expected[i], results[i].Generated);
+        await Assert.ThrowsAnyAsync<Exception>(() => empty.WaitAsync(TimeSpan.FromMinutes(1)));
+        await Assert.ThrowsAnyAsync<Exception>(() => tooLong.WaitAsync(TimeSpan.FromMinutes(1)));
+        for (int i = 0; i < 100 && batcher.ActiveCount > 0; i++) await Task.Delay(10);
+        Assert.Equal(f.ColocatedPool.Layout.Blocks, f.ColocatedPool.Allocator.FreeCount);
+    }
+
+    [Fact]
     public async Task CancelledRequestReturnsItsBlocksAndOthersFinish()
     {
         await using var batcher = new ContinuousBatcher(f.Colocated);

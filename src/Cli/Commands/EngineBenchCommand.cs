@@ -100,6 +100,25 @@ public static class EngineBenchCommand
             foreach (var t in tables) t.Release(pool.Allocator);
         }
 
+        // Prompts arriving together: through the batcher, prefilled one after the other vs together in one forward pass.
+        foreach (var together in new[] { 1, 8 })
+        {
+            await using var batcher = new ContinuousBatcher(engine, maxBatch: 8, maxPrefillBatch: together);
+            await batcher.GenerateAsync(new GenerationRequest(Prompt(), 1, SamplingOptions.Greedy)); // warm-up
+            double ttftSum = 0;
+            var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+            for (int r = 0; r < repeats; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                var firsts = new double[8];
+                await Task.WhenAll(Enumerable.Range(0, 8).Select(i => batcher.GenerateAsync(new GenerationRequest(Prompt(), 1, SamplingOptions.Greedy),
+                    _ => firsts[i] = clock.Elapsed.TotalMilliseconds)));
+                ttftSum += firsts.Average();
+            }
+            var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalMilliseconds / repeats;
+            Console.WriteLine($"8 prompts of {promptLen} arriving together, prefilled {(together == 1 ? "one after the other" : "in one forward pass")}: mean TTFT {ttftSum / repeats:F1} ms, CPU {cpuMs:F1} ms per 8 prompts");
+        }
+
         using var prefillPool = KvPool.Create(layout, "bench-prefill");
         using var decodePool = KvPool.Create(layout, "bench-decode");
         var split = new InProcessSplit(new PrefillEngine(new LlamaEngine(m, prefillPool)), new DecodeEngine(new LlamaEngine(m, decodePool), TimeSpan.FromMinutes(1)));

@@ -25,13 +25,17 @@ public sealed class ContinuousBatcher : IAsyncDisposable
     private readonly List<Running> _running = [];
     private readonly int _maxQueue;
     private readonly TimeSpan _queueTimeout;
+    private readonly int _maxPrefillBatch;
 
     /// <param name="engine">The engine; the batcher is its only user while it runs.</param>
     /// <param name="maxBatch">Sequences decoded together at most.</param>
     /// <param name="maxQueue">Requests waiting at most; more fail at once with TransferException(PoolFull).</param>
     /// <param name="queueTimeout">How long a request may wait for admission (null: no limit).</param>
-    public ContinuousBatcher(LlamaEngine engine, int maxBatch = 16, int maxQueue = int.MaxValue, TimeSpan? queueTimeout = null)
+    /// <param name="maxPrefillBatch">Prompts prefilled together in one forward pass at most (1: one after the other).</param>
+    public ContinuousBatcher(LlamaEngine engine, int maxBatch = 16, int maxQueue = int.MaxValue, TimeSpan? queueTimeout = null, int maxPrefillBatch = 32)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPrefillBatch);
+        _maxPrefillBatch = maxPrefillBatch;
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxQueue);
@@ -51,7 +55,7 @@ public sealed class ContinuousBatcher : IAsyncDisposable
 
     /// <summary>Colocated: prefill and decode here. <paramref name="onToken"/> runs on the batcher thread; keep it short.</summary>
     public Task<GenerationResult> GenerateAsync(GenerationRequest request, Action<int>? onToken = null, CancellationToken cancellationToken = default) =>
-        Enqueue(() => _engine.Admit(request, onToken), BlocksFor(request.PromptTokens.Count, request.MaxNewTokens), cancellationToken);
+        Enqueue(null, (request, onToken), BlocksFor(request.PromptTokens.Count, request.MaxNewTokens), cancellationToken);
 
     /// <summary>Decode role: continues from KV a prefill engine placed in the lease's blocks of <paramref name="decode"/>'s pool (same engine).</summary>
     public Task<GenerationResult> ResumeAsync(DecodeEngine decode, KvLease lease, PrefillResult prefill, int maxNewTokens, SamplingOptions sampling,
@@ -59,20 +63,20 @@ public sealed class ContinuousBatcher : IAsyncDisposable
     {
         if (!ReferenceEquals(decode.Engine, _engine)) throw new ArgumentException("the decode engine must wrap this batcher's engine", nameof(decode));
         var more = Math.Max(0, BlocksFor(prefill.PromptTokens.Count, maxNewTokens) - lease.BlockIds.Count);
-        return Enqueue(() => decode.Claim(lease, prefill, maxNewTokens, sampling, onToken), more, cancellationToken);
+        return Enqueue(() => decode.Claim(lease, prefill, maxNewTokens, sampling, onToken), null, more, cancellationToken);
     }
 
     /// <summary>Blocks a whole generation needs: prompt + new tokens, up to the model's context.</summary>
     private int BlocksFor(int prompt, int maxNew) =>
         BlockTable.BlocksFor(Math.Min(prompt + Math.Max(maxNew, 1), Math.Max(prompt, _engine.Model.Config.MaxSeqLen)), _engine.Pool.Layout.TokensPerBlock);
 
-    private Task<GenerationResult> Enqueue(Func<ActiveSequence> admit, int blocks, CancellationToken cancellationToken)
+    private Task<GenerationResult> Enqueue(Func<ActiveSequence>? admit, (GenerationRequest Request, Action<int>? OnToken)? prefill, int blocks, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
         if (_pending.Count >= _maxQueue)
             return Task.FromException<GenerationResult>(new PdRdma.Transport.TransferException(PdRdma.Transport.TransferErrorCode.PoolFull,
                 $"{_pending.Count} requests are already waiting for this engine (the bound); retry later"));
-        var pending = new Pending(admit, new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken,
+        var pending = new Pending(admit, prefill, new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken,
             blocks, System.Diagnostics.Stopwatch.GetTimestamp());
         _pending.Enqueue(pending);
         _wake.Release();
@@ -97,6 +101,10 @@ public sealed class ContinuousBatcher : IAsyncDisposable
                 }
             }
             var waiting = false;
+            // Prompts admitted in one pass are prefilled together, in one forward pass (up to a budget of attention
+            // scores, so that long prompts do not build one huge mask).
+            var group = new List<Pending>();
+            int groupBlocks = 0, groupLongest = 0;
             while (_pending.TryPeek(out var p))
             {
                 if (p.Cancellation.IsCancellationRequested)
@@ -113,8 +121,8 @@ public sealed class ContinuousBatcher : IAsyncDisposable
                     continue;
                 }
                 // Cancelled and expired requests leave the queue even while the batch is full.
-                if (_running.Count >= _maxBatch) break;
-                if (_engine.Pool.Allocator.FreeCount < p.Blocks)
+                if (_running.Count + group.Count >= _maxBatch) break;
+                if (_engine.Pool.Allocator.FreeCount - groupBlocks < p.Blocks)
                 {
                     if (p.Blocks > _engine.Pool.Layout.Blocks)
                     {
@@ -124,16 +132,36 @@ public sealed class ContinuousBatcher : IAsyncDisposable
                         continue;
                     }
                     // First come, first served: wait until running sequences give blocks back.
-                    waiting = true;
+                    waiting = group.Count == 0;
                     break;
+                }
+                if (p.Prefill is { } prefill)
+                {
+                    int length = prefill.Request.PromptTokens.Count;
+                    int longest = Math.Max(groupLongest, length);
+                    if (group.Count >= _maxPrefillBatch) break;
+                    if (group.Count > 0 && (long)(group.Count + 1) * longest * longest * _engine.Model.Config.Heads > PrefillScoreBudget) break;
+                    _pending.TryDequeue(out _);
+                    try
+                    {
+                        _engine.CheckPrompt(prefill.Request.PromptTokens);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        p.Completion.TrySetException(e);
+                        continue;
+                    }
+                    group.Add(p);
+                    groupBlocks += p.Blocks;
+                    groupLongest = longest;
+                    continue;
                 }
                 _pending.TryDequeue(out _);
                 ActiveSequence? seq = null;
                 try
                 {
-                    seq = p.Admit();
-                    int prompt = seq.Request.PromptTokens.Count;
-                    seq.Table.EnsureCapacity(Math.Min(prompt + Math.Max(seq.Request.MaxNewTokens, 1), Math.Max(prompt, _engine.Model.Config.MaxSeqLen)), _engine.Pool.Allocator);
+                    seq = p.Admit!();
+                    Reserve(seq);
                     _running.Add(new Running(seq, p));
                 }
                 catch (Exception e)
@@ -142,6 +170,7 @@ public sealed class ContinuousBatcher : IAsyncDisposable
                     p.Completion.TrySetException(e);
                 }
             }
+            if (group.Count > 0) AdmitGroup(group);
             RetireFinished();
             GrowOrFail();
             ActiveCount = _running.Count;
@@ -167,6 +196,43 @@ public sealed class ContinuousBatcher : IAsyncDisposable
         foreach (var r in _running) Finish(r, new ObjectDisposedException(nameof(ContinuousBatcher)));
         _running.Clear();
         while (_pending.TryDequeue(out var p)) p.Completion.TrySetException(new ObjectDisposedException(nameof(ContinuousBatcher)));
+    }
+
+    /// <summary>Attention scores (sequences × longest prompt² × heads) one batched prefill may build at most.</summary>
+    private const long PrefillScoreBudget = 1L << 24;
+
+    /// <summary>Takes the blocks of a newly admitted sequence's whole generation (prompt + new tokens, up to the context).</summary>
+    private void Reserve(ActiveSequence seq)
+    {
+        int prompt = seq.Request.PromptTokens.Count;
+        seq.Table.EnsureCapacity(Math.Min(prompt + Math.Max(seq.Request.MaxNewTokens, 1), Math.Max(prompt, _engine.Model.Config.MaxSeqLen)), _engine.Pool.Allocator);
+    }
+
+    private void AdmitGroup(List<Pending> group)
+    {
+        IReadOnlyList<ActiveSequence> admitted;
+        try
+        {
+            admitted = _engine.AdmitBatch(group.Select(p => p.Prefill!.Value).ToList());
+        }
+        catch (Exception e)
+        {
+            foreach (var p in group) p.Completion.TrySetException(e);
+            return;
+        }
+        for (int i = 0; i < group.Count; i++)
+        {
+            try
+            {
+                Reserve(admitted[i]);
+                _running.Add(new Running(admitted[i], group[i]));
+            }
+            catch (Exception e)
+            {
+                admitted[i].Table.Release(_engine.Pool.Allocator);
+                group[i].Completion.TrySetException(e);
+            }
+        }
     }
 
     // Blocks for the next position are taken per request, so a full pool fails only the requests that cannot grow.
@@ -218,7 +284,7 @@ public sealed class ContinuousBatcher : IAsyncDisposable
         _wake.Dispose();
     }
 
-    private sealed record Pending(Func<ActiveSequence> Admit, TaskCompletionSource<GenerationResult> Completion, CancellationToken Cancellation, int Blocks, long Enqueued);
+    private sealed record Pending(Func<ActiveSequence>? Admit, (GenerationRequest Request, Action<int>? OnToken)? Prefill, TaskCompletionSource<GenerationResult> Completion, CancellationToken Cancellation, int Blocks, long Enqueued);
 
     private sealed record Running(ActiveSequence Sequence, Pending Pending);
 }

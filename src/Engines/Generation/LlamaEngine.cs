@@ -146,23 +146,54 @@ public sealed class LlamaEngine
         }
     }
 
-    /// <summary>Prefills a new sequence and accepts its first token (the batcher's admission step).</summary>
-    internal ActiveSequence Admit(GenerationRequest request, Action<int>? onToken)
+    /// <summary>Prefills a new sequence and accepts its first token.</summary>
+    internal ActiveSequence Admit(GenerationRequest request, Action<int>? onToken) => AdmitBatch([(request, onToken)])[0];
+
+    /// <summary>Throws ArgumentException when <paramref name="prompt"/> cannot be prefilled (empty, longer than the context).</summary>
+    internal void CheckPrompt(IReadOnlyList<int> prompt)
     {
-        var seq = new ActiveSequence(request, new BlockTable(Pool.Layout.TokensPerBlock), new Sampler(request.Sampling), onToken);
+        if (prompt.Count == 0) throw new ArgumentException("the prompt needs at least one token (BOS)", nameof(prompt));
+        if (prompt.Count > Model.Config.MaxSeqLen) throw new ArgumentException($"prompt of {prompt.Count} tokens exceeds the model's context of {Model.Config.MaxSeqLen}", nameof(prompt));
+    }
+
+    /// <summary>
+    /// Prefills several new sequences in one forward pass (prompts of different lengths padded to the longest, masked)
+    /// and accepts each one's first token: the batcher's admission step, so that prompts arriving together do not wait
+    /// for each other's prefill. On failure every sequence's blocks return and the error propagates.
+    /// </summary>
+    internal IReadOnlyList<ActiveSequence> AdmitBatch(IReadOnlyList<(GenerationRequest Request, Action<int>? OnToken)> requests)
+    {
+        var sequences = requests.Select(r => new ActiveSequence(r.Request, new BlockTable(Pool.Layout.TokensPerBlock), new Sampler(r.Request.Sampling), r.OnToken)).ToList();
         try
         {
+            foreach (var s in sequences) CheckPrompt(s.Request.PromptTokens);
             lock (_gate)
             {
-                int first = PrefillLocked(seq.Table, request.PromptTokens, seq.Sampler, null);
-                seq.CachedPositions = request.PromptTokens.Count;
-                Accept(seq, first);
+                if (sequences.Count == 1)
+                {
+                    var only = sequences[0];
+                    int first = PrefillLocked(only.Table, only.Request.PromptTokens, only.Sampler, null);
+                    only.CachedPositions = only.Request.PromptTokens.Count;
+                    Accept(only, first);
+                    return sequences;
+                }
+                foreach (var s in sequences) s.Table.EnsureCapacity(s.Request.PromptTokens.Count, Pool.Allocator);
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
+                using var logits = Model.Model.Forward(sequences.Select(s => new ForwardItem(s.Request.PromptTokens, 0, s.Table)).ToList(), Pool);
+                var all = logits.data<float>().ToArray();
+                EngineMetrics.Prefilled(sequences.Sum(s => s.Request.PromptTokens.Count), System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                int vocab = Model.Config.VocabSize;
+                for (int i = 0; i < sequences.Count; i++)
+                {
+                    sequences[i].CachedPositions = sequences[i].Request.PromptTokens.Count;
+                    Accept(sequences[i], sequences[i].Sampler.Sample(all.AsSpan(i * vocab, vocab)));
+                }
             }
-            return seq;
+            return sequences;
         }
         catch
         {
-            seq.Table.Release(Pool.Allocator);
+            foreach (var s in sequences) s.Table.Release(Pool.Allocator);
             throw;
         }
     }

@@ -8,8 +8,8 @@ using PdRdma.Transport;
 namespace PdRdma.Engines.Serving;
 
 /// <summary>
-/// Writes a completion or chat completion as OpenAI does: JSON, or with stream=true SSE chunks, one per token and
-/// flushed at once, then the finish chunk per choice, the usage chunk (stream_options.include_usage) and
+/// Writes a completion or chat completion as OpenAI does: JSON, or with stream=true SSE chunks, one per token,
+/// flushed as soon as no further chunk is ready (a burst goes out in one write), then the finish chunk per choice, the usage chunk (stream_options.include_usage) and
 /// `data: [DONE]`. Runs the n choices concurrently and applies stop strings (a matched stop cancels that choice's
 /// generation). A failure before the first token is an HTTP error; after it an SSE error chunk ends the stream.
 /// The colocated engine and the proxy both answer through here.
@@ -129,8 +129,10 @@ public static class OpenAiWriter
             else if (e.Text.Length > 0)
             {
                 object chunk = request.Chat ? ChatChunk(id, created, model, e.Index, new { content = e.Text }, null) : TextChunk(id, created, model, e.Index, e.Text, null);
-                await ChunkAsync(http, chunk, ct).ConfigureAwait(false);
+                await ChunkAsync(http, chunk, ct, flush: false).ConfigureAwait(false);
             }
+            // One flush (one write to the socket) for every chunk that was ready together, not one per chunk.
+            if (!events.TryPeek(out _)) await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
         }
         ct.ThrowIfCancellationRequested();
         var prompt = promptTokens();
@@ -182,10 +184,10 @@ public static class OpenAiWriter
         return chunk;
     }
 
-    private static async Task ChunkAsync(HttpContext http, object chunk, CancellationToken ct)
+    private static async Task ChunkAsync(HttpContext http, object chunk, CancellationToken ct, bool flush = true)
     {
         await http.Response.WriteAsync("data: " + JsonSerializer.Serialize(chunk, Json) + "\n\n", ct).ConfigureAwait(false);
-        await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+        if (flush) await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
     }
 
     public static ServingException Describe(Exception e) => e switch

@@ -196,24 +196,31 @@ public sealed partial class ProxyHost : IAsyncDisposable
                 }
             }
             reserved = true;
+            var reservedAt = clock.Elapsed.TotalMilliseconds;
             state.PromptTokens = reserve.Tokens.Length;
             var pushed = await Stage("prefill", prefill, PostAsync<PrefillAnswer>(prefill, "/internal/prefill",
                 new PrefillCall(requestId, reserve.Tokens, reserve.Target, sampling.Temperature, sampling.TopP, sampling.Seed), _options.PrefillTimeout, ct)).ConfigureAwait(false);
-            if (choice == 0) state.Push = pushed;
+            if (choice == 0)
+            {
+                state.Push = pushed;
+                state.ReserveMs = reservedAt;
+                state.PrefillCallMs = clock.Elapsed.TotalMilliseconds - reservedAt;
+            }
             state.PrefillUrl = prefill.Url;
             state.DecodeUrl = decode.Url;
             streaming = true;
             var call = new DecodeCall(requestId, reserve.Tokens, pushed.FirstToken, maxTokens, sampling.Temperature, sampling.TopP, sampling.Seed, pushed.RngState);
             await foreach (var piece in DecodeStreamAsync(decode, call, ct).ConfigureAwait(false))
             {
-                state.FirstTokenMs ??= clock.Elapsed.TotalMilliseconds;
+                if (choice == 0) state.FirstTokenMs ??= clock.Elapsed.TotalMilliseconds;
+                else state.AnyFirstToken = true;
                 yield return piece;
             }
         }
         finally
         {
             if (reserved && !streaming) await CancelAsync(decode, requestId).ConfigureAwait(false);
-            state.Failed |= state.FirstTokenMs is null;
+            state.Failed |= state.FirstTokenMs is null && !state.AnyFirstToken;
             decodeLoad.Dispose();
         }
     }
@@ -375,6 +382,9 @@ public sealed partial class ProxyHost : IAsyncDisposable
         public int PromptTokens;
         public PrefillAnswer? Push;
         public double? FirstTokenMs;
+        public bool AnyFirstToken;
+        public double ReserveMs;
+        public double PrefillCallMs;
         public string? PrefillUrl;
         public string? DecodeUrl;
         public bool Failed;
@@ -384,6 +394,12 @@ public sealed partial class ProxyHost : IAsyncDisposable
             kv_bytes = Push?.KvBytes ?? 0,
             transfer_ms = Push?.TransferMs ?? 0,
             prefill_ms = Push?.PrefillMs ?? 0,
+            // Where choice 0's first token went, as the proxy saw it: the reserve round trip, the prefill round trip
+            // (compute, then the part of the KV push not hidden by it), then the decode call until its first token.
+            exposed_ms = Push?.ExposedMs ?? 0,
+            reserve_ms = ReserveMs,
+            prefill_call_ms = PrefillCallMs,
+            decode_first_token_ms = FirstTokenMs is { } first ? first - ReserveMs - PrefillCallMs : 0,
             backend = Push?.Backend,
             prefill_node = Push?.Node,
             prefill_instance = PrefillUrl,
