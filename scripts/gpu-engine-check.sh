@@ -11,7 +11,8 @@
 #   3. stories260K greedy 200 steps on cuda and on the cpu (both through the host libtorch), compared with each other
 #      and with llama2.c's text -> gpu-engine-stories260K.json ("identical_to_cpu").
 #   4. a random Llama (8 layers, dim 1024, bf16, 4096-token prompt): pdrdma engine-check colocated and split into two
-#      processes on the one GPU (KV through CUDA IPC), and the same weights (model-export) in PyTorch eager
+#      engines on the one GPU (the serving KV path: pinned host mirrors + the transfer library; a device-to-device
+#      in-process split as baseline), and the same weights (model-export) in PyTorch eager
 #      (scripts/gpu/torch_llama_ref.py) -> gpu-engine-random-{pdrdma,torch}.json and the ratios in gpu-engine-random.json.
 # Options: --bundle DIR  --python PY  --torch-lib DIR (skip `import torch`: libtorch's folder given)  --device cuda:N  --results DIR  --prompt-len N  --decode-steps N  --step-timeout S
 #          --deadline S (the whole script, default 500: inside the device tool's 600 s per command)
@@ -55,7 +56,7 @@ while [ $# -gt 0 ]; do
     --quick) prompt_len=512; decode_steps=16; shift ;;
     --abi-only) abi_only=1; shift ;;
     --dry-run) dry=1; shift ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
@@ -189,8 +190,10 @@ fi
 
 # 4. the random model: ours (colocated + split) and PyTorch eager on the same weights
 run export "$bundle/pdrdma" model-export --model "$spec" --out "$work/random.bin" || { note export failed "$(cat "$work/export.err" | tr '\n' ' ')"; finish 1; }
+# On the cpu (a rehearsal) the split stages its host pools as the GPU run stages its device pools.
+stage_kv=(); [ "$device" = cpu ] && stage_kv=(--stage-kv)
 run engine "$bundle/pdrdma" engine-check --model "$spec" --device "$device" --dtype "$dtype" --prompt-len "$prompt_len" --decode-steps "$decode_steps" \
-    --batches 1,8 --split --json "$results/gpu-engine-random-pdrdma.json" \
+    --batches 1,8 --split "${stage_kv[@]}" --json "$results/gpu-engine-random-pdrdma.json" \
   || note engine failed "$(tail -c 1500 "$work/engine.err" | tr '\n' ' ')"
 run torch-ref "$python" "$bundle/torch_llama_ref.py" --weights "$work/random.bin" --backend "$reference" --device "$device" --dtype "$dtype" --prompt-len "$prompt_len" \
     --decode-steps "$decode_steps" --batches 1,8 --json "$results/gpu-engine-random-torch.json" \

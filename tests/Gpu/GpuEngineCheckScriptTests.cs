@@ -31,6 +31,15 @@ public sealed class GpuEngineCheckScriptTests
         Assert.Contains("--batches 1,8 --split", stdout);
         Assert.Contains("torch_llama_ref.py", stdout);
         Assert.Contains("--backend torch --device cuda:0 --dtype bf16 --prompt-len 4096", stdout);
+        Assert.DoesNotContain("--stage-kv", stdout); // on cuda the pools are staged anyway
+    }
+
+    [Fact]
+    public void TheCpuRehearsalStagesTheSplitsPoolsAsTheGpuRunDoes()
+    {
+        var (code, stdout, stderr) = Check("--dry-run", "--bundle", "/nonexistent/bundle", "--device", "cpu", "--dtype", "f32", "--reference", "numpy");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("--batches 1,8 --split --stage-kv --json", stdout);
     }
 
     [Theory]

@@ -26,7 +26,7 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class EngineCheckCommand
 {
-    public const string Help = "engine TTFT/TPOT as JSON for the GPU check: --model M [--device cpu|cuda[:N]] [--dtype f32|bf16] [--prompt-len N] [--decode-steps N] [--batches 1,8] [--split] [--json FILE]";
+    public const string Help = "engine TTFT/TPOT as JSON for the GPU check: --model M [--device cpu|cuda[:N]] [--dtype f32|bf16] [--prompt-len N] [--decode-steps N] [--batches 1,8] [--split [--stage-kv]] [--json FILE]";
 
     private const int TokensPerBlock = 16;
 
@@ -58,8 +58,11 @@ public static class EngineCheckCommand
         /// <summary>Timed prefills after the warm-up; the best counts.</summary>
         public int Repeats { get; init; } = 3;
 
-        /// <summary>Also run the request split into a decode worker process and compare.</summary>
+        /// <summary>Also run the request split into a prefill and a decode engine (the serving KV path) and compare.</summary>
         public bool Split { get; init; }
+
+        /// <summary>Hand the split's KV over through host mirrors even for cpu pools (what cuda pools always do): the GPU's path rehearsed on the CPU.</summary>
+        public bool StageKv { get; init; }
 
         /// <summary>Where to write the JSON besides stdout.</summary>
         public string? JsonPath { get; init; }
@@ -90,6 +93,7 @@ public static class EngineCheckCommand
                 "--repeats" => o with { Repeats = Int("--repeats", 1, 100) },
                 "--batches" => o with { Batches = ParseBatches(Next()) },
                 "--split" => o with { Split = true },
+                "--stage-kv" => o with { StageKv = true },
                 "--json" => o with { JsonPath = Next() },
                 "--threads" => o with { Threads = Int("--threads", 1, 1024) },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
@@ -254,7 +258,7 @@ public static class EngineCheckCommand
         // are handed over through pinned host mirrors (KvStaging), since the transfer backends address host memory.
         using var prefillModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks, device: o.Device);
         using var decodeModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks, device: o.Device);
-        await using var pair = await LocalSplit.StartAsync(prefillModel, decodeModel, "auto", null, CancellationToken.None);
+        await using var pair = await LocalSplit.StartAsync(prefillModel, decodeModel, "auto", o.StageKv, null, CancellationToken.None);
         PdRdma.Engines.Serving.Api.PrefillAnswer? pushed = null;
         for (int r = 0; r < 2; r++)
         {
