@@ -6,11 +6,17 @@ namespace PdRdma.Transport.Backends.SharedMemory;
 /// named as <see cref="HostRegion.Create"/> names region files, reached without a symlink or "..": anything else is
 /// refused before it is opened. A peer that races a symlink in after the check needs write access to the folder
 /// holding the file; /dev/shm is sticky, so only the file's owner can replace it (docs/transport.md, trust model).
+/// The second form is a region a daemon received by descriptor (an engine's memfd, issue 11): the target names it as
+/// <c>/proc/PID/fd/N</c>, and it is accepted only when process PID runs as this process's effective user and the
+/// descriptor is a memfd or a region file under the shared-memory folder. A process of the same user could already
+/// read and write this process's memory (ptrace, /proc/PID/mem), so the peer gains nothing it did not have; a process
+/// of another user is refused before the open, and the kernel refuses the open too (ptrace access rules).
 /// </summary>
 internal static class SharedPathPolicy
 {
     public static string? Refusal(string path, string root)
     {
+        if (path.StartsWith("/proc/", StringComparison.Ordinal)) return DescriptorRefusal(path, root);
         if (!Path.IsPathFullyQualified(path)) return "is not an absolute path";
         if (path.Split('/').Any(part => part is ".." or ".")) return "contains '.' or '..'";
         var full = Path.GetFullPath(path);
@@ -28,6 +34,53 @@ internal static class SharedPathPolicy
         var file = new FileInfo(full);
         if (!file.Exists) return "does not exist (is the peer on this host?)";
         if ((file.Attributes & (FileAttributes.Directory | FileAttributes.Device)) != 0) return "is not a regular file";
+        return null;
+    }
+
+    /// <summary>The descriptor form: /proc/PID/fd/N of a process of this user, holding a memfd or a region file.</summary>
+    private static string? DescriptorRefusal(string path, string root)
+    {
+        var parts = path.Split('/');
+        // "", "proc", PID, "fd", N
+        if (parts.Length != 5 || parts[3] != "fd" || !IsDecimal(parts[2]) || !IsDecimal(parts[4]))
+            return "is not a descriptor path (/proc/PID/fd/N)";
+        var owner = EffectiveUid($"/proc/{parts[2]}/status");
+        var self = EffectiveUid("/proc/self/status");
+        if (owner is null || self is null) return "names no live process";
+        if (owner != self) return $"belongs to a process of another user (uid {owner})";
+        string? target;
+        try
+        {
+            target = new FileInfo(path).LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot be read ({e.Message})";
+        }
+        if (target is null) return "is not an open descriptor";
+        var prefix = root.TrimEnd('/') + "/pdrdma.";
+        if (!target.StartsWith("/memfd:", StringComparison.Ordinal) && !target.StartsWith(prefix, StringComparison.Ordinal))
+            return $"holds '{target}', which is neither a memfd nor a region file";
+        return null;
+    }
+
+    private static bool IsDecimal(string s) => s.Length is > 0 and <= 10 && s.All(char.IsAsciiDigit);
+
+    /// <summary>The effective uid from a /proc status file's "Uid:" line (real, effective, saved, fs); null if unreadable.</summary>
+    private static string? EffectiveUid(string statusFile)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(statusFile))
+            {
+                if (!line.StartsWith("Uid:", StringComparison.Ordinal)) continue;
+                var fields = line[4..].Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries);
+                return fields.Length >= 2 ? fields[1] : null;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
         return null;
     }
 }
