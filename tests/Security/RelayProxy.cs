@@ -34,6 +34,9 @@ public sealed class RelayProxy : IAsyncDisposable
 
     public Func<int, byte[], IEnumerable<byte[]>> Mutate { get; }
 
+    /// <summary>Flip the first byte after the inspected frames (the first data payload byte, when the last inspected frame is its header).</summary>
+    public bool FlipFirstRawByte { get; init; }
+
     /// <summary>Every whole frame (length prefix included) the initiator sent, in order, per connection.</summary>
     public List<List<byte[]>> Seen { get; } = [];
 
@@ -70,6 +73,13 @@ public sealed class RelayProxy : IAsyncDisposable
                 await from.ReadExactlyAsync(frame.AsMemory(4), _stop.Token);
                 seen.Add(frame);
                 foreach (var output in Mutate(index, frame)) await to.WriteAsync(output, _stop.Token);
+            }
+            if (FlipFirstRawByte)
+            {
+                var first = new byte[1];
+                await from.ReadExactlyAsync(first, _stop.Token);
+                first[0] ^= 0x80;
+                await to.WriteAsync(first, _stop.Token);
             }
             await from.CopyToAsync(to, _stop.Token);
         }

@@ -74,6 +74,15 @@ public sealed class SessionIntegrityTests
     }
 
     [Fact]
+    public async Task AnAlteredDataPayloadIsRefusedBeforeAnyOfItIsPlaced()
+    {
+        await using var pair = await StartAsync();
+        // Frame 5 is the batch's data run header; the byte after it is the first byte of the payload.
+        await using var relay = new RelayProxy(pair.Endpoint, 6, (_, frame) => [frame]) { FlipFirstRawByte = true };
+        await AssertRefusedAsync(pair, relay);
+    }
+
+    [Fact]
     public async Task AReplayedFrameIsRefused()
     {
         await using var pair = await StartAsync();

@@ -16,5 +16,12 @@ public interface IControlLink
     /// </summary>
     ValueTask SendDataAsync(long batchId, int writeIndex, long offsetInWrite, ReadOnlyMemory<byte> bytes, CancellationToken ct);
 
+    /// <summary>
+    /// Like <see cref="SendDataAsync"/> for several whole writes at once (<paramref name="firstWrite"/> and the next
+    /// <paramref name="pieces"/>.Count - 1), each piece one write's bytes: they go back to back behind one header and one
+    /// MAC. The pieces together hold at most <see cref="MaxDataChunkBytes"/> bytes.
+    /// </summary>
+    ValueTask SendDataRunAsync(long batchId, int firstWrite, IReadOnlyList<ReadOnlyMemory<byte>> pieces, CancellationToken ct);
+
     int MaxDataChunkBytes { get; }
 }

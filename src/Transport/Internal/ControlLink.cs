@@ -29,4 +29,13 @@ internal sealed class ControlLink(ControlConnection connection) : IControlLink
         var header = new DataChunkMessage { BatchId = batchId, WriteIndex = writeIndex, OffsetInWrite = offsetInWrite, Length = bytes.Length };
         return connection.SendDataAsync(header, bytes, ct);
     }
+
+    public ValueTask SendDataRunAsync(long batchId, int firstWrite, IReadOnlyList<ReadOnlyMemory<byte>> pieces, CancellationToken ct)
+    {
+        var length = 0L;
+        foreach (var piece in pieces) length += piece.Length;
+        if (length > MaxDataChunkBytes) throw new ArgumentOutOfRangeException(nameof(pieces), length, $"at most {MaxDataChunkBytes} bytes per run");
+        var header = new DataRunMessage { BatchId = batchId, FirstWrite = firstWrite, Count = pieces.Count, Length = (int)length };
+        return connection.SendDataRunAsync(header, pieces, ct);
+    }
 }

@@ -14,5 +14,8 @@ internal enum MessageType : byte
     Commit = 13,
     Done = 14,
     Abort = 15,
+
+    /// <summary>Version 2: several whole small writes of one batch, their bytes back to back, one MAC after them.</summary>
+    DataRun = 16,
     Error = 20,
 }
