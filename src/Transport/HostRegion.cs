@@ -55,8 +55,9 @@ public sealed unsafe class HostRegion : IMemoryRegion
         Id = id;
         Length = length;
         _handle = handle;
-        // Another process may reach the same pages through this process's descriptor (same user only: /proc access rules).
-        SharedPath = OperatingSystem.IsLinux() ? $"/proc/{Environment.ProcessId}/fd/{handle.DangerousGetHandle()}" : null;
+        // No path: a region handed over by descriptor is never offered to a same-host peer as a file to open (the shm
+        // backend opens only region files under /dev/shm), so links to it use another backend.
+        SharedPath = null;
         _file = MemoryMappedFile.CreateFromFile(handle, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
         _view = _file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref _pointer);
