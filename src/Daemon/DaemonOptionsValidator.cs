@@ -29,7 +29,9 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
         if (!IPEndPoint.TryParse(options.HttpListen ?? "", out _))
             errors.Add($"Daemon:HttpListen '{options.HttpListen}' is not address:port for /health and /metrics, e.g. 127.0.0.1:46190");
         errors.AddRange(ValidateSecret(options));
-        if (!Backends.Contains(options.Backend))
+        if (options.Backend == "shm")
+            errors.Add("Daemon:Backend 'shm' is not available between daemons: engine pools arrive as descriptors and are never offered to peers as files; use auto (tcp on one host) or tcp");
+        else if (!Backends.Contains(options.Backend))
             errors.Add($"Daemon:Backend '{options.Backend}' is unknown: use one of {string.Join(", ", Backends)}");
         if (options.LeaseTtlSeconds is <= 0 or > 3600)
             errors.Add($"Daemon:LeaseTtlSeconds {options.LeaseTtlSeconds} must be in (0, 3600]");

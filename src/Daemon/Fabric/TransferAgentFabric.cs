@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PdRdma.Transport;
-using PdRdma.Transport.Backends.SharedMemory;
 using PdRdma.Transport.Backends.Tcp;
 using PdRdma.Transport.Backends.Verbs;
 
@@ -43,8 +42,10 @@ public sealed partial class TransferAgentFabric : IKvFabric
             LoggerFactory = options.LoggerFactory,
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
-            // The default list, built here so that this node's verbs device can be checked (and named) at start.
-            Backends = [new SharedMemoryBackend(), _verbs, new TcpBackend()],
+            // Built here so that this node's verbs device can be checked (and named) at start. No shared-memory backend:
+            // pools arrive from engines as descriptors and are never offered to peers as files to open, so two daemons
+            // on one host link by tcp (or verbs) until shm peers receive descriptors too.
+            Backends = [_verbs, new TcpBackend()],
         });
         BackendSummary = options.Backend;
     }
@@ -60,7 +61,7 @@ public sealed partial class TransferAgentFabric : IKvFabric
     public static BackendChoice ParseBackend(string backend) => backend switch
     {
         "auto" => BackendChoice.Auto,
-        "shm" => BackendChoice.Shm,
+        "shm" => throw new ArgumentException("backend 'shm' between daemons is not available: engine pools arrive as descriptors and are never offered to peers as files; use auto (tcp on one host) or tcp"),
         "tcp" => BackendChoice.Tcp,
         "verbs" => BackendChoice.Verbs,
         _ => throw new ArgumentException($"backend '{backend}' is unknown: auto, shm, tcp or verbs"),
