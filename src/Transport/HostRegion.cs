@@ -55,7 +55,8 @@ public sealed unsafe class HostRegion : IMemoryRegion
         Id = id;
         Length = length;
         _handle = handle;
-        // Another process may reach the same pages through this process's descriptor (same user only: /proc access rules).
+        // Same-host peers reach the same pages through this process's descriptor: the shm backend opens /proc/PID/fd/N
+        // only when PID runs as its own user and the descriptor is a memfd or a region file (SharedPathPolicy).
         SharedPath = OperatingSystem.IsLinux() ? $"/proc/{Environment.ProcessId}/fd/{handle.DangerousGetHandle()}" : null;
         _file = MemoryMappedFile.CreateFromFile(handle, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
         _view = _file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);

@@ -43,7 +43,8 @@ public sealed partial class TransferAgentFabric : IKvFabric
             LoggerFactory = options.LoggerFactory,
             ConnectTimeout = options.ConnectTimeout,
             HandshakeTimeout = options.HandshakeTimeout,
-            // The default list, built here so that this node's verbs device can be checked (and named) at start.
+            // The default list, built here so that this node's verbs device can be checked (and named) at start. shm
+            // peers map a pool this daemon holds by descriptor through /proc/PID/fd/N, same user only (SharedPathPolicy).
             Backends = [new SharedMemoryBackend(), _verbs, new TcpBackend()],
         });
         BackendSummary = options.Backend;

@@ -27,7 +27,8 @@ public sealed partial class KvWriter
     private readonly DaemonMetrics _metrics;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _abort = new();
-    // Requests with a failed data write: their completion notice is never sent (the target would announce KV it lacks).
+    // Requests whose data write failed on the link (part of it may have landed, the engine cannot know which): their
+    // completion notice is never sent (the target would announce KV it lacks). Refusals that place nothing do not count.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _failed = new(StringComparer.Ordinal);
 
     /// <summary>Requests remembered as failed, at most (the oldest are forgotten first in no particular order).</summary>
@@ -99,6 +100,14 @@ public sealed partial class KvWriter
             _links.CountBytes(targetEndpoint, batch.Bytes);
             failed = false;
             return new Written { Bytes = batch.Bytes, Batches = 1, Backend = peer.Backend, PeerNodeId = peer.PeerNodeId, Micros = elapsed.TotalMicroseconds };
+        }
+        catch (TransferException e) when (e.Code is TransferErrorCode.AccessDenied or TransferErrorCode.OutOfBounds or TransferErrorCode.UnknownRegion
+                                               or TransferErrorCode.LayoutMismatch or TransferErrorCode.VersionMismatch or TransferErrorCode.Overloaded
+                                               or TransferErrorCode.Unauthenticated or TransferErrorCode.Unsupported or TransferErrorCode.PoolFull)
+        {
+            // Refused before anything was placed: a later write of the request may still complete it.
+            failed = false;
+            throw;
         }
         catch (OperationCanceledException)
         {
