@@ -71,6 +71,31 @@ public sealed class LocalSplitTests(StoriesFixture f)
     }
 
     [Fact]
+    public async Task ConcurrentPrefillsRunTogetherAndAFailedPushLosesOnlyItsOwnBlocks()
+    {
+        using var prefill = new LlamaServingModel(f.Model, "stories260K", ownsModel: false, 16, 80);
+        var story = f.Model.Tokenizer.Encode(File.ReadAllText(TestModels.ExpectedGreedy200).TrimEnd('\n'));
+        var layers = new System.Collections.Concurrent.ConcurrentBag<(int Prompt, int Layer)>();
+        Task<PrefillOutcome> Run(int n, bool fail) => prefill.PrefillAsync(story[..n], SamplingOptions.Greedy, (layer, _) =>
+        {
+            layers.Add((n, layer));
+            return fail && layer == 1 ? Task.FromException(new TransferException(TransferErrorCode.PeerLost, "push failed")) : Task.CompletedTask;
+        }, CancellationToken.None);
+        var good = new[] { 5, 40, 90 }.Select(n => Run(n, false)).ToList();
+        var bad = Run(60, true);
+        var outcomes = await Task.WhenAll(good);
+        await Assert.ThrowsAsync<TransferException>(() => bad);
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            var n = new[] { 5, 40, 90 }[i];
+            Assert.Equal(f.Colocated.Generate(new GenerationRequest(story[..n], 1, SamplingOptions.Greedy)).Generated[0], outcomes[i].FirstToken);
+            prefill.ReleasePrefill(outcomes[i]);
+        }
+        Assert.Equal(4 * f.Model.Config.Layers, layers.Count);
+        Assert.Equal(prefill.Layout.Blocks, prefill.FreeBlocks);
+    }
+
+    [Fact]
     public async Task APromptLongerThanTheContextIsRefusedAndHoldsNothing()
     {
         using var prefill = new LlamaServingModel(f.Model, "stories260K", ownsModel: false, 16, 80);

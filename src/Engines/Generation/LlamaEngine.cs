@@ -68,6 +68,47 @@ public sealed class LlamaEngine
         lock (_gate) return PrefillLocked(table, prompt, sampler, onLayer);
     }
 
+    /// <summary>
+    /// Prefills several prompts into their tables in one forward pass (ragged, masked), calling each one's hook after
+    /// each layer with its blocks. A hook that throws stops only its own prompt's hooks: its error is returned in place
+    /// of its first token, the others go on. Returns per prompt the first token sampled, or the hook's error.
+    /// </summary>
+    public IReadOnlyList<(int FirstToken, Exception? Error)> PrefillBatch(IReadOnlyList<(BlockTable Table, IReadOnlyList<int> Prompt, Sampler Sampler, LayerDoneHook? OnLayer)> prompts)
+    {
+        if (prompts.Count == 1)
+        {
+            var (table, prompt, sampler, onLayer) = prompts[0];
+            return [(Prefill(table, prompt, sampler, onLayer), null)];
+        }
+        foreach (var p in prompts) CheckPrompt(p.Prompt);
+        var errors = new Exception?[prompts.Count];
+        lock (_gate)
+        {
+            foreach (var p in prompts) p.Table.EnsureCapacity(p.Prompt.Count, Pool.Allocator);
+            void After(int layer)
+            {
+                for (int i = 0; i < prompts.Count; i++)
+                {
+                    if (errors[i] is not null || prompts[i].OnLayer is not { } hook) continue;
+                    try
+                    {
+                        hook(layer, prompts[i].Table.Blocks);
+                    }
+                    catch (Exception e)
+                    {
+                        errors[i] = e;
+                    }
+                }
+            }
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            using var logits = Model.Model.Forward(prompts.Select(p => new ForwardItem(p.Prompt, 0, p.Table)).ToList(), Pool, After);
+            var all = logits.data<float>().ToArray();
+            EngineMetrics.Prefilled(prompts.Sum(p => p.Prompt.Count), System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            int vocab = Model.Config.VocabSize;
+            return prompts.Select((p, i) => errors[i] is null ? (p.Sampler.Sample(all.AsSpan(i * vocab, vocab)), (Exception?)null) : (-1, errors[i])).ToList();
+        }
+    }
+
     /// <summary>Continues sequences whose prompt KV is already in <see cref="Pool"/> and whose first token is sampled.</summary>
     internal IReadOnlyList<GenerationResult> Continue(IReadOnlyList<ActiveSequence> sequences)
     {

@@ -35,5 +35,39 @@ public sealed class PrefillEngine(LlamaEngine engine)
         }
     }
 
+    /// <summary>
+    /// Prefills several prompts in one forward pass, each with its own layer hook. Per prompt: its result, or the error
+    /// its hook threw (its blocks already returned). The results' blocks stay allocated until <see cref="Release"/>.
+    /// </summary>
+    public IReadOnlyList<(PrefillResult? Result, Exception? Error)> PrefillBatch(IReadOnlyList<(IReadOnlyList<int> Prompt, SamplingOptions Sampling, LayerDoneHook? OnLayer)> prompts)
+    {
+        var items = prompts.Select(p => (Table: new BlockTable(Pool.Layout.TokensPerBlock), p.Prompt, Sampler: new Sampler(p.Sampling), p.OnLayer)).ToList();
+        IReadOnlyList<(int FirstToken, Exception? Error)> firsts;
+        try
+        {
+            firsts = Engine.PrefillBatch(items.Select(i => (i.Table, i.Prompt, i.Sampler, i.OnLayer)).ToList());
+        }
+        catch
+        {
+            foreach (var i in items) i.Table.Release(Pool.Allocator);
+            throw;
+        }
+        var results = new List<(PrefillResult?, Exception?)>(items.Count);
+        for (int k = 0; k < items.Count; k++)
+        {
+            var (table, prompt, sampler, _) = items[k];
+            if (firsts[k].Error is { } error)
+            {
+                table.Release(Pool.Allocator);
+                results.Add((null, error));
+            }
+            else
+            {
+                results.Add((new PrefillResult(prompt.ToArray(), firsts[k].FirstToken, sampler.RngState, table.Blocks.ToArray()), null));
+            }
+        }
+        return results;
+    }
+
     public void Release(PrefillResult result) => Pool.Allocator.Free(result.BlockIds);
 }

@@ -26,6 +26,12 @@ public sealed class LlamaServingModel : IServingModel
     private readonly ContinuousBatcher _batcher;
 
     private readonly bool _ownsModel;
+    private readonly Channel<PrefillJob> _prefills = Channel.CreateUnbounded<PrefillJob>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _prefillLoop;
+
+    /// <summary>Prompts prefilled together at most, and the attention scores (prompts × longest² × heads) one batch may build.</summary>
+    private const int MaxPrefillBatch = 32;
+    private const long PrefillScoreBudget = 1L << 24;
 
     public LlamaServingModel(string spec, int tokensPerBlock = 16, int blocks = 1024, TimeSpan? leaseDuration = null, ServingLimits? limits = null, EngineDevice device = default)
         : this(ModelSource.Load(spec, new ModelLoadOptions { Device = device }), spec, ownsModel: true, tokensPerBlock, blocks, leaseDuration, limits, device)
@@ -55,6 +61,7 @@ public sealed class LlamaServingModel : IServingModel
         _prefill = new PrefillEngine(_engine);
         _decode = new DecodeEngine(_engine, leaseDuration ?? TimeSpan.FromMinutes(2));
         _batcher = new ContinuousBatcher(_engine, limits.MaxBatch, limits.MaxQueue, limits.QueueTimeout);
+        _prefillLoop = Task.Run(PrefillLoopAsync);
         Name = name;
         MaxTokenBytes = Enumerable.Range(0, _model.Tokenizer.VocabSize).Max(t => _model.Tokenizer.DecodePiece(_model.Tokenizer.EosId, t).Length + 1);
     }
@@ -81,17 +88,72 @@ public sealed class LlamaServingModel : IServingModel
 
     public string TokenText(int previous, int token) => Encoding.UTF8.GetString(_model.Tokenizer.DecodePiece(previous < 0 ? _model.Tokenizer.BosId : previous, token));
 
+    /// <summary>
+    /// Prefill role: requests that arrive while a prefill runs are prefilled together in the next forward pass (each with
+    /// its own layer hook), not one after the other. The blocks return when a hook's push fails.
+    /// </summary>
     public async Task<PrefillOutcome> PrefillAsync(int[] prompt, SamplingOptions sampling, Func<int, IReadOnlyList<int>, Task> afterLayer, CancellationToken ct)
     {
-        var pushes = new List<Task>();
-        var result = await Task.Run(() =>
+        ct.ThrowIfCancellationRequested();
+        _engine.CheckPrompt(prompt);
+        var job = new PrefillJob(prompt, sampling, afterLayer, [], new TaskCompletionSource<PrefillResult>(TaskCreationOptions.RunContinuationsAsynchronously), ct);
+        if (!_prefills.Writer.TryWrite(job)) throw new ObjectDisposedException(nameof(LlamaServingModel));
+        // Not abandoned on cancellation once queued: the loop skips a cancelled job, or its result is released here.
+        var result = await job.Done.Task.ConfigureAwait(false);
+        try
         {
+            await Task.WhenAll(job.Pushes).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
-            return _prefill.Prefill(prompt, sampling, (layer, blocks) => pushes.Add(afterLayer(layer, blocks)));
-        }, ct).ConfigureAwait(false);
-        await Task.WhenAll(pushes).ConfigureAwait(false);
+        }
+        catch
+        {
+            _prefill.Release(result);
+            throw;
+        }
         return new PrefillOutcome(result.FirstToken, result.BlockIds, result, result.RngState);
     }
+
+    private async Task PrefillLoopAsync()
+    {
+        var reader = _prefills.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var batch = new List<PrefillJob>();
+            long longest = 0;
+            while (batch.Count < MaxPrefillBatch && reader.TryPeek(out var next))
+            {
+                long length = Math.Max(longest, next.Prompt.Length);
+                if (batch.Count > 0 && (batch.Count + 1) * length * length * _model.Config.Heads > PrefillScoreBudget) break;
+                reader.TryRead(out _);
+                if (next.Cancellation.IsCancellationRequested)
+                {
+                    next.Done.TrySetCanceled(next.Cancellation);
+                    continue;
+                }
+                batch.Add(next);
+                longest = length;
+            }
+            if (batch.Count == 0) continue;
+            try
+            {
+                var prompts = new List<(IReadOnlyList<int> Prompt, SamplingOptions Sampling, LayerDoneHook? OnLayer)>(batch.Count);
+                foreach (var j in batch) prompts.Add((j.Prompt, j.Sampling, new LayerDoneHook((layer, blocks) => j.Pushes.Add(j.AfterLayer(layer, blocks)))));
+                var results = await Task.Run(() => _prefill.PrefillBatch(prompts)).ConfigureAwait(false);
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    if (results[i].Error is { } error) batch[i].Done.TrySetException(error);
+                    else batch[i].Done.TrySetResult(results[i].Result!);
+                }
+            }
+            catch (Exception e)
+            {
+                foreach (var job in batch) job.Done.TrySetException(e);
+            }
+        }
+    }
+
+    private sealed record PrefillJob(int[] Prompt, SamplingOptions Sampling, Func<int, IReadOnlyList<int>, Task> AfterLayer, List<Task> Pushes,
+        TaskCompletionSource<PrefillResult> Done, CancellationToken Cancellation);
 
     public void ReleasePrefill(PrefillOutcome outcome) => _prefill.Release((PrefillResult)outcome.Handle!);
 
@@ -131,6 +193,9 @@ public sealed class LlamaServingModel : IServingModel
 
     public void Dispose()
     {
+        // Queued prefills still run (their callers hold the blocks they get); then nothing touches the pool.
+        _prefills.Writer.TryComplete();
+        _prefillLoop.GetAwaiter().GetResult();
         _batcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _pool.Dispose();
         if (_ownsModel) _model.Dispose();
