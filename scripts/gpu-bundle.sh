@@ -21,7 +21,7 @@ libtorch_version=2.10.0
 
 if [ $engine = 1 ]; then
   sources='
-    <Compile Include="$(PdRoot)/src/Cli/SelfProcess.cs" />
+    <ProjectReference Include="$(PdRoot)/src/Hosting/PdRdma.Hosting.csproj" />
     <Compile Include="$(PdRoot)/src/Cli/Commands/GpuCheckCommand.cs" />
     <Compile Include="$(PdRoot)/src/Cli/Commands/GpuIpcPeerCommand.cs" />
     <Compile Include="$(PdRoot)/src/Cli/Commands/GenerateCommand.cs" />
@@ -55,7 +55,7 @@ return args.Length == 0 ? 2 : args[0] switch
 };'
 else
   sources='
-    <Compile Include="$(PdRoot)/src/Cli/SelfProcess.cs" />
+    <ProjectReference Include="$(PdRoot)/src/Hosting/PdRdma.Hosting.csproj" />
     <Compile Include="$(PdRoot)/src/Cli/Commands/GpuCheckCommand.cs" />
     <Compile Include="$(PdRoot)/src/Cli/Commands/GpuIpcPeerCommand.cs" />
     <ProjectReference Include="$(PdRoot)/src/Transport/PdRdma.Transport.csproj" />'

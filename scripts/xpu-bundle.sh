@@ -21,7 +21,7 @@ cat > "$work/XpuBundle.csproj" <<PROJ
     <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
   </PropertyGroup>
   <ItemGroup>
-    <Compile Include="$root/src/Cli/SelfProcess.cs" />
+    <ProjectReference Include="$root/src/Hosting/PdRdma.Hosting.csproj" />
     <Compile Include="$root/src/Cli/Commands/GpuCheckCommand.cs" />
     <Compile Include="$root/src/Cli/Commands/GpuIpcPeerCommand.cs" />
     <Compile Include="$root/src/Cli/Commands/XpuCheckOptions.cs" />

@@ -8,8 +8,9 @@ using PdRdma.Engines.Kv;
 using PdRdma.Engines.Loading;
 using PdRdma.Engines.Sampling;
 using PdRdma.Engines.Split;
-using PdRdma.Perf.Processes;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Perf.E2e;
 
@@ -198,11 +199,11 @@ public sealed class EngineE2eHarness : IE2eHarness
             agent.RegisterRegion(_pool.Region);
             _agents[backend] = agent;
         }
-        var port = PortPicker.Next().ToString(CultureInfo.InvariantCulture);
-        var line = SelfCommand.Line(["bench-decode", "--model", _spec, .. _tokenizer is null ? Array.Empty<string>() : ["--tokenizer", _tokenizer],
+        var port = FreePorts.One().ToString(CultureInfo.InvariantCulture);
+        var line = PdrdmaProgram.Bench.Line(["decode", "--model", _spec, .. _tokenizer is null ? Array.Empty<string>() : ["--tokenizer", _tokenizer],
             "--backend", backend, "--listen", $"127.0.0.1:{port}", "--blocks", _pool.Layout.Blocks.ToString(CultureInfo.InvariantCulture),
             "--tokens-per-block", TokensPerBlock.ToString(CultureInfo.InvariantCulture)]);
-        var process = ChildProcess.Start(line[0], line[1..], $"bench-decode ({ModelName}, {backend})", redirectStdin: true);
+        var process = ChildProcess.Start($"bench decode ({ModelName}, {backend})", line, redirectStdin: true);
         try
         {
             var ready = await process.ExpectAsync("ready ", TimeSpan.FromSeconds(180), ct);

@@ -2,6 +2,8 @@ using PdRdma.Perf.Baselines;
 using PdRdma.Perf.Hosts;
 using PdRdma.Perf.Reporting;
 using PdRdma.Perf.Results;
+using PdRdma.Hosting.Network;
+using PdRdma.Hosting;
 
 namespace PdRdma.Perf.Transfer;
 
@@ -39,11 +41,11 @@ public sealed class TransferBenchmark(TransferBenchOptions options, ProgressBar?
                         await RunShmAsync(run, ct);
                         break;
                     case "tcp":
-                        var unavailable = options.LoopbackOnly ? "loopback asked for" : NamespacePair.UnavailableReason();
+                        var unavailable = options.LoopbackOnly ? "loopback asked for" : HostCapabilities.NamespacesUnavailableReason();
                         if (unavailable is null)
                         {
-                            namespaces ??= await NamespacePair.CreateAsync(ct);
-                            await RunTcpAsync(run, namespaces.Path, ct);
+                            namespaces ??= await NamespacePair.CreateAsync("pdb", reachableFromRoot: false, ct);
+                            await RunTcpAsync(run, BenchPath.TwoHosts(namespaces), ct);
                         }
                         else if (!options.LoopbackOnly)
                         {
@@ -92,7 +94,7 @@ public sealed class TransferBenchmark(TransferBenchOptions options, ProgressBar?
     private async Task RunTcpAsync(BenchRun run, BenchPath path, CancellationToken ct)
     {
         var result = await RunPairAsync("tcp", path, ct);
-        var iperf = new Iperf3Baseline(path, Processes.PortPicker.Next());
+        var iperf = new Iperf3Baseline(path, FreePorts.One());
         var cache = new Dictionary<long, double>();
         var failed = false;
         async Task<double> BaselineAsync(long bytes)

@@ -7,11 +7,8 @@ public static class CommandRouter
 {
     private static readonly Dictionary<string, (string Help, Func<string[], Task<int>> Run)> Commands = new(StringComparer.Ordinal)
     {
-        ["bench"] = ("benchmarks: transfer bandwidth/latency vs baselines, end to end colocated vs disaggregated; writes docs/BENCHMARKS.md", BenchCommand.RunAsync),
-        ["bench-layout"] = (BenchLayoutCommand.Help, BenchLayoutCommand.RunAsync),
-        ["bench-target"] = ("(internal) the target process of the transfer benchmarks", BenchTargetCommand.RunAsync),
-        ["bench-decode"] = ("(internal) the decoding process of the end-to-end benchmark", BenchDecodeCommand.RunAsync),
-        ["bench-initiator"] = ("(internal) the initiator process of the transfer benchmarks", BenchInitiatorCommand.RunAsync),
+        ["bench"] = (BenchCommand.Help, BenchCommand.RunAsync),
+        ["bench-layout"] = (BenchCommand.LayoutHelp, BenchCommand.LayoutAsync),
         ["daemon"] = (DaemonCommand.Help, DaemonCommand.RunAsync),
         ["serve"] = (ServeCommand.Help, ServeCommand.RunAsync),
         ["proxy"] = (ProxyCommand.Help, ProxyCommand.RunAsync),
@@ -49,6 +46,12 @@ public static class CommandRouter
             return 2;
         }
 
+        if (args.Length > 1 && args[1..].Any(a => a is "--help" or "-h"))
+        {
+            Console.Out.WriteLine($"usage: pdrdma {args[0]} [options]\n  {command.Help}");
+            return 0;
+        }
+
         try
         {
             return await command.Run(args[1..]);
@@ -65,6 +68,8 @@ public static class CommandRouter
         writer.WriteLine("usage: pdrdma <command> [options]");
         foreach (var (name, command) in Commands.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
+            // internal tools (peers of tests, checks and the VM demo) run but are not offered
+            if (command.Help.StartsWith("(internal)", StringComparison.Ordinal)) continue;
             writer.WriteLine($"  {name,-12} {command.Help}");
         }
     }

@@ -7,9 +7,8 @@ public sealed class GenerateCommandTests
 {
     private static (int Code, byte[] Stdout, string Stderr) Run(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        var psi = PdRdma.Hosting.Processes.PdrdmaProgram.Cli.StartInfo(args);
+        psi.RedirectStandardOutput = psi.RedirectStandardError = true;
         using var process = Process.Start(psi)!;
         try
         {

@@ -14,7 +14,7 @@ public sealed class TwoProcessSplitTests(StoriesFixture f)
     [InlineData(BackendChoice.Tcp)]
     public async Task TwoProcessSplitEqualsColocatedForTwentyTwoPromptsAndTheReference(BackendChoice backend)
     {
-        await using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"),
+        await using var worker = await DecodeWorkerClient.StartAsync(PdRdma.Hosting.Processes.PdrdmaProgram.Cli.DllPath(),
             ["--model", TestModels.Stories260K, "--block-tokens", "16"], f.Prefill, backend, TimeSpan.FromMinutes(2));
         Assert.Equal(backend.ToString().ToLowerInvariant(), worker.Backend);
 
@@ -43,7 +43,7 @@ public sealed class DecodeWorkerLossTests(StoriesFixture f)
     [Fact]
     public async Task KilledWorkerGivesPeerLostQuicklyAndPrefillBlocksReturn()
     {
-        await using var worker = await DecodeWorkerClient.StartAsync(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"),
+        await using var worker = await DecodeWorkerClient.StartAsync(PdRdma.Hosting.Processes.PdrdmaProgram.Cli.DllPath(),
             ["--model", TestModels.Stories260K], f.Prefill, BackendChoice.Auto, TimeSpan.FromSeconds(30));
         var request = new GenerationRequest(f.Model.Tokenizer.Encode("Once upon a time"), 10, SamplingOptions.Greedy);
         Assert.Equal(10, (await worker.GenerateAsync("before", request)).Generated.Count);

@@ -1,7 +1,8 @@
+using PdRdma.Hosting.Clients;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Tests.Serving;
 

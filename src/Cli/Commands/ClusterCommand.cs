@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Cli.Commands;
 

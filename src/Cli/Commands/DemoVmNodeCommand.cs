@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Cli.Commands;
 

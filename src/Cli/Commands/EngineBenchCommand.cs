@@ -7,6 +7,7 @@ using PdRdma.Engines.Model;
 using PdRdma.Engines.Sampling;
 using PdRdma.Engines.Split;
 using TorchSharp;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -109,7 +110,7 @@ public static class EngineBenchCommand
         {
             var workerArgs = new List<string> { "--model", model, "--block-tokens", tpb.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) };
             if (dtype is not null) workerArgs.AddRange(["--dtype", dtype == PdRdma.Transport.KvDType.BFloat16 ? "bf16" : "f32"]);
-            await using var worker = await DecodeWorkerClient.StartAsync(SelfProcess.WorkerPath(), workerArgs,
+            await using var worker = await DecodeWorkerClient.StartAsync(PdrdmaProgram.Cli.WorkerPath(), workerArgs,
                 new PrefillEngine(new LlamaEngine(m, prefillPool)), backend, TimeSpan.FromMinutes(5));
             double wTtft = 0, exposed = 0;
             long wBytes = 0;

@@ -10,6 +10,7 @@ using PdRdma.Engines.Model;
 using PdRdma.Engines.Sampling;
 using PdRdma.Engines.Split;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -28,8 +29,7 @@ public static class EngineCheckCommand
     private const int TokensPerBlock = 16;
 
     /// <summary>Token <paramref name="i"/> of benchmark prompt <paramref name="sequence"/>: BOS (1) first, then a fixed pseudo-random walk over ids 3..vocab-1.</summary>
-    public static int PromptToken(int sequence, int i, int vocab) =>
-        i == 0 ? 1 : 3 + (int)((((long)i + 101L * sequence) * 7919L + 13L) % (vocab - 3));
+    public static int PromptToken(int sequence, int i, int vocab) => CheckPrompts.Token(sequence, i, vocab);
 
     /// <summary>Parsed options; <see cref="Parse"/> rejects anything out of range with ArgumentException.</summary>
     public sealed record Options
@@ -238,7 +238,7 @@ public static class EngineCheckCommand
             "--blocks", layout.Blocks.ToString(CultureInfo.InvariantCulture), "--device", o.Device.ToString() };
         if (o.DType is { } dt) workerArgs.AddRange(["--dtype", dt == KvDType.BFloat16 ? "bf16" : "f32"]);
         using var prefillPool = KvPool.Create(layout, $"check-prefill-{Environment.ProcessId}", o.Device);
-        await using var worker = await DecodeWorkerClient.StartAsync(SelfProcess.WorkerPath(), workerArgs, new PrefillEngine(new LlamaEngine(m, prefillPool)),
+        await using var worker = await DecodeWorkerClient.StartAsync(PdrdmaProgram.Cli.WorkerPath(), workerArgs, new PrefillEngine(new LlamaEngine(m, prefillPool)),
             BackendChoice.Auto, TimeSpan.FromMinutes(5));
         (double Ttft, double Tpot, List<int> Tokens) split = (double.NaN, double.NaN, []);
         for (int r = 0; r < 2; r++)

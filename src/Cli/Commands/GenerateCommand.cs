@@ -6,6 +6,7 @@ using PdRdma.Engines.Loading;
 using PdRdma.Engines.Sampling;
 using PdRdma.Engines.Split;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -108,7 +109,7 @@ public static class GenerateCommand
         if (splitWorkerArgs is not null)
         {
             using var prefillPool = KvPool.Create(layout, "prefill-kv", device);
-            await using var worker = await DecodeWorkerClient.StartAsync(SelfProcess.WorkerPath(), splitWorkerArgs,
+            await using var worker = await DecodeWorkerClient.StartAsync(PdrdmaProgram.Cli.WorkerPath(), splitWorkerArgs,
                 new PrefillEngine(new LlamaEngine(model, prefillPool)), backend, TimeSpan.FromMinutes(2));
             result = await worker.GenerateAsync("cli", request, Print);
             transfer = worker.LastExposedTransferTime;

@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using System.Text.Json;
 using PdRdma.Transport;
 using PdRdma.Transport.Cuda;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -59,7 +60,7 @@ public static class GpuCheckCommand
 
     private static async Task PushToPeerProcessAsync(CudaDevice device, CudaDeviceRegion prefillPool, string hash, long bytes, Dictionary<string, object?> result)
     {
-        var info = SelfProcess.StartInfo("gpu-ipc-peer", bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var info = PdrdmaProgram.Cli.StartInfo("gpu-ipc-peer", bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.RedirectStandardInput = true;
         info.RedirectStandardOutput = true;
         using var peer = Process.Start(info) ?? throw new InvalidOperationException("could not start gpu-ipc-peer");

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Transfer;
 
 namespace PdRdma.Cli.Commands;
 
@@ -15,7 +17,7 @@ public static class TransferMemcpyCommand
         var repeat = (int)options.Long("--repeat", 3);
         options.EnsureAllRead();
 
-        TransferPattern.RemoveStaleRegionFiles();
+        RegionFiles.RemoveStale();
         using var source = HostRegion.Create("memcpy-src", bytes);
         using var target = HostRegion.Create("memcpy-dst", bytes);
         for (long done = 0; done < bytes; done += 1 << 30)

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Diagnostics;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Transfer;
 
 namespace PdRdma.Cli.Commands;
 
@@ -31,7 +33,7 @@ public static class TransferSendCommand
         var secret = options.Secret();
         options.EnsureAllRead();
 
-        TransferPattern.RemoveStaleRegionFiles();
+        RegionFiles.RemoveStale();
         using var source = HostRegion.Create("src", bytes);
         for (long done = 0; done < bytes; done += 1 << 30)
         {

@@ -2,6 +2,8 @@ using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Transfer;
 
 namespace PdRdma.Cli.Commands;
 
@@ -30,7 +32,7 @@ public static class TransferTargetCommand
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        TransferPattern.RemoveStaleRegionFiles();
+        RegionFiles.RemoveStale();
         using var region = HostRegion.Create(regionId, bytes);
         TransferPattern.Prefault(region);
         await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, Listen = listen, ClusterSecret = secret, HandshakeTimeout = handshakeTimeout });

@@ -18,7 +18,7 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class VerbsPeerCommand
 {
-    public const string Help = "(test tool) verbs backend peer: target|initiator --mode kv|oob|lost|bench";
+    public const string Help = "(internal) verbs backend peer: target|initiator --mode kv|oob|lost|bench";
 
     private const byte Untouched = 0xEE;
     private static readonly KvLayout SourceLayout = new(layers: 16, kvHeads: 8, headDim: 128, tokensPerBlock: 16, KvDType.BFloat16, blocks: 64);

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using PdRdma.Transport;
 using PdRdma.Transport.LevelZero;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -76,7 +77,7 @@ public static class XpuCheckCommand
         var peerArgs = new List<string> { "xpu-ipc-peer", (options.Bytes / (1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--socket", socketPath, "--paths", string.Join(',', options.Paths.Select(XpuCheckOptions.Name)) };
         if (options.Driver is not null) peerArgs.AddRange(["--driver", Path.GetFullPath(options.Driver)]);
-        var info = SelfProcess.StartInfo([.. peerArgs]);
+        var info = PdrdmaProgram.Cli.StartInfo([.. peerArgs]);
         info.RedirectStandardInput = true;
         info.RedirectStandardOutput = true;
         using var peer = Process.Start(info) ?? throw new InvalidOperationException("could not start xpu-ipc-peer");
