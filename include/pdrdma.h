@@ -48,6 +48,7 @@ typedef enum pdrdma_status {
     PDRDMA_E_UNAUTHENTICATED = 11,   /* the cluster secrets differ */
     PDRDMA_E_POOL_FULL = 12,         /* the daemon has no free blocks */
     PDRDMA_E_DEVICE_UNAVAILABLE = 13,/* the device (GPU, NIC) cannot be used */
+    PDRDMA_E_OVERLOADED = 14,        /* a limit was reached (requests in work, queued events): retry later */
     /* this boundary's own conditions */
     PDRDMA_PENDING = -1,             /* not an error: pdrdma_batch_poll says the batch is still in flight */
     PDRDMA_E_INVALID_ARGUMENT = -2,  /* NULL or malformed argument, bad handle, bad config: nothing was done */
@@ -176,7 +177,9 @@ int pdrdma_notification_wait(pdrdma_agent_t *agent, int timeout_ms, void *payloa
 /* ---- node daemon client (engine API over the daemon's Unix socket); every call is bounded by 30 s ---- */
 int pdrdma_daemon_connect(const char *socket_path, pdrdma_daemon_t **daemon);
 int pdrdma_daemon_close(pdrdma_daemon_t *daemon);
-/* Offers the engine's KV pool (a file the daemon maps, e.g. under /dev/shm) to peers. node_id and peer_endpoint (each
+/* Offers the engine's KV pool to peers: this process opens its own pool file at path (e.g. under /dev/shm) and hands
+ * the daemon the open descriptor (SCM_RIGHTS); the daemon maps that and never opens a path. Registering pool_id again
+ * (after a reconnect) replaces the daemon's mapping. node_id and peer_endpoint (each
  * may be NULL, else at least PDRDMA_NAME_MAX bytes) receive this node's daemon id (what the decode side reserves for)
  * and the address peers reach it at (what the prefill side pushes to). */
 int pdrdma_daemon_register_pool(pdrdma_daemon_t *daemon, const char *pool_id, const char *path, uint64_t length,

@@ -1,96 +1,136 @@
-using PdRdma.Perf;
+using System.CommandLine;
+using PdRdma.Hosting.CommandLine;
+using PdRdma.Hosting.Processes;
 using PdRdma.Perf.E2e;
 using PdRdma.Perf.Reporting;
 using PdRdma.Perf.Transfer;
-using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Perf.Commands;
 
 /// <summary>
-/// <c>pdrdma bench [transfer|e2e] [options]</c>: the benchmarks. Without a part: everything, with the report written to
-/// docs/BENCHMARKS.md. Progress goes to stderr; tables, or JSON with --json, to stdout.
+/// <c>pdrdma bench [transfer|e2e|serve|layout] [options]</c> (the program pdrdma-bench): the benchmarks. Without a part:
+/// everything, with the report written to docs/BENCHMARKS.md. Progress goes to stderr; tables, or JSON with --json,
+/// to stdout. The internal peers of the transfer benchmark (target, initiator) are hidden parts of the same program.
 /// </summary>
 public static class BenchCommand
 {
-    private static readonly string[] ValueOptions = ["--backend", "--size", "--sizes", "--prompt-len", "--docs", "--model", "--max-tokens", "--budget-ms"];
-    private static readonly string[] Flags = ["--json", "--quick", "--no-report", "--report", "--loopback", "--both-overlap"];
-
-    public static async Task<int> RunAsync(string[] args)
+    private static readonly Option<bool> Json = CliOptions.Flag("--json", "JSON on stdout instead of tables");
+    private static readonly Option<bool> Quick = CliOptions.Flag("--quick", "a ~1 min smoke run");
+    private static readonly Option<bool> NoReport = CliOptions.Flag("--no-report", "do not write docs/BENCHMARKS.md");
+    private static readonly Option<bool> Report = CliOptions.Flag("--report", "also write docs/BENCHMARKS.md and docs/bench/");
+    private static readonly Option<string> Docs = CliOptions.Text("--docs", "the docs folder the report goes to (default: the checkout's docs/)", helpName: "DIR");
+    private static readonly Option<bool> Loopback = CliOptions.Flag("--loopback", "loopback only, no network namespaces");
+    private static readonly Option<BenchBackend?> Backend = new("--backend")
     {
-        // The serving benchmark has its own options (load points, length distributions, SLO).
-        if (args.Length > 0 && args[0] == "serve") return await BenchServeCommand.RunAsync(args[1..]);
-        BenchArgs options;
-        try
+        Description = "only this backend (default: all)", HelpName = "shm|tcp|verbs",
+        CustomParser = r =>
         {
-            options = new BenchArgs(args, ValueOptions, Flags);
-        }
-        catch (ArgumentException e)
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (Enum.TryParse<BenchBackend>(text, ignoreCase: true, out var b) && !text.Any(char.IsDigit)) return b;
+            r.AddError($"--backend: '{text}' is not one of shm, tcp, verbs");
+            return null;
+        },
+    };
+    private static readonly Option<long?> Size = new("--size") { Description = "one message size in bytes", HelpName = "BYTES" };
+    private static readonly Option<long[]> Sizes = CliOptions.ByteList("--sizes", "message sizes", (a, b) => TransferPlan.SizesUpTo(b, a));
+    private static readonly Option<int?> BudgetMs = new("--budget-ms") { Description = "milliseconds per measured point", HelpName = "MS" };
+    private static readonly Option<int?> PromptLen = new("--prompt-len") { Description = "one prompt length (default: the sweep)", HelpName = "N" };
+    private static readonly Option<string> Model = CliOptions.Text("--model", "largest, random, or a model spec (default: both)");
+    private static readonly Option<int?> MaxTokens = new("--max-tokens") { Description = "tokens generated per request", HelpName = "N" };
+    private static readonly Option<bool> BothOverlap = CliOptions.Flag("--both-overlap", "also measure without overlapping the KV push with prefill");
+
+    /// <summary>The program's commands.</summary>
+    public static RootCommand CreateRoot()
+    {
+        foreach (var option in new Option[] { Size, BudgetMs, PromptLen, MaxTokens }) option.Validators.Add(Positive);
+        var root = new RootCommand("pdrdma bench: transfer bandwidth/latency vs baselines, end to end colocated vs disaggregated, serving; writes docs/BENCHMARKS.md")
         {
-            Console.Error.WriteLine($"pdrdma bench: {e.Message}");
-            return 2;
-        }
+            Quick, Json, NoReport, Docs, Loopback,
+        };
+        root.SetAction((parse, ct) => Cancellable(ct2 => AllAsync(parse, ct2)));
+        var transfer = new Command("transfer", "transfer bandwidth and latency per backend against iperf3/memcpy measured in the same run") { Backend, Size, Sizes, BudgetMs, Json, Loopback, Report, Docs };
+        transfer.SetAction((parse, _) => Cancellable(ct => TransferAsync(parse, ct)));
+        var e2e = new Command("e2e", "end to end: colocated vs disaggregated TTFT/TPOT on the same model and prompts") { PromptLen, Backend, Model, MaxTokens, BothOverlap, Json, Report, Docs };
+        e2e.SetAction((parse, _) => Cancellable(ct => E2eAsync(parse, ct)));
+        root.Subcommands.Add(transfer);
+        root.Subcommands.Add(e2e);
+        root.Subcommands.Add(BenchServeCommand.Create());
+        root.Subcommands.Add(BenchLayoutCommand.Create());
+        root.Subcommands.Add(BenchTargetCommand.Create());
+        root.Subcommands.Add(BenchInitiatorCommand.Create());
+        return root;
+    }
+
+    private static void Positive(System.CommandLine.Parsing.OptionResult r)
+    {
+        var value = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0) return;
+        r.AddError($"{r.Option.Name}: '{value}' is not a positive number");
+    }
+
+    private static async Task<int> Cancellable(Func<CancellationToken, Task<int>> run)
+    {
         using var cts = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
             cts.Cancel();
         };
-        var part = options.Positional.Count > 0 ? options.Positional[0] : "all";
+        Console.CancelKeyPress += onCancel;
         try
         {
-            return part switch
-            {
-                "all" => await AllAsync(options, cts.Token),
-                "transfer" => await TransferAsync(options, cts.Token),
-                "e2e" => await E2eAsync(options, cts.Token),
-                _ => Usage($"unknown part '{part}' (transfer, e2e, serve, or nothing for everything)"),
-            };
+            return await run(cts.Token);
         }
         catch (ArgumentException e)
         {
-            return Usage(e.Message);
+            throw new UsageException(e.Message);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
             Console.Error.WriteLine("pdrdma bench: cancelled");
             return 130;
         }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 
-    private static async Task<int> AllAsync(BenchArgs args, CancellationToken ct)
+    private static async Task<int> AllAsync(ParseResult args, CancellationToken ct)
     {
-        var docs = args.Has("--no-report") ? null : args.String("--docs") ?? DefaultDocs();
-        var options = args.Has("--quick") ? BenchOptions.Quick(docs) : BenchOptions.Full(docs);
-        if (args.Has("--loopback")) options = options with { Transfer = options.Transfer! with { LoopbackOnly = true } };
+        var docs = args.GetValue(NoReport) ? null : args.GetValue(Docs) ?? DefaultDocs();
+        var options = args.GetValue(Quick) ? BenchOptions.Quick(docs) : BenchOptions.Full(docs);
+        if (args.GetValue(Loopback)) options = options with { Transfer = options.Transfer! with { LoopbackOnly = true } };
         var run = await BenchRunner.RunAsync(options, null, null, ct);
-        if (args.Has("--json")) Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(run, BenchJson.Options));
+        if (args.GetValue(Json)) Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(run, BenchJson.Options));
         else Console.Write(BenchRunner.Summary(run));
         if (docs is not null) Console.Error.WriteLine($"pdrdma bench: wrote {Path.Combine(docs, "BENCHMARKS.md")} and {Path.Combine(docs, "bench")}/");
         return 0;
     }
 
-    private static async Task<int> TransferAsync(BenchArgs args, CancellationToken ct)
+    private static async Task<int> TransferAsync(ParseResult args, CancellationToken ct)
     {
         var full = BenchOptions.Full(null).Transfer!;
-        var sizes = args.LongOrNull("--size") is { } size ? [size] : args.Has("--sizes") ? args.LongList("--sizes") : full.Plan.Sizes;
-        var onlySizes = args.Has("--size") || args.Has("--sizes");
+        var listed = args.GetValue(Sizes)!;
+        var onlySizes = args.GetValue(Size) is not null || listed.Length > 0;
+        IReadOnlyList<long> sizes = args.GetValue(Size) is { } size ? [size] : listed.Length > 0 ? listed : full.Plan.Sizes;
         var plan = full.Plan with
         {
             Sizes = sizes,
             BatchOps = onlySizes ? [] : full.Plan.BatchOps,
             KvBlockBytes = onlySizes ? [] : full.Plan.KvBlockBytes,
-            Budget = TimeSpan.FromMilliseconds(args.Long("--budget-ms", (long)full.Plan.Budget.TotalMilliseconds)),
+            Budget = args.GetValue(BudgetMs) is { } ms ? TimeSpan.FromMilliseconds(ms) : full.Plan.Budget,
         };
-        var backends = args.String("--backend") is { } b ? new[] { Backend(b) } : full.Backends;
+        var backends = args.GetValue(Backend) is { } b ? new[] { Name(b) } : full.Backends;
         var transfer = full with
         {
-            Plan = plan, Backends = backends, LoopbackOnly = args.Has("--loopback"),
+            Plan = plan, Backends = backends, LoopbackOnly = args.GetValue(Loopback),
             // one path per backend when a single size is asked for: the one the machine makes the most of
             TcpBothPaths = !onlySizes, RegistrationMaxBytes = onlySizes ? 0 : full.RegistrationMaxBytes,
         };
-        var docs = args.Has("--report") ? args.String("--docs") ?? DefaultDocs() : null;
+        var docs = args.GetValue(Report) ? args.GetValue(Docs) ?? DefaultDocs() : null;
         var run = await BenchRunner.RunAsync(new BenchOptions { Transfer = transfer, DocsDirectory = docs }, null, null, ct);
-        if (args.Has("--json"))
+        if (args.GetValue(Json))
         {
             foreach (var point in run.Transfer) Console.WriteLine(BenchJson.Line(point));
         }
@@ -102,21 +142,21 @@ public static class BenchCommand
         return run.Transfer.Count > 0 || run.KvShaped.Count > 0 ? 0 : 1;
     }
 
-    private static async Task<int> E2eAsync(BenchArgs args, CancellationToken ct)
+    private static async Task<int> E2eAsync(ParseResult args, CancellationToken ct)
     {
         var defaults = new E2eOptions();
         var e2e = defaults with
         {
-            PromptLengths = args.LongOrNull("--prompt-len") is { } n ? [checked((int)n)] : defaults.PromptLengths,
-            Backends = args.String("--backend") is { } b ? [Backend(b)] : defaults.Backends,
-            Models = args.String("--model") is { } m ? [m] : defaults.Models,
-            MaxTokens = (int)args.Long("--max-tokens", defaults.MaxTokens),
-            WithoutOverlapToo = args.Has("--both-overlap"),
+            PromptLengths = args.GetValue(PromptLen) is { } n ? [n] : defaults.PromptLengths,
+            Backends = args.GetValue(Backend) is { } b ? [Name(b)] : defaults.Backends,
+            Models = args.GetValue(Model) is { } m ? [m] : defaults.Models,
+            MaxTokens = args.GetValue(MaxTokens) ?? defaults.MaxTokens,
+            WithoutOverlapToo = args.GetValue(BothOverlap),
             ThroughputRequests = 0,
         };
-        var docs = args.Has("--report") ? args.String("--docs") ?? DefaultDocs() : null;
+        var docs = args.GetValue(Report) ? args.GetValue(Docs) ?? DefaultDocs() : null;
         var run = await BenchRunner.RunAsync(new BenchOptions { E2e = e2e, DocsDirectory = docs }, null, null, ct);
-        if (args.Has("--json"))
+        if (args.GetValue(Json))
         {
             foreach (var point in run.E2e) Console.WriteLine(BenchJson.Line(point));
         }
@@ -128,18 +168,7 @@ public static class BenchCommand
         return run.E2e.Count > 0 ? 0 : 1;
     }
 
-    private static string Backend(string name) => name is "shm" or "tcp" or "verbs"
-        ? name
-        : throw new ArgumentException($"unknown backend '{name}' (shm, tcp, verbs)");
+    private static string Name(BenchBackend backend) => CliOptions.Name(backend);
 
     private static string DefaultDocs() => Path.Combine(RepoRoot.Find() ?? Environment.CurrentDirectory, "docs");
-
-    private static int Usage(string problem)
-    {
-        Console.Error.WriteLine($"pdrdma bench: {problem}");
-        Console.Error.WriteLine("usage: pdrdma bench [--quick] [--json] [--no-report] [--loopback]");
-        Console.Error.WriteLine("       pdrdma bench transfer [--backend shm|tcp|verbs] [--size BYTES | --sizes A,B|MIN:MAX] [--json] [--loopback]");
-        Console.Error.WriteLine("       pdrdma bench e2e [--prompt-len N] [--backend shm|tcp] [--model largest|random] [--both-overlap] [--json]");
-        return 2;
-    }
 }

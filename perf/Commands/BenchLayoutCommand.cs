@@ -1,3 +1,5 @@
+using System.CommandLine;
+using PdRdma.Hosting.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using PdRdma.Perf;
@@ -12,23 +14,31 @@ namespace PdRdma.Perf.Commands;
 /// </summary>
 public static class BenchLayoutCommand
 {
-    public const string Help = "KV layout translation cost: identical layouts vs each difference, same run (--backends shm,tcp, --reps N, --docs DIR)";
-
     private const string Begin = "<!-- layout-translation: written by ./pdrdma bench-layout -->";
     private const string End = "<!-- /layout-translation -->";
 
-    public static async Task<int> RunAsync(string[] args)
+    private static readonly Option<string> Backends = CliOptions.Text("--backends", "backends to measure", "shm,tcp", "shm,tcp");
+    private static readonly Option<int> Reps = CliOptions.Int("--reps", "repetitions (the best counts)", 5, 1, 100);
+    private static readonly Option<string> Docs = CliOptions.Text("--docs", "write DIR/bench/layout-translation.{md,json} and that section of DIR/BENCHMARKS.md", helpName: "DIR");
+
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        var cli = new BenchArgs(args, ["--backends", "--reps", "--docs"], []);
-        var backends = cli.String("--backends", "shm,tcp").Split(',').Select(b => b.Trim() switch
+        var command = new Command("layout", "KV layout translation cost: identical layouts vs each difference, same run") { Backends, Reps, Docs };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var backends = parse.GetValue(Backends)!.Split(',').Select(b => b.Trim() switch
         {
             "shm" => BackendChoice.Shm,
             "tcp" => BackendChoice.Tcp,
-            _ => throw new ArgumentException($"--backends: '{b}' is not shm or tcp"),
+            _ => throw new UsageException($"--backends: '{b}' is not shm or tcp"),
         }).ToList();
-        var reps = checked((int)cli.Long("--reps", 5));
-        var docs = cli.String("--docs");
-        if (reps is < 1 or > 100) throw new ArgumentException("--reps must be in [1, 100]");
+        var reps = parse.GetValue(Reps);
+        var docs = parse.GetValue(Docs);
 
         var points = await LayoutTranslationBenchmark.RunAsync(backends, reps, Console.Error, CancellationToken.None);
         var when = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using PdRdma.Hosting.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using PdRdma.Hosting.Clusters;
@@ -15,45 +17,63 @@ namespace PdRdma.Perf.Commands;
 /// </summary>
 public static class BenchServeCommand
 {
-    public const string Help = "bench serve [--concurrency 1,8,32] [--request-rate R[,R]] [--requests N] [--prompt-words MIN:MAX] [--output-tokens MIN:MAX] [--slo-ttft-ms MS] [--slo-tpot-ms MS] [--model M] [--backend tcp|shm|auto] [--loopback] [--plot PATH] [--json] [--seed S]";
+    private static readonly Option<int[]> Concurrency = CliOptions.IntList("--concurrency", "closed-loop concurrency levels", [1, 8, 32], 1, 1024);
+    private static readonly Option<string> RequestRate = CliOptions.Text("--request-rate", "Poisson arrival rates in requests/s", helpName: "R[,R]");
+    private static readonly Option<int> Requests = CliOptions.Int("--requests", "requests per load point", 96, 1, 100_000);
+    private static readonly Option<string> PromptWords = CliOptions.Text("--prompt-words", "prompt length range in words", "8:64", "MIN:MAX");
+    private static readonly Option<string> OutputTokens = CliOptions.Text("--output-tokens", "output length range in tokens", "64:192", "MIN:MAX");
+    private static readonly Option<double> SloTtftMs = CliOptions.Double("--slo-ttft-ms", "goodput SLO on time to first token", 250, 0, 1e7);
+    private static readonly Option<double> SloTpotMs = CliOptions.Double("--slo-tpot-ms", "goodput SLO on time per output token", 25, 0, 1e7);
+    private static readonly Option<int> Seed = CliOptions.Int("--seed", "workload seed", 1);
+    private static readonly Option<string> Model = CliOptions.Text("--model", "the model the cluster serves", Engines.Serving.ModelCatalog.Default);
+    private static readonly Option<ServeBackend> Backend = CliOptions.Choice("--backend", "transport between the daemons", ServeBackend.Tcp);
+    private static readonly Option<bool> Loopback = CliOptions.Flag("--loopback", "loopback ports even when network namespaces are possible");
+    private static readonly Option<string> Plot = CliOptions.Text("--plot", "where the PNG plot goes", "bench-serve.png", "PATH");
+    private static readonly Option<bool> Json = CliOptions.Flag("--json", "one JSON object per setup and load point");
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The backends a serving cluster's daemons take.</summary>
+    private enum ServeBackend { Auto, Shm, Tcp }
+
+    /// <summary>The command.</summary>
+    public static Command Create()
+    {
+        var command = new Command("serve", "the serving benchmark (like vLLM's benchmark_serving): colocated vs disaggregated, TTFT/TPOT/ITL, throughput, goodput")
+        {
+            Concurrency, RequestRate, Requests, PromptWords, OutputTokens, SloTtftMs, SloTpotMs, Seed, Model, Backend, Loopback, Plot, Json,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
     {
         ServeBenchOptions options;
-        string model, backend, plot;
-        bool json, loopback;
         try
         {
-            var cli = new BenchArgs(args, ["--prompt-words", "--output-tokens", "--concurrency", "--request-rate", "--requests", "--slo-ttft-ms", "--slo-tpot-ms", "--seed", "--model", "--backend", "--plot"], ["--json", "--loopback"]);
-            var promptWords = Range(cli.String("--prompt-words", "8:64"), "--prompt-words");
-            var outputTokens = Range(cli.String("--output-tokens", "64:192"), "--output-tokens");
+            var promptWords = Range(parse.GetValue(PromptWords)!, "--prompt-words");
+            var outputTokens = Range(parse.GetValue(OutputTokens)!, "--output-tokens");
             options = new ServeBenchOptions
             {
-                Concurrency = List(cli.String("--concurrency", "1,8,32"), "--concurrency", int.Parse).Where(c => c > 0).ToList(),
-                RequestRates = cli.String("--request-rate") is { } rates ? List(rates, "--request-rate", s => double.Parse(s, CultureInfo.InvariantCulture)) : [],
-                Requests = checked((int)cli.Long("--requests", 96)),
+                Concurrency = [.. parse.GetValue(Concurrency)!],
+                RequestRates = parse.GetValue(RequestRate) is { } rates ? List(rates, "--request-rate", s => double.Parse(s, CultureInfo.InvariantCulture)) : [],
+                Requests = parse.GetValue(Requests),
                 PromptWordsMin = promptWords.Min, PromptWordsMax = promptWords.Max,
                 OutputTokensMin = outputTokens.Min, OutputTokensMax = outputTokens.Max,
-                SloTtftMs = double.Parse(cli.String("--slo-ttft-ms", "250"), CultureInfo.InvariantCulture),
-                SloTpotMs = double.Parse(cli.String("--slo-tpot-ms", "25"), CultureInfo.InvariantCulture),
-                Seed = checked((int)cli.Long("--seed", 1)),
+                SloTtftMs = parse.GetValue(SloTtftMs),
+                SloTpotMs = parse.GetValue(SloTpotMs),
+                Seed = parse.GetValue(Seed),
             };
-            model = cli.String("--model", Engines.Serving.ModelCatalog.Default);
-            backend = cli.String("--backend", "tcp");
-            plot = cli.String("--plot", "bench-serve.png");
-            json = cli.Has("--json");
-            loopback = cli.Has("--loopback");
-            if (options.Requests is < 1 or > 100_000) throw new ArgumentException("--requests must be in [1, 100000]");
-            if (options.Concurrency.Any(c => c > 1024)) throw new ArgumentException("--concurrency values must be in [1, 1024]");
-            if (options.RequestRates.Any(r => r <= 0 || double.IsInfinity(r))) throw new ArgumentException("--request-rate values must be positive");
-            if (options.Concurrency.Count == 0 && options.RequestRates.Count == 0) throw new ArgumentException("nothing to measure: give --concurrency or --request-rate");
-            if (backend is not ("auto" or "shm" or "tcp")) throw new ArgumentException($"--backend '{backend}': auto, shm or tcp");
+            if (options.RequestRates.Any(r => r <= 0 || double.IsInfinity(r))) throw new UsageException("--request-rate values must be positive");
         }
         catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
         {
-            await Console.Error.WriteLineAsync($"pdrdma bench serve: {e.Message}\nusage: pdrdma {Help}");
-            return 2;
+            throw new UsageException(e.Message);
         }
+        var model = parse.GetValue(Model)!;
+        var backend = CliOptions.Name(parse.GetValue(Backend));
+        var plot = parse.GetValue(Plot)!;
+        var json = parse.GetValue(Json);
+        var loopback = parse.GetValue(Loopback);
 
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };

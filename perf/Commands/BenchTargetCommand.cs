@@ -1,21 +1,33 @@
+using System.CommandLine;
+using PdRdma.Hosting.CommandLine;
 using System.Net;
 using PdRdma.Perf;
 
 namespace PdRdma.Perf.Commands;
 
 /// <summary>
-/// <c>pdrdma bench-target --listen IP:PORT --backend shm|tcp|verbs --region-bytes N</c> (hidden): the target side of
+/// <c>pdrdma bench target --listen IP:PORT --backend shm|tcp|verbs --region-bytes N</c> (hidden): the target side of
 /// the transfer benchmarks, a TransferAgent with one region. Prints <c>ready &lt;endpoint&gt;</c>, serves until stdin
 /// closes, SIGTERM or Ctrl-C.
 /// </summary>
 public static class BenchTargetCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    private static readonly Option<IPEndPoint> Listen = CliOptions.EndPoint("--listen", "where to listen", required: false, "127.0.0.1:0");
+    private static readonly Option<BenchBackend> Backend = CliOptions.Choice("--backend", "transport backend", BenchBackend.Tcp);
+    private static readonly Option<long> RegionBytes = CliOptions.Bytes("--region-bytes", "the region's size", 256L << 20);
+    private static readonly Option<string> ExitWhenFile = CliOptions.Text("--exit-when-file", "stop when this file appears (where stdin is no pipe, inside the VMs)", helpName: "FILE");
+
+    /// <summary>The command (internal: started by the transfer benchmarks, not listed in help).</summary>
+    public static Command Create()
     {
-        var options = new BenchArgs(args, ["--listen", "--backend", "--region-bytes", "--exit-when-file"], []);
-        var listen = IPEndPoint.Parse(options.String("--listen", "127.0.0.1:0"));
-        var backend = BenchBackends.Check(options.String("--backend", "tcp"));
-        var regionBytes = options.Long("--region-bytes", 256L << 20);
+        var command = new Command("target", "the target process of the transfer benchmarks") { Listen, Backend, RegionBytes, ExitWhenFile };
+        command.Hidden = true;
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(Listen)!, CliOptions.Name(parse.GetValue(Backend)), parse.GetValue(RegionBytes), parse.GetValue(ExitWhenFile)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(IPEndPoint listen, string backend, long regionBytes, string? exitWhenFile)
+    {
         using var stop = new CancellationTokenSource();
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
         {
@@ -27,7 +39,7 @@ public static class BenchTargetCommand
             e.Cancel = true;
             stop.Cancel();
         };
-        if (options.String("--exit-when-file") is { } file)
+        if (exitWhenFile is { } file)
         {
             // where stdin is no pipe (inside the VMs), the initiator's side says "done" with a file
             _ = Task.Run(async () =>

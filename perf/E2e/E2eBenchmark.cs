@@ -41,7 +41,13 @@ public sealed class E2eBenchmark(E2eOptions options, ProgressBar? progress)
                 // first-call costs (native code, allocations) outside the numbers
                 progress?.Begin($"e2e {harness.ModelName}: starting engine processes");
                 await harness.ColocatedAsync(lengths[0], options.MaxTokens, ct);
-                foreach (var backend in options.Backends) await harness.DisaggregatedAsync(lengths[0], options.MaxTokens, backend, true, ct);
+                foreach (var backend in options.Backends)
+                {
+                    await harness.DisaggregatedAsync(lengths[0], options.MaxTokens, backend, true, ct);
+                    var (colocatedTokens, splitTokens) = await harness.BothWaysAsync(lengths[0], options.MaxTokens, backend, true, ct);
+                    if (!colocatedTokens.SequenceEqual(splitTokens))
+                        run.Notes.Add($"e2e {harness.ModelName} over {backend}: the disaggregated output differs from colocated ({string.Join(',', splitTokens)} vs {string.Join(',', colocatedTokens)})");
+                }
             }
             foreach (var promptLen in lengths)
             {

@@ -2,7 +2,7 @@ namespace PdRdma.Perf.E2e;
 
 /// <summary>
 /// The engines as the end-to-end benchmark sees them: one model, run colocated (prefill and decode in one engine)
-/// or disaggregated (prefill here, decode in another process, KV moved by the transfer library). Prompts are made
+/// or disaggregated (a prefill and a decode engine, the KV moved by the serving path's transfer machinery). Prompts are made
 /// by the harness (random token ids of the given length; the content does not change the cost).
 /// Not thread-safe: one request at a time, except inside <see cref="ThroughputAsync"/>.
 /// </summary>
@@ -23,6 +23,9 @@ public interface IE2eHarness : IAsyncDisposable
     Task<ColocatedSample> ColocatedAsync(int promptLen, int maxTokens, CancellationToken ct);
 
     Task<DisaggSample> DisaggregatedAsync(int promptLen, int maxTokens, string backend, bool overlap, CancellationToken ct);
+
+    /// <summary>The greedy tokens of one prompt generated colocated and disaggregated (they must be equal).</summary>
+    Task<(IReadOnlyList<int> Colocated, IReadOnlyList<int> Disaggregated)> BothWaysAsync(int promptLen, int maxTokens, string backend, bool overlap, CancellationToken ct);
 
     /// <summary>Requests per second for <paramref name="requests"/> requests, colocated (one engine) and disaggregated (pipelined).</summary>
     Task<(double Colocated, double Disaggregated)> ThroughputAsync(int promptLen, int maxTokens, int requests, string backend, CancellationToken ct);

@@ -7,8 +7,8 @@ using PdRdma.Hosting.Network;
 namespace PdRdma.Perf.Transfer;
 
 /// <summary>
-/// Runs one transfer plan between two separate processes: <c>pdrdma bench-target</c> where the path puts the target,
-/// <c>pdrdma bench-initiator</c> where it puts the initiator. Both are killed if anything fails or times out.
+/// Runs one transfer plan between two separate processes: <c>pdrdma bench target</c> where the path puts the target,
+/// <c>pdrdma bench initiator</c> where it puts the initiator. Both are killed if anything fails or times out.
 /// </summary>
 public static class TransferPair
 {

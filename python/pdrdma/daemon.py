@@ -56,7 +56,9 @@ class Daemon:
         self._handle: Optional[int] = handle.value
 
     def register_pool(self, pool_id: str, path: str, length: int, layout: KvLayout) -> tuple[str, str]:
-        """Offers the pool file to peers; returns (this node's daemon id, the endpoint peers push to)."""
+        """Offers the pool file to peers; returns (this node's daemon id, the endpoint peers push to).
+
+        This process opens its own file at ``path`` and hands the daemon the descriptor; the daemon opens no path."""
         node = ctypes.create_string_buffer(NAME_MAX)
         endpoint = ctypes.create_string_buffer(NAME_MAX)
         lay = layout._struct()

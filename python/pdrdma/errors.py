@@ -22,6 +22,7 @@ class Status(enum.IntEnum):
     UNAUTHENTICATED = 11
     POOL_FULL = 12
     DEVICE_UNAVAILABLE = 13
+    OVERLOADED = 14
     PENDING = -1
     INVALID_ARGUMENT = -2
     BUFFER_TOO_SMALL = -3

@@ -53,6 +53,15 @@ public sealed class DaemonOptions
     /// <summary>On SIGTERM, in-flight writes get this long to finish before they are failed.</summary>
     public double DrainSeconds { get; set; } = 5;
 
+    /// <summary>Requests one engine session may have in work at once; one more is refused with Overloaded. <see cref="Client.DaemonClient"/> waits before it sends more than this default.</summary>
+    public int MaxRequestsPerEngine { get; set; } = Client.DaemonClient.MaxCallsInFlight;
+
+    /// <summary>Arrived/LeaseEnded events queued for one engine; an engine that lets more pile up (it stopped reading) is disconnected.</summary>
+    public int MaxQueuedEventsPerEngine { get; set; } = 1024;
+
+    /// <summary>Bound on sending one frame (reply or event) to an engine; an engine that does not read for this long is disconnected.</summary>
+    public double EngineSendTimeoutSeconds { get; set; } = 5;
+
     /// <summary>The cluster directory (Daemon:Etcd:Endpoints etc.): when set, this node registers in etcd and resolves peers by node id there.</summary>
     public Discovery.EtcdOptions Etcd { get; set; } = new();
 }

@@ -41,6 +41,12 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
             errors.Add($"Daemon:HandshakeTimeoutSeconds {options.HandshakeTimeoutSeconds} must be in (0, 600]");
         if (options.DrainSeconds is < 0 or > 300)
             errors.Add($"Daemon:DrainSeconds {options.DrainSeconds} must be in [0, 300]");
+        if (options.MaxRequestsPerEngine is < 1 or > 4096)
+            errors.Add($"Daemon:MaxRequestsPerEngine {options.MaxRequestsPerEngine} must be in [1, 4096]");
+        if (options.MaxQueuedEventsPerEngine is < 1 or > 1_000_000)
+            errors.Add($"Daemon:MaxQueuedEventsPerEngine {options.MaxQueuedEventsPerEngine} must be in [1, 1000000]");
+        if (options.EngineSendTimeoutSeconds is <= 0 or > 300)
+            errors.Add($"Daemon:EngineSendTimeoutSeconds {options.EngineSendTimeoutSeconds} must be in (0, 300]");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

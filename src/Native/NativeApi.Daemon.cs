@@ -73,7 +73,7 @@ internal static unsafe partial class NativeApi
             if (nodeId != null && nodeIdCapacity < NameMax) throw new NativeArgumentException($"node_id_cap must be at least {NameMax} (PDRDMA_NAME_MAX)");
             if (peerEndpoint != null && peerEndpointCapacity < NameMax) throw new NativeArgumentException($"peer_endpoint_cap must be at least {NameMax} (PDRDMA_NAME_MAX)");
             var kv = Layout(*layout);
-            var registered = Call(ct => d.Client.RegisterPoolAsync(Str(poolId, "pool_id"), Str(path, "path"), Checked(length, "length"), kv, ct));
+            var registered = Call(ct => d.Client.RegisterPoolFileAsync(Str(poolId, "pool_id"), Str(path, "path"), Checked(length, "length"), kv, ct));
             if (nodeId != null) Truncated(registered.NodeId, nodeId, nodeIdCapacity);
             if (peerEndpoint != null) Truncated(registered.PeerEndpoint, peerEndpoint, peerEndpointCapacity);
             return PdrdmaStatus.Ok;

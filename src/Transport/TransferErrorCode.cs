@@ -16,4 +16,7 @@ public enum TransferErrorCode
     Unauthenticated = 11,
     PoolFull = 12,
     DeviceUnavailable = 13,
+
+    /// <summary>A limit was reached (requests in work, queued events, connections...): retry later or send less at once.</summary>
+    Overloaded = 14,
 }

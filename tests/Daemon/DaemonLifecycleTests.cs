@@ -17,7 +17,7 @@ public sealed class DaemonLifecycleTests
         var layout = new KvLayout(1, 1, 4, 4, KvDType.Float32, blocks: 4);
         using var pool = HostRegion.Create("pool", layout.TotalBytes, folder);
         await using var engine = await DaemonClient.ConnectAsync(daemon.Socket, CancellationToken.None);
-        await engine.RegisterPoolAsync("pool", pool.SharedPath!, pool.Length, layout, CancellationToken.None);
+        await engine.RegisterPoolAsync("pool", pool, layout, CancellationToken.None);
         Assert.Single((await engine.StatusAsync(CancellationToken.None)).Pools);
 
         var clock = Stopwatch.StartNew();

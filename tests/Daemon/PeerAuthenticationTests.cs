@@ -26,7 +26,7 @@ public sealed class PeerAuthenticationTests : IAsyncLifetime
         _source = HostRegion.Create("src", Layout.TotalBytes, _folder);
         _source.AsSpan(0, (int)Layout.TotalBytes).Fill(0xAB);
         _engine = await DaemonClient.ConnectAsync(_daemon.Socket, CancellationToken.None);
-        await _engine.RegisterPoolAsync("pool-b", _pool.SharedPath!, _pool.Length, Layout, CancellationToken.None);
+        await _engine.RegisterPoolAsync("pool-b", _pool, Layout, CancellationToken.None);
         await _engine.ReserveAsync("r1", "pool-b", [1], "node-a", TimeSpan.FromSeconds(30), CancellationToken.None);
     }
 

@@ -1,3 +1,6 @@
+using System.CommandLine;
+using PdRdma.Cli.Options;
+using PdRdma.Hosting.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using PdRdma.Engines.Generation;
@@ -5,6 +8,8 @@ using PdRdma.Engines.Kv;
 using PdRdma.Engines.Loading;
 using PdRdma.Engines.Model;
 using PdRdma.Engines.Sampling;
+using PdRdma.Engines.Serving;
+using PdRdma.Engines.Serving.Models;
 using PdRdma.Engines.Split;
 using TorchSharp;
 using PdRdma.Hosting.Processes;
@@ -18,32 +23,32 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class EngineBenchCommand
 {
-    public const string Help = "engine numbers: --model M [--prompt-len 256] [--decode-steps 32] [--threads 1]";
+    private static readonly Option<string> Model = CliOptions.Text("--model", "model spec", "tiny-random");
+    private static readonly Option<int> PromptLen = CliOptions.Int("--prompt-len", "prompt tokens", 256, 2, 1 << 20);
+    private static readonly Option<int> DecodeSteps = CliOptions.Int("--decode-steps", "decode steps", 32, 1, 1 << 16);
+    private static readonly Option<int> Threads = CliOptions.Int("--threads", "libtorch intra-op threads", 1, 1, 1024);
+    private static readonly Option<int> Repeats = CliOptions.Int("--repeats", "timed repetitions (the best counts)", 3, 1, 100);
+    private static readonly Option<PdRdma.Transport.KvDType?> DType = DTypeOption.Create();
+
+    /// <summary>The command.</summary>
+    public static Command Create()
+    {
+        var command = new Command("engine-bench", "engine numbers: prefill and decode tokens/s, KV hand-over share of TTFT, peak RSS")
+        {
+            Model, PromptLen, DecodeSteps, Threads, Repeats, DType,
+        };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(Model)!, parse.GetValue(PromptLen), parse.GetValue(DecodeSteps), parse.GetValue(Threads),
+            parse.GetValue(Repeats), parse.GetValue(DType)));
+        return command;
+    }
 
     private static string Rss() => Status("VmRSS");
 
     private static string Status(string field) =>
         File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
 
-    public static async Task<int> RunAsync(string[] args)
+    private static async Task<int> RunAsync(string model, int promptLen, int decodeSteps, int threads, int repeats, PdRdma.Transport.KvDType? dtype)
     {
-        string model = "tiny-random";
-        int promptLen = 256, decodeSteps = 32, threads = 1, repeats = 3;
-        PdRdma.Transport.KvDType? dtype = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Next() => args[++i];
-            switch (args[i])
-            {
-                case "--model": model = Next(); break;
-                case "--prompt-len": promptLen = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--decode-steps": decodeSteps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--repeats": repeats = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--dtype": dtype = Next() == "bf16" ? PdRdma.Transport.KvDType.BFloat16 : PdRdma.Transport.KvDType.Float32; break;
-                default: Console.Error.WriteLine($"engine-bench: unknown option '{args[i]}'\n{Help}"); return 2;
-            }
-        }
         PdRdma.Engines.TorchThreads.Configure(threads);
         using var m = ModelSource.Load(model, new ModelLoadOptions { DType = dtype });
         var config = m.Config;
@@ -106,23 +111,31 @@ public static class EngineBenchCommand
             bytes = split.LastTransferBytes;
         }
         Console.WriteLine($"split (in-process copy) prompt {promptLen}: TTFT {ttft / repeats:F1} ms, KV {bytes / 1024.0:F0} KiB copied in {transfer / repeats:F2} ms = {100 * transfer / ttft:F1}% of TTFT");
-        foreach (var backend in new[] { PdRdma.Transport.BackendChoice.Shm, PdRdma.Transport.BackendChoice.Tcp })
+        foreach (var backend in new[] { "shm", "tcp" })
         {
-            var workerArgs = new List<string> { "--model", model, "--block-tokens", tpb.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) };
-            if (dtype is not null) workerArgs.AddRange(["--dtype", dtype == PdRdma.Transport.KvDType.BFloat16 ? "bf16" : "f32"]);
-            await using var worker = await DecodeWorkerClient.StartAsync(PdrdmaProgram.Cli.WorkerPath(), workerArgs,
-                new PrefillEngine(new LlamaEngine(m, prefillPool)), backend, TimeSpan.FromMinutes(5));
+            // The serving KV path: two engines, each with a node's transfer agent, the KV pushed layer by layer.
+            using var prefillModel = new LlamaServingModel(m, m.Name, ownsModel: false, tpb, layout.Blocks);
+            using var decodeModel = new LlamaServingModel(m, m.Name, ownsModel: false, tpb, layout.Blocks);
+            await using var pair = await LocalSplit.StartAsync(prefillModel, decodeModel, backend, null, CancellationToken.None);
             double wTtft = 0, exposed = 0;
             long wBytes = 0;
+            string used = backend;
             for (int r = 0; r <= repeats; r++)
             {
-                await worker.GenerateAsync($"bench-{backend}-{r}", new GenerationRequest(Prompt(), 1, SamplingOptions.Greedy));
+                var clock = Stopwatch.StartNew();
+                double first = 0;
+                PdRdma.Engines.Serving.Api.PrefillAnswer? pushed = null;
+                await foreach (var step in pair.GenerateAsync(Prompt(), GenerationSettings.Greedy(1), p => pushed = p))
+                {
+                    if (!step.IsEnd && first == 0) first = clock.Elapsed.TotalMilliseconds;
+                }
                 if (r == 0) continue;
-                wTtft += worker.LastTimeToFirstToken.TotalMilliseconds;
-                exposed += worker.LastExposedTransferTime.TotalMilliseconds;
-                wBytes = worker.LastTransferBytes;
+                wTtft += first;
+                exposed += pushed!.ExposedMs;
+                wBytes = pushed.KvBytes;
+                used = pushed.Backend;
             }
-            Console.WriteLine($"split two processes over {worker.Backend} prompt {promptLen}: TTFT {wTtft / repeats:F1} ms (colocated prefill {best * 1000:F1} ms), KV {wBytes / 1024.0:F0} KiB, transfer not hidden by compute {exposed / repeats:F2} ms = {100 * exposed / wTtft:F1}% of TTFT");
+            Console.WriteLine($"split (serving KV path, two transfer agents) over {used} prompt {promptLen}: TTFT {wTtft / repeats:F1} ms (colocated prefill {best * 1000:F1} ms), KV {wBytes / 1024.0:F0} KiB, transfer not hidden by compute {exposed / repeats:F2} ms = {100 * exposed / wTtft:F1}% of TTFT");
         }
         Console.WriteLine($"peak RSS {Status("VmHWM")}");
         return 0;

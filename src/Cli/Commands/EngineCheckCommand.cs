@@ -1,3 +1,6 @@
+using System.CommandLine;
+using PdRdma.Cli.Options;
+using PdRdma.Hosting.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -8,6 +11,8 @@ using PdRdma.Engines.Kv;
 using PdRdma.Engines.Loading;
 using PdRdma.Engines.Model;
 using PdRdma.Engines.Sampling;
+using PdRdma.Engines.Serving;
+using PdRdma.Engines.Serving.Models;
 using PdRdma.Engines.Split;
 using PdRdma.Transport;
 using PdRdma.Hosting.Processes;
@@ -18,20 +23,19 @@ namespace PdRdma.Cli.Commands;
 /// <c>pdrdma engine-check --model M [--device cpu|cuda[:N]] [--dtype f32|bf16] [--prompt-len 4096] [--decode-steps 64]
 /// [--batches 1,8] [--repeats 3] [--split] [--threads 1] [--json FILE]</c>: the numbers of the GPU engine check, as JSON: time to first
 /// token (prefill of one prompt, logits to the host, greedy pick), time per output token at each batch size, the greedy
-/// tokens of prompt 0, and with <c>--split</c> the same request decoded in a second process (the KV handed over through
-/// CUDA IPC on one GPU, through the transfer agent on the CPU) with its tokens compared. The prompts are
+/// tokens of prompt 0, and with <c>--split</c> the same request split between a prefill and a decode engine (on the CPU the
+/// serving KV path, <see cref="LocalSplit"/>: the KV pushed through two transfer agents; on a GPU a device-to-device copy of
+/// the same extents between two pools) with its tokens compared. The prompts are
 /// <see cref="PromptToken"/>, the same formula scripts/gpu/torch_llama_ref.py uses, so both sides run the same input.
 /// </summary>
 public static class EngineCheckCommand
 {
-    public const string Help = "engine TTFT/TPOT as JSON for the GPU check: --model M [--device cpu|cuda[:N]] [--dtype f32|bf16] [--prompt-len N] [--decode-steps N] [--batches 1,8] [--split] [--json FILE]";
-
     private const int TokensPerBlock = 16;
 
     /// <summary>Token <paramref name="i"/> of benchmark prompt <paramref name="sequence"/>: BOS (1) first, then a fixed pseudo-random walk over ids 3..vocab-1.</summary>
     public static int PromptToken(int sequence, int i, int vocab) => CheckPrompts.Token(sequence, i, vocab);
 
-    /// <summary>Parsed options; <see cref="Parse"/> rejects anything out of range with ArgumentException.</summary>
+    /// <summary>What one check runs (the command line, parsed).</summary>
     public sealed record Options
     {
         /// <summary>Model spec (tiny-random[:...], a llama2.c .bin, a Hugging Face folder).</summary>
@@ -65,56 +69,38 @@ public static class EngineCheckCommand
         public int Threads { get; init; } = 1;
     }
 
-    public static Options Parse(string[] args)
+    private static readonly Option<string> Model = CliOptions.Text("--model", "model spec (tiny-random[:...], a llama2.c .bin, a Hugging Face folder)", "tiny-random");
+    private static readonly Option<EngineDevice> Device = DeviceOption.Create("where the model and its pools run");
+    private static readonly Option<KvDType?> DType = DTypeOption.Create();
+    private static readonly Option<int> PromptLen = CliOptions.Int("--prompt-len", "tokens of every prompt", 256, 1, 1 << 20);
+    private static readonly Option<int> DecodeSteps = CliOptions.Int("--decode-steps", "output tokens per sequence, the first (from prefill) included", 32, 2, 1 << 16);
+    private static readonly Option<int> Repeats = CliOptions.Int("--repeats", "timed prefills after the warm-up (the best counts)", 3, 1, 100);
+    private static readonly Option<int[]> Batches = CliOptions.IntList("--batches", "batch sizes whose time per output token is measured (at most 8)", [1, 8], 1, 64);
+    private static readonly Option<bool> Split = CliOptions.Flag("--split", "also decode the request in a second process and compare the tokens");
+    private static readonly Option<FileInfo> Json = new("--json") { Description = "also write the JSON to FILE", HelpName = "FILE" };
+    private static readonly Option<int> Threads = CliOptions.Int("--threads", "libtorch intra-op threads (CPU runs)", 1, 1, 1024);
+
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        var o = new Options();
-        for (int i = 0; i < args.Length; i++)
+        var command = new Command("engine-check", "engine TTFT/TPOT as JSON (the numbers of the GPU engine check)")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            int Int(string name, int min, int max)
-            {
-                var text = Next();
-                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
-                    ? v : throw new ArgumentException($"{name} '{text}' is not an integer in [{min}, {max}]");
-            }
-            o = args[i] switch
-            {
-                "--model" => o with { Model = Next() },
-                "--device" => o with { Device = EngineDevice.Parse(Next()) },
-                "--dtype" => o with { DType = Next() switch { "f32" or "float32" => KvDType.Float32, "bf16" or "bfloat16" => KvDType.BFloat16, var d => throw new ArgumentException($"--dtype '{d}': use f32 or bf16") } },
-                "--prompt-len" => o with { PromptLength = Int("--prompt-len", 1, 1 << 20) },
-                "--decode-steps" => o with { DecodeSteps = Int("--decode-steps", 2, 1 << 16) },
-                "--repeats" => o with { Repeats = Int("--repeats", 1, 100) },
-                "--batches" => o with { Batches = ParseBatches(Next()) },
-                "--split" => o with { Split = true },
-                "--json" => o with { JsonPath = Next() },
-                "--threads" => o with { Threads = Int("--threads", 1, 1024) },
-                _ => throw new ArgumentException($"unknown option '{args[i]}'"),
-            };
-        }
-        return o;
+            Model, Device, DType, PromptLen, DecodeSteps, Repeats, Batches, Split, Json, Threads,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
     }
 
-    private static int[] ParseBatches(string text)
+    private static async Task<int> RunAsync(ParseResult parse)
     {
-        var parts = text.Split(',');
-        if (parts.Length > 8) throw new ArgumentException($"--batches '{text}': at most 8 sizes");
-        return parts.Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b is >= 1 and <= 64
-            ? b : throw new ArgumentException($"--batches '{text}': each size is an integer in [1, 64]")).ToArray();
-    }
-
-    public static async Task<int> RunAsync(string[] args)
-    {
-        Options o;
-        try
+        var batches = parse.GetValue(Batches)!;
+        if (batches.Length > 8) throw new UsageException("--batches: at most 8 sizes");
+        var o = new Options
         {
-            o = Parse(args);
-        }
-        catch (Exception e) when (e is ArgumentException or TransferException)
-        {
-            Console.Error.WriteLine($"engine-check: {e.Message}\n{Help}");
-            return 2;
-        }
+            Model = parse.GetValue(Model)!, Device = parse.GetValue(Device)!, DType = parse.GetValue(DType), PromptLength = parse.GetValue(PromptLen),
+            DecodeSteps = parse.GetValue(DecodeSteps), Repeats = parse.GetValue(Repeats), Batches = batches, Split = parse.GetValue(Split),
+            JsonPath = parse.GetValue(Json)?.FullName, Threads = parse.GetValue(Threads),
+        };
         try
         {
             var result = await RunAsync(o);
@@ -219,7 +205,7 @@ public static class EngineCheckCommand
     /// <summary>Mean time between output tokens as the caller sees them (first to last).</summary>
     private static double Tpot(List<double> stamps) => stamps.Count > 1 ? (stamps[^1] - stamps[0]) / (stamps.Count - 1) : double.NaN;
 
-    /// <summary>The same request colocated (this process) and split (decode in a worker process), tokens compared, TTFT and TPOT of each.</summary>
+    /// <summary>The same request colocated and split (prefill and decode engines with pools of their own), tokens compared, TTFT and TPOT of each.</summary>
     private static async Task<JsonObject> SplitAsync(Options o, LoadedModel m, KvPool pool, LlamaEngine engine, int[] prompt, KvLayout layout)
     {
         var request = new GenerationRequest(prompt, o.DecodeSteps, SamplingOptions.Greedy);
@@ -234,25 +220,45 @@ public static class EngineCheckCommand
         var colocated = Timed(on => engine.Generate(request, on));
         colocated = Timed(on => engine.Generate(request, on));
 
-        var workerArgs = new List<string> { "--model", o.Model, "--block-tokens", TokensPerBlock.ToString(CultureInfo.InvariantCulture),
-            "--blocks", layout.Blocks.ToString(CultureInfo.InvariantCulture), "--device", o.Device.ToString() };
-        if (o.DType is { } dt) workerArgs.AddRange(["--dtype", dt == KvDType.BFloat16 ? "bf16" : "f32"]);
-        using var prefillPool = KvPool.Create(layout, $"check-prefill-{Environment.ProcessId}", o.Device);
-        await using var worker = await DecodeWorkerClient.StartAsync(PdrdmaProgram.Cli.WorkerPath(), workerArgs, new PrefillEngine(new LlamaEngine(m, prefillPool)),
-            BackendChoice.Auto, TimeSpan.FromMinutes(5));
         (double Ttft, double Tpot, List<int> Tokens) split = (double.NaN, double.NaN, []);
-        for (int r = 0; r < 2; r++)
+        string backend, reason;
+        long kvBytes = 0;
+        if (o.Device.IsCuda)
         {
-            var stamps = new List<double>();
-            var sw = Stopwatch.StartNew();
-            var res = await worker.GenerateAsync($"check-{r}", request, _ => stamps.Add(sw.Elapsed.TotalMilliseconds));
-            split = (stamps.Count > 0 ? stamps[0] : double.NaN, Tpot(stamps), res.Generated.ToList());
+            // The transfer agents address host memory: on the GPU the hand-over is a device-to-device copy of the same
+            // extents (KvBlockExtents) into a second pool in this process.
+            using var prefillPool = KvPool.Create(layout, $"check-prefill-{Environment.ProcessId}", o.Device);
+            using var decodePool = KvPool.Create(layout, $"check-decode-{Environment.ProcessId}", o.Device);
+            var local = new InProcessSplit(new PrefillEngine(new LlamaEngine(m, prefillPool)), new DecodeEngine(new LlamaEngine(m, decodePool), TimeSpan.FromMinutes(5)));
+            for (int r = 0; r < 2; r++) split = Timed(on => local.Generate($"check-{r}", request, on));
+            (backend, reason, kvBytes) = ("device-copy", "both KV pools are on the GPU in this process: the KV extents are copied device to device", local.LastTransferBytes);
+        }
+        else
+        {
+            using var prefillModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks);
+            using var decodeModel = new LlamaServingModel(m, m.Name, ownsModel: false, TokensPerBlock, layout.Blocks);
+            await using var pair = await LocalSplit.StartAsync(prefillModel, decodeModel, "auto", null, CancellationToken.None);
+            PdRdma.Engines.Serving.Api.PrefillAnswer? pushed = null;
+            for (int r = 0; r < 2; r++)
+            {
+                var stamps = new List<double>();
+                var tokens = new List<int>();
+                var sw = Stopwatch.StartNew();
+                await foreach (var step in pair.GenerateAsync(prompt, GenerationSettings.Greedy(o.DecodeSteps), p => pushed = p))
+                {
+                    if (step.IsEnd) break;
+                    stamps.Add(sw.Elapsed.TotalMilliseconds);
+                    tokens.Add(step.Token);
+                }
+                split = (stamps.Count > 0 ? stamps[0] : double.NaN, Tpot(stamps), tokens);
+            }
+            (backend, reason, kvBytes) = (pushed?.Backend ?? "none", "the serving KV path: two engines, each with a node's transfer agent, KV pushed layer by layer", pushed?.KvBytes ?? 0);
         }
         return new JsonObject
         {
-            ["backend"] = worker.Backend,
-            ["backend_reason"] = worker.BackendReason,
-            ["kv_bytes"] = worker.LastTransferBytes,
+            ["backend"] = backend,
+            ["backend_reason"] = reason,
+            ["kv_bytes"] = kvBytes,
             ["colocated_ttft_ms"] = colocated.Ttft,
             ["colocated_tpot_ms"] = colocated.Tpot,
             ["split_ttft_ms"] = split.Ttft,

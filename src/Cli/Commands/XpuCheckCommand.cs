@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Net.Sockets;
@@ -16,11 +17,17 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class XpuCheckCommand
 {
-    public const string Help = "Level Zero regions on this host's XPU: copies, dma-buf, two-process share (JSON); " + XpuCheckOptions.Usage;
-
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        var options = XpuCheckOptions.Parse(args);
+        var command = new Command("xpu-check", "Level Zero regions on this host's XPU: copies, dma-buf, two-process share; prints one JSON object");
+        XpuCheckOptions.AddTo(command, socket: false);
+        command.SetAction((parse, _) => RunAsync(XpuCheckOptions.From(parse)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(XpuCheckOptions options)
+    {
         var result = new Dictionary<string, object?> { ["bytes"] = options.Bytes, ["driver"] = options.Driver ?? "installed" };
         LevelZeroDevice device;
         try

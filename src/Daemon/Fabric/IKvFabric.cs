@@ -15,6 +15,9 @@ public interface IKvFabric : IAsyncDisposable
     /// <summary>Registers a region once; peers then address it by its id.</summary>
     void RegisterRegion(IMemoryRegion region);
 
+    /// <summary>Forgets a region (later batches naming it are refused); returns it, still owned by the caller, or null.</summary>
+    IMemoryRegion? DeregisterRegion(string regionId);
+
     Task StartAsync(CancellationToken ct);
 
     IPEndPoint? LocalEndpoint { get; }

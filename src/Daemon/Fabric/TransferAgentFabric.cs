@@ -68,6 +68,8 @@ public sealed partial class TransferAgentFabric : IKvFabric
 
     public void RegisterRegion(IMemoryRegion region) => _agent.RegisterRegion(region);
 
+    public IMemoryRegion? DeregisterRegion(string regionId) => _agent.DeregisterRegion(regionId);
+
     public async Task StartAsync(CancellationToken ct)
     {
         CheckBackend();

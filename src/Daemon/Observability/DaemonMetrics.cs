@@ -15,9 +15,12 @@ public sealed class DaemonMetrics : IDisposable
     private readonly Histogram<double> _latency;
     private readonly Counter<long> _errors;
     private readonly Counter<long> _leasesExpired;
+    private readonly Counter<long> _refused;
+    private readonly Counter<long> _sessionsClosed;
 
-    public DaemonMetrics(Func<int> activeLeases, Func<IEnumerable<(string Peer, string Backend)>> links)
+    public DaemonMetrics(Func<int> activeLeases, Func<IEnumerable<(string Peer, string Backend)>> links, Func<DaemonLoad>? load = null)
     {
+        load ??= () => default;
         _meter = new Meter(MeterName);
         _bytes = _meter.CreateCounter<long>("pdrdma.daemon.bytes.written", description: "KV bytes written to each peer");
         _batches = _meter.CreateCounter<long>("pdrdma.daemon.batches.written", description: "write batches completed per peer");
@@ -28,6 +31,13 @@ public sealed class DaemonMetrics : IDisposable
         _meter.CreateObservableGauge("pdrdma.daemon.leases.active", activeLeases, description: "leases currently held");
         _meter.CreateObservableGauge("pdrdma.daemon.peer.link", () => links().Select(l =>
             new Measurement<int>(1, new("peer", l.Peer), new("backend", l.Backend))), description: "live peer links, labelled with the chosen backend");
+        // Limits: each refusal is counted by the limit that caused it; what the limits bound is observed at scrape.
+        _refused = _meter.CreateCounter<long>("pdrdma_daemon_refused_requests", description: "requests refused or sessions closed because a limit was reached, by limit");
+        _sessionsClosed = _meter.CreateCounter<long>("pdrdma_daemon_engine_sessions_closed", description: "engine sessions the daemon closed, by reason (events_full, send_timeout)");
+        _meter.CreateObservableGauge("pdrdma_daemon_engine_sessions", () => load().EngineSessions, description: "engine sessions open");
+        _meter.CreateObservableGauge("pdrdma_daemon_engine_requests_in_work", () => load().RequestsInWork, description: "engine requests being worked on, all sessions");
+        _meter.CreateObservableGauge("pdrdma_daemon_engine_events_queued", () => load().QueuedEvents, description: "Arrived/LeaseEnded events queued to engines and not yet sent, all sessions");
+        _meter.CreateObservableGauge("pdrdma_daemon_writes_in_flight", () => load().WritesInFlight, description: "KV writes to peers in flight");
     }
 
     public void Written(string peer, string backend, long bytes, TimeSpan latency)
@@ -43,6 +53,12 @@ public sealed class DaemonMetrics : IDisposable
     public void Error(string type) => _errors.Add(1, new KeyValuePair<string, object?>("type", type));
 
     public void LeasesExpired(int count) => _leasesExpired.Add(count);
+
+    /// <summary>One request refused (or session closed) because <paramref name="limit"/> was reached.</summary>
+    public void Refused(string limit) => _refused.Add(1, new KeyValuePair<string, object?>("limit", limit));
+
+    /// <summary>The daemon closed an engine session for <paramref name="reason"/>.</summary>
+    public void SessionClosed(string reason) => _sessionsClosed.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Dispose() => _meter.Dispose();
 }

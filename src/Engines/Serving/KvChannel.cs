@@ -44,8 +44,11 @@ public sealed class KvChannel : IAsyncDisposable
 
     public static KvChannel ThroughDaemon(string socket) => new(socket, null);
 
-    /// <summary>Links the daemon's parts into this process, listening for peers at <paramref name="peerListen"/>.</summary>
-    public static async Task<KvChannel> InProcessAsync(string nodeId, string peerListen, string? advertise, byte[] secret, ILoggerFactory loggers, CancellationToken ct)
+    /// <summary>
+    /// Links the daemon's parts into this process, listening for peers at <paramref name="peerListen"/>;
+    /// <paramref name="backend"/> as the daemon's --backend (auto, shm, tcp, verbs).
+    /// </summary>
+    public static async Task<KvChannel> InProcessAsync(string nodeId, string peerListen, string? advertise, byte[] secret, ILoggerFactory loggers, string backend, CancellationToken ct)
     {
         var socket = Path.Combine(Path.GetTempPath(), $"pdrdma-inproc-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40] + ".sock");
         var options = new DaemonOptions
@@ -56,7 +59,7 @@ public sealed class KvChannel : IAsyncDisposable
             PeerListen = peerListen,
             AdvertiseAddress = advertise,
             ClusterSecret = Convert.ToHexString(secret),
-            Backend = "auto",
+            Backend = backend,
         };
         var errors = new DaemonOptionsValidator().Validate(null, options);
         if (errors.Failed) throw new ArgumentException(errors.FailureMessage);
@@ -85,7 +88,10 @@ public sealed class KvChannel : IAsyncDisposable
             var fresh = await DaemonClient.ConnectAsync(_socket, ct).ConfigureAwait(false);
             if (_model is not null)
             {
-                var registered = await fresh.RegisterPoolAsync(_poolId, _model.Pool.SharedPath!, _model.Pool.Length, _model.Layout, ct).ConfigureAwait(false);
+                // The daemon maps the pool from its descriptor (it opens no path); only host pools can be handed over.
+                var registered = _model.Pool is HostRegion host
+                    ? await fresh.RegisterPoolAsync(_poolId, host, _model.Layout, ct).ConfigureAwait(false)
+                    : throw new TransferException(TransferErrorCode.Unsupported, $"the node daemon maps host pools only; pool '{_poolId}' is {_model.Pool.Kind}");
                 NodeId = registered.NodeId;
                 PeerEndpoint = registered.PeerEndpoint;
             }

@@ -29,7 +29,8 @@ public sealed partial class ServingHost : IAsyncDisposable
     private readonly KvChannel? _channel;
     private readonly ServingMetrics _metrics;
     private readonly ILogger _log;
-    private readonly ConcurrentDictionary<string, DecodeReservation> _reservations = new(StringComparer.Ordinal);
+    private readonly PrefillPush? _push;
+    private readonly DecodeSide? _decode;
     private readonly WebApplication _app;
     private readonly PrometheusTextExporter _exporter = new("PdRdma.");
     private InstanceAnnouncer? _announcer;
@@ -42,7 +43,12 @@ public sealed partial class ServingHost : IAsyncDisposable
         _app = app;
         _metrics = new ServingMetrics(options.Role);
         _log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PdRdma.Serving");
-        if (channel is not null) channel.LeaseEnded += (request, reason) => FreeReservation(request, reason);
+        if (channel is not null && options.Role == "prefill") _push = new PrefillPush(model, channel) { LayerDelayMs = options.LayerDelayMs };
+        if (channel is not null && options.Role == "decode")
+        {
+            _decode = new DecodeSide(model, channel, TimeSpan.FromSeconds(options.LeaseTtlSeconds), options.Limits);
+            _decode.Freed += (request, reason) => LogReservationFreed(_log, request, reason);
+        }
     }
 
     public static async Task<ServingHost> StartAsync(ServeOptions options, CancellationToken ct)
@@ -82,7 +88,7 @@ public sealed partial class ServingHost : IAsyncDisposable
                 {
                     var secret = options.SecretFile is { } file ? await File.ReadAllBytesAsync(file, ct).ConfigureAwait(false)
                         : throw new ArgumentException("without --daemon, the transfer library runs in this process and needs --secret-file (the cluster secret)");
-                    channel = await KvChannel.InProcessAsync(options.NodeId ?? $"{options.Role}-{Environment.ProcessId}", options.PeerListen, options.Advertise, secret, loggers, ct).ConfigureAwait(false);
+                    channel = await KvChannel.InProcessAsync(options.NodeId ?? $"{options.Role}-{Environment.ProcessId}", options.PeerListen, options.Advertise, secret, loggers, "auto", ct).ConfigureAwait(false);
                 }
                 await channel.RegisterPoolAsync(model, $"{options.Role}-{Environment.ProcessId}", ct).ConfigureAwait(false);
             }
@@ -127,7 +133,7 @@ public sealed partial class ServingHost : IAsyncDisposable
             in_flight = _metrics.InFlight,
             node = _channel?.NodeId,
             mode = _channel?.Mode,
-            reservations = _reservations.Count,
+            reservations = _decode?.Reservations ?? 0,
             free_blocks = _model.FreeBlocks,
             running = _model.Running,
             queued = _model.Queued,
@@ -232,7 +238,8 @@ public sealed partial class ServingHost : IAsyncDisposable
         try
         {
             var call = await ReadAsync<PrefillCall>(http).ConfigureAwait(false);
-            var answer = await PushPrefillAsync(call, http.RequestAborted).ConfigureAwait(false);
+            var answer = await _push!.RunAsync(call, overlap: true, http.RequestAborted).ConfigureAwait(false);
+            _metrics.KvBytes(answer.KvBytes, answer.Backend);
             _metrics.Request("ok");
             await http.Response.WriteAsJsonAsync(answer, OpenAiWriter.Json, http.RequestAborted).ConfigureAwait(false);
         }
@@ -244,76 +251,13 @@ public sealed partial class ServingHost : IAsyncDisposable
         }
     }
 
-    private async Task<PrefillAnswer> PushPrefillAsync(PrefillCall call, CancellationToken ct)
-    {
-        var channel = _channel!;
-        _model.Layout.EnsureCompatibleWith(call.Target.Layout);
-        var writes = new List<Task<Daemon.Protocol.Written>>();
-        var clock = Stopwatch.StartNew();
-        var transferStart = TimeSpan.Zero;
-        PrefillOutcome? outcome = null;
-        try
-        {
-            var sampling = call.Temperature <= 0 ? Sampling.SamplingOptions.Greedy : new Sampling.SamplingOptions(call.Temperature, call.TopP, call.Seed);
-            outcome = await _model.PrefillAsync(call.Tokens, sampling, async (layer, blocks) =>
-            {
-                if (layer == 0)
-                {
-                    transferStart = clock.Elapsed;
-                    if (call.Target.Blocks.Length < blocks.Count)
-                        throw new ArgumentException($"the decode instance granted {call.Target.Blocks.Length} blocks; the prompt needs {blocks.Count}");
-                }
-                // Not awaited: the push of this layer overlaps the next layer's compute.
-                lock (writes) writes.Add(channel.WriteAsync(call.RequestId, call.Target, [layer], blocks.ToArray(), ct));
-                if (_options.LayerDelayMs > 0) await Task.Delay(_options.LayerDelayMs, ct).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
-            var computed = clock.Elapsed;
-            Task<Daemon.Protocol.Written>[] pending;
-            lock (writes) pending = [.. writes];
-            var written = await Task.WhenAll(pending).ConfigureAwait(false);
-            var bytes = written.Sum(w => w.Bytes);
-            await channel.FinishAsync(call.RequestId, call.Target, bytes, ct).ConfigureAwait(false);
-            var transfer = clock.Elapsed - transferStart;
-            var backend = written.FirstOrDefault()?.Backend ?? "none";
-            _metrics.KvBytes(bytes, backend);
-            return new PrefillAnswer(outcome.FirstToken, bytes, transfer.TotalMilliseconds, computed.TotalMilliseconds, backend, channel.NodeId, outcome.RngState);
-        }
-        finally
-        {
-            // Every write has finished or failed before the blocks are reused.
-            Task[] pending;
-            lock (writes) pending = [.. writes];
-            await Task.WhenAll(pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (outcome is not null) _model.ReleasePrefill(outcome);
-        }
-    }
-
     private async Task ReserveAsync(HttpContext http)
     {
         try
         {
             var call = await ReadAsync<ReserveCall>(http).ConfigureAwait(false);
-            if (call.Prompt is { } text && Encoding.UTF8.GetByteCount(text) > _options.Limits.MaxPromptBytes)
-                throw ServingException.Invalid($"the prompt is larger than {_options.Limits.MaxPromptBytes} bytes", call.PromptParam, "prompt_too_long");
-            var tokens = PromptGate.Tokens(_model, call.Prompt, call.Tokens, call.PromptParam);
-            var reservation = _model.Reserve(call.RequestId, tokens.Length);
-            if (!_reservations.TryAdd(call.RequestId, reservation))
-            {
-                _model.Release(reservation);
-                throw new ArgumentException($"request {call.RequestId} is already reserved");
-            }
-            var granted = reservation.Blocks.ToArray();
-            try
-            {
-                await _channel!.GrantAsync(call.RequestId, granted, call.PeerNode, TimeSpan.FromSeconds(_options.LeaseTtlSeconds), http.RequestAborted).ConfigureAwait(false);
-            }
-            catch
-            {
-                FreeReservation(call.RequestId, "grant failed");
-                throw;
-            }
-            var target = new KvTarget(_channel.PeerEndpoint, _channel.NodeId, _channel.PoolId, _model.Layout, granted);
-            await http.Response.WriteAsJsonAsync(new ReserveAnswer(tokens, target), OpenAiWriter.Json, http.RequestAborted).ConfigureAwait(false);
+            var answer = await _decode!.ReserveAsync(call, http.RequestAborted).ConfigureAwait(false);
+            await http.Response.WriteAsJsonAsync(answer, OpenAiWriter.Json, http.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -337,19 +281,10 @@ public sealed partial class ServingHost : IAsyncDisposable
         }
         http.Response.ContentType = "text/event-stream";
         var produced = 0;
-        DecodeReservation? consumedReservation = null;
         try
         {
-            if (!_reservations.TryGetValue(call.RequestId, out DecodeReservation? held) || held is null)
-                throw new TransferException(TransferErrorCode.Timeout, $"request {call.RequestId} holds no reservation here (expired, cancelled or never made)");
-            await _channel!.WaitArrivedAsync(call.RequestId, TimeSpan.FromSeconds(_options.LeaseTtlSeconds + 5), http.RequestAborted).ConfigureAwait(false);
-            // From here the engine owns the blocks: resuming consumes the reservation.
-            if (!_reservations.TryRemove(call.RequestId, out var consumed))
-                throw new TransferException(TransferErrorCode.Timeout, $"the lease of request {call.RequestId} ended before decode started");
-            consumedReservation = consumed;
             var previous = call.Tokens.Length > 0 ? call.Tokens[^1] : -1;
-            var sampling = call.Temperature <= 0 ? Sampling.SamplingOptions.Greedy : new Sampling.SamplingOptions(call.Temperature, call.TopP, call.Seed);
-            await foreach (var step in _model.ResumeAsync(consumed, call.Tokens, call.FirstToken, call.RngState, new GenerationSettings(call.MaxTokens, sampling), http.RequestAborted).ConfigureAwait(false))
+            await foreach (var step in _decode!.DecodeAsync(call, http.RequestAborted).ConfigureAwait(false))
             {
                 if (step.IsEnd)
                 {
@@ -371,10 +306,6 @@ public sealed partial class ServingHost : IAsyncDisposable
         finally
         {
             _metrics.Tokens(produced);
-            // A request cancelled before the batcher admitted it still holds its lease: give it back (no-op once claimed).
-            if (consumedReservation is not null) _model.Release(consumedReservation);
-            FreeReservation(call.RequestId, "finished");
-            await _channel!.ReleaseAsync(call.RequestId).ConfigureAwait(false);
         }
     }
 
@@ -387,17 +318,8 @@ public sealed partial class ServingHost : IAsyncDisposable
     private async Task CancelAsync(HttpContext http)
     {
         var call = await ReadAsync<CancelCall>(http).ConfigureAwait(false);
-        var found = FreeReservation(call.RequestId, "cancelled by the proxy");
-        await _channel!.ReleaseAsync(call.RequestId).ConfigureAwait(false);
+        var found = await _decode!.CancelAsync(call.RequestId).ConfigureAwait(false);
         await http.Response.WriteAsJsonAsync(new { cancelled = found }).ConfigureAwait(false);
-    }
-
-    private bool FreeReservation(string requestId, string reason)
-    {
-        if (!_reservations.TryRemove(requestId, out var reservation)) return false;
-        _model.Release(reservation);
-        LogReservationFreed(_log, requestId, reason);
-        return true;
     }
 
     public async ValueTask DisposeAsync()

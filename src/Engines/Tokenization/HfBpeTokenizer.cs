@@ -219,47 +219,14 @@ public sealed partial class HfBpeTokenizer : ITokenizer
         }
     }
 
-    /// <summary>
-    /// BPE: repeatedly merge the adjacent pair with the lowest merge rank, the leftmost among equals — in
-    /// O(n log n) with a heap of candidate pairs over a linked list (entries whose symbols changed are skipped),
-    /// not by rescanning every pair after each merge (quadratic on a long word, e.g. text without spaces).
-    /// </summary>
-    private void MergeByRank(List<string> symbols)
+    /// <summary>BPE: the pair with the lowest merge rank first, the leftmost among equals, by <see cref="PairMerge"/>.</summary>
+    private void MergeByRank(List<string> symbols) => PairMerge.Run(symbols, (string left, string right, out string merged, out double cost) =>
     {
-        int n = symbols.Count;
-        if (n < 2) return;
-        var text = symbols.ToArray();
-        var next = new int[n];
-        var prev = new int[n];
-        var version = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            next[i] = i + 1 < n ? i + 1 : -1;
-            prev[i] = i - 1;
-        }
-        var heap = new PriorityQueue<(int Left, int Right, int LeftVersion, int RightVersion), (int, int)>(n);
-        void Offer(int left)
-        {
-            if (left < 0 || next[left] < 0) return;
-            int right = next[left];
-            if (_ranks.TryGetValue((text[left], text[right]), out var rank)) heap.Enqueue((left, right, version[left], version[right]), (rank, left));
-        }
-        for (int i = 0; i < n - 1; i++) Offer(i);
-        while (heap.TryDequeue(out var pair, out _))
-        {
-            if (version[pair.Left] != pair.LeftVersion || version[pair.Right] != pair.RightVersion || next[pair.Left] != pair.Right) continue;
-            text[pair.Left] += text[pair.Right];
-            version[pair.Left]++;
-            version[pair.Right] = int.MinValue;
-            int after = next[pair.Right];
-            next[pair.Left] = after;
-            if (after >= 0) prev[after] = pair.Left;
-            Offer(prev[pair.Left]);
-            Offer(pair.Left);
-        }
-        symbols.Clear();
-        for (int i = 0; i >= 0; i = next[i]) symbols.Add(text[i]);
-    }
+        var found = _ranks.TryGetValue((left, right), out var rank);
+        merged = found ? left + right : "";
+        cost = rank;
+        return found;
+    });
 
     public byte[] DecodePiece(int previous, int token)
     {

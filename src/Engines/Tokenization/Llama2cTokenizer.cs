@@ -92,51 +92,13 @@ public sealed class Llama2cTokenizer : ITokenizer
         return [.. tokens];
     }
 
-    /// <summary>
-    /// run.c's merge loop — repeatedly merge the adjacent pair whose concatenation is a piece with the highest score,
-    /// the leftmost among equals — in O(n log n) instead of run.c's O(n²): a linked list of tokens and a heap of
-    /// candidate pairs ordered by (score descending, position ascending); entries whose tokens changed are skipped.
-    /// Node indices keep their original order, so "leftmost" is the smallest left index, exactly as in run.c.
-    /// </summary>
-    private void MergePairs(List<int> tokens)
+    /// <summary>run.c's merge loop (the highest-scoring piece first, the leftmost among equals), by <see cref="PairMerge"/>.</summary>
+    private void MergePairs(List<int> tokens) => PairMerge.Run(tokens, (int left, int right, out int merged, out double cost) =>
     {
-        int n = tokens.Count;
-        if (n < 2) return;
-        var ids = tokens.ToArray();
-        var next = new int[n];
-        var prev = new int[n];
-        var version = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            next[i] = i + 1 < n ? i + 1 : -1;
-            prev[i] = i - 1;
-        }
-        var heap = new PriorityQueue<(int Left, int Right, int Merged, int LeftVersion, int RightVersion), (float, int)>(n);
-        void Offer(int left)
-        {
-            if (left < 0) return;
-            int right = next[left];
-            if (right < 0) return;
-            if (_lookup.TryGetValue(Encoding.Latin1.GetString(_pieces[ids[left]]) + Encoding.Latin1.GetString(_pieces[ids[right]]), out var merged))
-                heap.Enqueue((left, right, merged, version[left], version[right]), (-_scores[merged], left));
-        }
-        for (int i = 0; i < n - 1; i++) Offer(i);
-        while (heap.TryDequeue(out var pair, out _))
-        {
-            // Stale: one side was merged away or changed since this pair was offered.
-            if (version[pair.Left] != pair.LeftVersion || version[pair.Right] != pair.RightVersion || next[pair.Left] != pair.Right) continue;
-            ids[pair.Left] = pair.Merged;
-            version[pair.Left]++;
-            version[pair.Right] = int.MinValue; // removed for good
-            int after = next[pair.Right];
-            next[pair.Left] = after;
-            if (after >= 0) prev[after] = pair.Left;
-            Offer(prev[pair.Left]);
-            Offer(pair.Left);
-        }
-        tokens.Clear();
-        for (int i = 0; i >= 0; i = next[i]) tokens.Add(ids[i]);
-    }
+        var found = _lookup.TryGetValue(Encoding.Latin1.GetString(_pieces[left]) + Encoding.Latin1.GetString(_pieces[right]), out merged);
+        cost = found ? -_scores[merged] : 0;
+        return found;
+    });
 
     public byte[] DecodePiece(int previous, int token)
     {

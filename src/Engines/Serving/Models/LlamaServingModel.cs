@@ -25,24 +25,37 @@ public sealed class LlamaServingModel : IServingModel
     private readonly DecodeEngine _decode;
     private readonly ContinuousBatcher _batcher;
 
+    private readonly bool _ownsModel;
+
     public LlamaServingModel(string spec, int tokensPerBlock = 16, int blocks = 1024, TimeSpan? leaseDuration = null, ServingLimits? limits = null, EngineDevice device = default)
+        : this(ModelSource.Load(spec, new ModelLoadOptions { Device = device }), spec, ownsModel: true, tokensPerBlock, blocks, leaseDuration, limits, device)
+    {
+    }
+
+    /// <summary>
+    /// Serves an already loaded model (several engines may share one: generate --split, bench e2e) over a pool of its own on
+    /// <paramref name="device"/> (the model's); disposes the model only when <paramref name="ownsModel"/>.
+    /// </summary>
+    public LlamaServingModel(LoadedModel model, string name, bool ownsModel, int tokensPerBlock = 16, int blocks = 1024, TimeSpan? leaseDuration = null, ServingLimits? limits = null,
+        EngineDevice device = default)
     {
         limits ??= ServingLimits.Default;
-        _model = ModelSource.Load(spec, new ModelLoadOptions { Device = device });
+        _model = model;
+        _ownsModel = ownsModel;
         try
         {
             _pool = KvPool.Create(_model.Config.KvLayout(tokensPerBlock, blocks), $"serve-{Environment.ProcessId}-{Guid.NewGuid():N}", device);
         }
         catch
         {
-            _model.Dispose();
+            if (ownsModel) _model.Dispose();
             throw;
         }
         _engine = new LlamaEngine(_model, _pool);
         _prefill = new PrefillEngine(_engine);
         _decode = new DecodeEngine(_engine, leaseDuration ?? TimeSpan.FromMinutes(2));
         _batcher = new ContinuousBatcher(_engine, limits.MaxBatch, limits.MaxQueue, limits.QueueTimeout);
-        Name = spec;
+        Name = name;
         MaxTokenBytes = Enumerable.Range(0, _model.Tokenizer.VocabSize).Max(t => _model.Tokenizer.DecodePiece(_model.Tokenizer.EosId, t).Length + 1);
     }
 
@@ -120,6 +133,6 @@ public sealed class LlamaServingModel : IServingModel
     {
         _batcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _pool.Dispose();
-        _model.Dispose();
+        if (_ownsModel) _model.Dispose();
     }
 }
