@@ -69,7 +69,9 @@ public sealed unsafe class HostRegion : IMemoryRegion
 
     public long Length { get; }
 
-    public nint Address => (nint)_pointer;
+    internal nint Address => (nint)_pointer;
+
+    nint IMemoryRegion.Address => Address;
 
     public string? SharedPath { get; }
 
