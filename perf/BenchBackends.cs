@@ -9,12 +9,10 @@ public static class BenchBackends
         ? name
         : throw new ArgumentException($"unknown backend '{name}' (shm, tcp, verbs)");
 
-#if PDRDMA_AGENT
     public static PdRdma.Transport.BackendChoice ToChoice(string name) => Check(name) switch
     {
         "shm" => PdRdma.Transport.BackendChoice.Shm,
         "tcp" => PdRdma.Transport.BackendChoice.Tcp,
         _ => PdRdma.Transport.BackendChoice.Verbs,
     };
-#endif
 }

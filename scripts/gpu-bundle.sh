@@ -19,21 +19,18 @@ trap 'rm -rf "$work"' EXIT
 torchsharp_version=$(sed -n 's/.*Include="TorchSharp-cpu" Version="\([^"]*\)".*/\1/p' "$root/Directory.Packages.props")
 libtorch_version=2.10.0
 
+# shellcheck source=lib/bundle.sh
+. "$root/scripts/lib/bundle.sh"
 if [ $engine = 1 ]; then
-  sources='
-    <Compile Include="$(PdRoot)/src/Cli/SelfProcess.cs" />
-    <Compile Include="$(PdRoot)/src/Cli/Commands/GpuCheckCommand.cs" />
-    <Compile Include="$(PdRoot)/src/Cli/Commands/GpuIpcPeerCommand.cs" />
-    <Compile Include="$(PdRoot)/src/Cli/Commands/GenerateCommand.cs" />
-    <Compile Include="$(PdRoot)/src/Cli/Commands/EngineCheckCommand.cs" />
-    <Compile Include="$(PdRoot)/src/Cli/Commands/ModelExportCommand.cs" />
-    <ProjectReference Include="$(PdRoot)/src/Engines/PdRdma.Engines.csproj" />
-    <!-- libtorch itself stays out: the host PyTorch provides it (the direct reference wins over TorchSharp-cpu transitive one). -->
-    <PackageReference Include="libtorch-cpu-linux-x64" Version="'$libtorch_version'" ExcludeAssets="all" PrivateAssets="all" />'
+  # libtorch itself stays out: the host PyTorch provides it (the direct reference wins over TorchSharp-cpu transitive one).
   # TorchSharp is not annotated for trimming: trim only the framework's own trimmable assemblies.
-  trim='<PublishTrimmed>true</PublishTrimmed><TrimMode>partial</TrimMode><SuppressTrimAnalysisWarnings>true</SuppressTrimAnalysisWarnings>'
-  main='using PdRdma.Cli.Commands;
-try
+  publish_bundle "$work" "$out" GpuEngineBundle \
+    '<PublishTrimmed>true</PublishTrimmed><TrimMode>partial</TrimMode><SuppressTrimAnalysisWarnings>true</SuppressTrimAnalysisWarnings>' \
+    '
+    <ProjectReference Include="$(PdRoot)/src/Engines/PdRdma.Engines.csproj" />
+    <PackageReference Include="libtorch-cpu-linux-x64" Version="'$libtorch_version'" ExcludeAssets="all" PrivateAssets="all" />' \
+    "GpuCheckCommand GpuIpcPeerCommand GenerateCommand EngineCheckCommand ModelExportCommand" \
+    'try
 {
     PdRdma.Engines.TorchRuntime.PreloadHostLibTorch();
 }
@@ -41,53 +38,10 @@ catch (PdRdma.Transport.TransferException e)
 {
     Console.Error.WriteLine($"pdrdma: {e.Message}");
     return 1;
-}
-return args.Length == 0 ? 2 : args[0] switch
-{
-    "gpu-check" => await GpuCheckCommand.RunAsync(args[1..]),
-    "gpu-ipc-peer" => await GpuIpcPeerCommand.RunAsync(args[1..]),
-    "generate" => await GenerateCommand.RunAsync(args[1..]),
-    "engine-check" => await EngineCheckCommand.RunAsync(args[1..]),
-    "model-export" => await ModelExportCommand.RunAsync(args[1..]),
-    _ => 2,
-};'
+}'
 else
-  sources='
-    <Compile Include="$(PdRoot)/src/Cli/SelfProcess.cs" />
-    <Compile Include="$(PdRoot)/src/Cli/Commands/GpuCheckCommand.cs" />
-    <Compile Include="$(PdRoot)/src/Cli/Commands/GpuIpcPeerCommand.cs" />
-    <ProjectReference Include="$(PdRoot)/src/Transport/PdRdma.Transport.csproj" />'
-  trim='<PublishTrimmed>true</PublishTrimmed>'
-  main='using PdRdma.Cli.Commands;
-return args.Length == 0 ? 2 : args[0] switch
-{
-    "gpu-check" => await GpuCheckCommand.RunAsync(args[1..]),
-    "gpu-ipc-peer" => await GpuIpcPeerCommand.RunAsync(args[1..]),
-    _ => 2,
-};'
+  publish_bundle "$work" "$out" GpuBundle '<PublishTrimmed>true</PublishTrimmed>' '' "GpuCheckCommand GpuIpcPeerCommand" ''
 fi
-
-cat > "$work/GpuBundle.csproj" <<PROJ
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <PdRoot>$root</PdRoot>
-    <OutputType>Exe</OutputType>
-    <AssemblyName>pdrdma</AssemblyName>
-    <TargetFramework>net10.0</TargetFramework>
-    <Nullable>enable</Nullable>
-    <ImplicitUsings>enable</ImplicitUsings>
-    <AllowUnsafeBlocks>true</AllowUnsafeBlocks>
-    <InvariantGlobalization>true</InvariantGlobalization>
-    <JsonSerializerIsReflectionEnabledByDefault>true</JsonSerializerIsReflectionEnabledByDefault>
-    <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
-    $trim
-  </PropertyGroup>
-  <ItemGroup>$sources
-  </ItemGroup>
-</Project>
-PROJ
-printf '%s\n' "$main" > "$work/Main.cs"
-dotnet publish "$work/GpuBundle.csproj" -c Release -r linux-x64 --self-contained -o "$out" -nologo -v quiet
 
 if [ $engine = 1 ]; then
   if ls "$out"/libtorch_cpu.so >/dev/null 2>&1; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the xunit suite and ends with the line `N passed, N failed, N skipped`.
 # Usage: scripts/test.sh [area] [-- extra dotnet test args]
-#   area: all (default), verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, capi, python, xpu (Level Zero + KV layouts), security
+#   area: all (default), verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, cli, capi, python, xpu (Level Zero + KV layouts), security
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 area=${1:-all}
@@ -12,12 +12,11 @@ case "$area" in
   all) filter="" ;;
   verbs) filter="Category=Verbs" ;;
   xpu) filter="FullyQualifiedName~PdRdma.Tests.Xpu|Category=KvLayout" ;;
-  transport|engines|daemon|serving|interop|perf|gpu|cluster) filter="FullyQualifiedName~PdRdma.Tests.${area^}" ;;
+  transport|engines|daemon|serving|interop|perf|gpu|cluster|cli) filter="FullyQualifiedName~PdRdma.Tests.${area^}" ;;
   capi) filter="FullyQualifiedName~PdRdma.Tests.CApi" ;;
   security) filter="FullyQualifiedName~PdRdma.Tests.Security" ;;
   python) filter="FullyQualifiedName~PdRdma.Tests.Python" ;;
-  security) filter="FullyQualifiedName~PdRdma.Tests.Security" ;;
-  *) echo "test.sh: unknown area '$area' (all, verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, capi, python, xpu, security)" >&2; exit 2 ;;
+  *) echo "test.sh: unknown area '$area' (all, verbs, transport, engines, daemon, serving, interop, perf, gpu, cluster, cli, capi, python, xpu, security)" >&2; exit 2 ;;
 esac
 
 results="$root/.pdrdma/test-results"

@@ -1,6 +1,6 @@
 using System.Globalization;
 using PdRdma.Perf.Hosts;
-using PdRdma.Perf.Processes;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Perf.Baselines;
 
@@ -21,13 +21,13 @@ public sealed class Iperf3Baseline(BenchPath path, int port)
         var block = (int)Math.Clamp(writeBytes, 1, MaxBlockBytes);
         var portText = port.ToString(CultureInfo.InvariantCulture);
         var serverArgs = path.TargetCommand(iperf3, "-s", "-1", "-B", path.TargetAddress, "-p", portText);
-        await using var server = ChildProcess.Start(serverArgs[0], serverArgs[1..], "iperf3 server");
+        await using var server = ChildProcess.Start("iperf3 server", serverArgs);
         var clientArgs = path.InitiatorCommand(iperf3, "-c", path.TargetAddress, "-p", portText, "-J",
             "-l", block.ToString(CultureInfo.InvariantCulture), "-t", Math.Max(1, (int)Math.Round(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture)); // iperf3 takes whole seconds
         // The server cannot be probed from here (it may sit in another namespace): retry the client until it connects.
         for (var attempt = 0; ; attempt++)
         {
-            var (exit, stdout, stderr) = await ChildProcess.RunAsync(clientArgs[0], clientArgs[1..], duration + TimeSpan.FromSeconds(20), ct);
+            var (exit, stdout, stderr) = await ChildProcess.RunAsync(clientArgs, duration + TimeSpan.FromSeconds(20), ct);
             if (stdout.TrimStart().StartsWith('{'))
             {
                 try
@@ -40,7 +40,7 @@ public sealed class Iperf3Baseline(BenchPath path, int port)
             }
             else if (attempt >= 40 || server.HasExited)
             {
-                throw new InvalidOperationException($"iperf3 client exited {exit}: {stderr.Trim()} (server: {server.StderrText.Trim()})");
+                throw new InvalidOperationException($"iperf3 client exited {exit}: {stderr.Trim()} (server: {server.Stderr.Trim()})");
             }
             await Task.Delay(100, ct);
         }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using PdRdma.Perf.Hosts;
-using PdRdma.Perf.Processes;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Perf.Baselines;
 
@@ -19,12 +19,12 @@ public static partial class QperfBaseline
         var qperf = ExternalTool.Find("qperf") ?? throw new InvalidOperationException("qperf is not installed (scripts/setup.sh installs it)");
         var portText = port.ToString(CultureInfo.InvariantCulture);
         var serverArgs = path.TargetCommand(qperf, "-lp", portText);
-        await using var server = ChildProcess.Start(serverArgs[0], serverArgs[1..], "qperf server");
+        await using var server = ChildProcess.Start("qperf server", serverArgs);
         var clientArgs = path.InitiatorCommand(qperf, "-lp", portText, "-m", bytes.ToString(CultureInfo.InvariantCulture),
             "-t", Math.Max(1, (int)Math.Round(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture), path.TargetAddress, "tcp_lat");
         for (var attempt = 0; ; attempt++)
         {
-            var (exit, stdout, stderr) = await ChildProcess.RunAsync(clientArgs[0], clientArgs[1..], duration + TimeSpan.FromSeconds(20), ct);
+            var (exit, stdout, stderr) = await ChildProcess.RunAsync(clientArgs, duration + TimeSpan.FromSeconds(20), ct);
             var match = Latency().Match(stdout);
             if (match.Success)
             {
@@ -33,7 +33,7 @@ public static partial class QperfBaseline
             }
             if (attempt >= 40 || server.HasExited)
             {
-                throw new InvalidOperationException($"qperf tcp_lat exited {exit}: {(stderr + stdout).Trim()} (server: {server.StderrText.Trim()})");
+                throw new InvalidOperationException($"qperf tcp_lat exited {exit}: {(stderr + stdout).Trim()} (server: {server.Stderr.Trim()})");
             }
             await Task.Delay(100, ct);
         }

@@ -1,3 +1,5 @@
+using PdRdma.Hosting.Processes;
+
 namespace PdRdma.Perf.E2e;
 
 /// <summary>Which models the end-to-end part uses, by the names on its command line.</summary>

@@ -1,4 +1,3 @@
-#if PDRDMA_ENGINES && PDRDMA_AGENT
 using System.Diagnostics;
 using System.Globalization;
 using PdRdma.Engines.Loading;
@@ -174,4 +173,3 @@ public sealed class EngineE2eHarness : IE2eHarness
         return Math.Max(perRequest, throughput) + 8;
     }
 }
-#endif

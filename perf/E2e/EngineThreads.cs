@@ -15,9 +15,7 @@ public static class EngineThreads
     /// <summary>Applies the count to this process's torch; children inherit the variable.</summary>
     public static void Apply()
     {
-#if PDRDMA_ENGINES
         Environment.SetEnvironmentVariable("PDRDMA_BENCH_THREADS", Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         TorchSharp.torch.set_num_threads(Count);
-#endif
     }
 }

@@ -2,6 +2,8 @@ using PdRdma.Perf.Baselines;
 using PdRdma.Perf.Hosts;
 using PdRdma.Perf.Reporting;
 using PdRdma.Perf.Results;
+using PdRdma.Hosting.Network;
+using PdRdma.Hosting;
 
 namespace PdRdma.Perf.Transfer;
 
@@ -39,11 +41,11 @@ public sealed class TransferBenchmark(TransferBenchOptions options, ProgressBar?
                         await RunShmAsync(run, ct);
                         break;
                     case "tcp":
-                        var unavailable = options.LoopbackOnly ? "loopback asked for" : NamespacePair.UnavailableReason();
+                        var unavailable = options.LoopbackOnly ? "loopback asked for" : HostCapabilities.NamespacesUnavailableReason();
                         if (unavailable is null)
                         {
-                            namespaces ??= await NamespacePair.CreateAsync(ct);
-                            await RunTcpAsync(run, namespaces.Path, ct);
+                            namespaces ??= await NamespacePair.CreateAsync("pdb", reachableFromRoot: false, ct);
+                            await RunTcpAsync(run, BenchPath.TwoHosts(namespaces), ct);
                         }
                         else if (!options.LoopbackOnly)
                         {
@@ -105,7 +107,7 @@ public sealed class TransferBenchmark(TransferBenchOptions options, ProgressBar?
             Collect(run, result, "iperf3", _ => double.NaN);
             return;
         }
-        var iperf = new Iperf3Baseline(path, Processes.PortPicker.Next());
+        var iperf = new Iperf3Baseline(path, FreePorts.One());
         var cache = new Dictionary<long, double>();
         var failed = false;
         async Task<double> BaselineAsync(long bytes)
@@ -151,7 +153,7 @@ public sealed class TransferBenchmark(TransferBenchOptions options, ProgressBar?
         progress?.Begin($"qperf tcp_lat ({path.Name})");
         try
         {
-            var us = await QperfBaseline.TcpLatencyUsAsync(path, Processes.PortPicker.Next(), options.QperfLatencyBytes, TimeSpan.FromSeconds(2), ct);
+            var us = await QperfBaseline.TcpLatencyUsAsync(path, FreePorts.One(), options.QperfLatencyBytes, TimeSpan.FromSeconds(2), ct);
             run.LatencyBaselines.Add(new LatencyBaselinePoint { Path = path.Name, Baseline = "qperf tcp_lat", Bytes = options.QperfLatencyBytes, LatencyUs = us });
         }
         catch (InvalidOperationException e)

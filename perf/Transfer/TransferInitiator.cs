@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-#if PDRDMA_AGENT
 using PdRdma.Transport;
-#endif
 
 namespace PdRdma.Perf.Transfer;
 
@@ -17,12 +15,6 @@ public sealed class TransferInitiator(TransferPlan plan, string backend, Action<
 
     public async Task RunAsync(EndPoint peer, CancellationToken ct)
     {
-#if !PDRDMA_AGENT
-        await Task.CompletedTask;
-        report(new InitiatorRecord { Kind = "unavailable" });
-        throw new InvalidOperationException($"the transfer library's TransferAgent is not on this branch yet (initiator to {peer}, {backend}, {plan.Sizes.Count} sizes)");
-    }
-#else
         // region files carry the process id, so the two ends never share a file even on one host
         using var source = HostRegion.Create(SourceRegion, plan.RegionBytes);
         Fill(source);
@@ -133,5 +125,4 @@ public sealed class TransferInitiator(TransferPlan plan, string backend, Action<
             random.NextBytes(region.AsSpan(offset, (int)Math.Min(1 << 20, region.Length - offset)));
         }
     }
-#endif
 }

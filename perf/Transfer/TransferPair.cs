@@ -1,29 +1,30 @@
 using System.Globalization;
 using PdRdma.Perf.Hosts;
-using PdRdma.Perf.Processes;
 using PdRdma.Perf.Reporting;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Perf.Transfer;
 
 /// <summary>
-/// Runs one transfer plan between two separate processes: <c>pdrdma bench-target</c> where the path puts the target,
-/// <c>pdrdma bench-initiator</c> where it puts the initiator. Both are killed if anything fails or times out.
+/// Runs one transfer plan between two separate processes: <c>pdrdma bench target</c> where the path puts the target,
+/// <c>pdrdma bench initiator</c> where it puts the initiator. Both are killed if anything fails or times out.
 /// </summary>
 public static class TransferPair
 {
     public static async Task<TransferBackendRun> RunAsync(string backend, BenchPath path, TransferPlan plan, Action<InitiatorRecord>? onRecord, CancellationToken ct)
     {
         BenchSecret.EnsureForChildren();
-        var port = PortPicker.Next().ToString(CultureInfo.InvariantCulture);
-        var targetLine = path.TargetCommand(SelfCommand.Line()[0], [.. SelfCommand.Line()[1..], "bench-target",
-            "--listen", $"{path.TargetAddress}:{port}", "--backend", backend, "--region-bytes", plan.RegionBytes.ToString(CultureInfo.InvariantCulture), "--data-mac", plan.DataMac ? "1" : "0"]);
-        await using var target = ChildProcess.Start(targetLine[0], targetLine[1..], $"bench-target ({backend}, {path.Name})", redirectStdin: true);
+        var port = FreePorts.One().ToString(CultureInfo.InvariantCulture);
+        var targetLine = path.TargetCommand(PdrdmaProgram.Bench.Line("target",
+            "--listen", $"{path.TargetAddress}:{port}", "--backend", backend, "--region-bytes", plan.RegionBytes.ToString(CultureInfo.InvariantCulture), "--data-mac", plan.DataMac ? "1" : "0"));
+        await using var target = ChildProcess.Start($"bench target ({backend}, {path.Name})", targetLine, redirectStdin: true);
         var ready = await target.ExpectAsync("ready ", TimeSpan.FromSeconds(60), ct);
         var endpoint = ready["ready ".Length..].Trim();
 
-        var initiatorLine = path.InitiatorCommand(SelfCommand.Line()[0], [.. SelfCommand.Line()[1..], "bench-initiator",
-            "--peer", endpoint, "--backend", backend, .. plan.ToArgs()]);
-        await using var initiator = ChildProcess.Start(initiatorLine[0], initiatorLine[1..], $"bench-initiator ({backend}, {path.Name})");
+        var initiatorLine = path.InitiatorCommand(PdrdmaProgram.Bench.Line(["initiator",
+            "--peer", endpoint, "--backend", backend, .. plan.ToArgs()]));
+        await using var initiator = ChildProcess.Start($"bench initiator ({backend}, {path.Name})", initiatorLine);
         var records = new List<InitiatorRecord>();
         string? reason = null;
         // a point takes about the budget twice (bandwidth, then latency), plus start-up and the region's first touch
@@ -46,7 +47,7 @@ public static class TransferPair
         }
         if (!await initiator.CloseInputAndWaitAsync(TimeSpan.FromSeconds(10)) || initiator.ExitCode != 0)
         {
-            throw new InvalidOperationException($"bench-initiator ({backend}, {path.Name}) failed: {initiator.StderrText.Trim()}");
+            throw new InvalidOperationException($"bench-initiator ({backend}, {path.Name}) failed: {initiator.Stderr.Trim()}");
         }
         await target.CloseInputAndWaitAsync(TimeSpan.FromSeconds(10));
         return new TransferBackendRun(backend, path.Name, reason, records);

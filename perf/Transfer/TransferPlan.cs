@@ -4,7 +4,7 @@ namespace PdRdma.Perf.Transfer;
 
 /// <summary>
 /// What the initiator of a transfer benchmark measures, and the region both ends need for it. Passed to the
-/// initiator process on its command line (<see cref="ToArgs"/> / <see cref="Parse"/>).
+/// initiator process on its command line (<see cref="ToArgs"/> / <see cref="TransferPlanOptions"/>).
 /// </summary>
 public sealed record TransferPlan
 {
@@ -53,31 +53,17 @@ public sealed record TransferPlan
         return sizes;
     }
 
-    public string[] ToArgs() =>
-    [
-        "--sizes", Join(Sizes),
-        "--latency-max", Str(LatencyMaxBytes),
-        "--batch-bytes", Str(BatchWriteBytes),
-        "--batch-ops", string.Join(',', BatchOps.Select(o => o.ToString(CultureInfo.InvariantCulture))),
-        "--kv-blocks", Join(KvBlockBytes),
-        "--kv-total", Str(KvTotalBytes),
-        "--budget-ms", Str((long)Budget.TotalMilliseconds),
-        "--depth", Str(Depth),
-        "--data-mac", DataMac ? "1" : "0",
-    ];
-
-    public static TransferPlan Parse(BenchArgs args) => new()
+    /// <summary>The plan as the initiator's command line (<see cref="TransferPlanOptions"/> reads it back); empty lists are left out.</summary>
+    public string[] ToArgs()
     {
-        Sizes = args.LongList("--sizes"),
-        LatencyMaxBytes = args.Long("--latency-max", 4 << 20),
-        BatchWriteBytes = args.Long("--batch-bytes", 0),
-        BatchOps = args.LongList("--batch-ops").Select(o => checked((int)o)).ToArray(),
-        KvBlockBytes = args.LongList("--kv-blocks"),
-        KvTotalBytes = args.Long("--kv-total", 0),
-        Budget = TimeSpan.FromMilliseconds(args.Long("--budget-ms", 500)),
-        Depth = (int)args.Long("--depth", 16),
-        DataMac = args.Long("--data-mac", 1) != 0,
-    };
+        var args = new List<string>();
+        if (Sizes.Count > 0) args.AddRange(["--sizes", Join(Sizes)]);
+        if (BatchOps.Count > 0) args.AddRange(["--batch-ops", string.Join(',', BatchOps.Select(o => o.ToString(CultureInfo.InvariantCulture)))]);
+        if (KvBlockBytes.Count > 0) args.AddRange(["--kv-blocks", Join(KvBlockBytes)]);
+        args.AddRange(["--latency-max", Str(LatencyMaxBytes), "--batch-bytes", Str(BatchWriteBytes), "--kv-total", Str(KvTotalBytes),
+            "--budget-ms", Str((long)Budget.TotalMilliseconds), "--depth", Str(Depth), "--data-mac", DataMac ? "1" : "0"]);
+        return [.. args];
+    }
 
     private static string Join(IEnumerable<long> values) => string.Join(',', values.Select(Str));
 

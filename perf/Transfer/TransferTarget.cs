@@ -1,7 +1,5 @@
 using System.Net;
-#if PDRDMA_AGENT
 using PdRdma.Transport;
-#endif
 
 namespace PdRdma.Perf.Transfer;
 
@@ -15,7 +13,6 @@ public static class TransferTarget
 
     public static async Task RunAsync(IPEndPoint listen, string backend, long regionBytes, bool dataMac, TextWriter output, CancellationToken ct)
     {
-#if PDRDMA_AGENT
         using var region = HostRegion.Create(RegionId, regionBytes);
         await using var agent = new TransferAgent(new TransferAgentOptions
         {
@@ -35,9 +32,5 @@ public static class TransferTarget
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-#else
-        await Task.CompletedTask;
-        throw new InvalidOperationException($"the transfer library's TransferAgent is not on this branch yet (target {listen}, {backend}, {regionBytes} bytes, data MAC {dataMac})");
-#endif
     }
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using PdRdma.Perf.Baselines;
-using PdRdma.Perf.Processes;
 using PdRdma.Perf.Reporting;
 using PdRdma.Perf.Results;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Perf.Transfer;
 
@@ -39,7 +40,7 @@ public static class VerbsBenchmark
             run.Notes.Add("verbs: the Soft-RoCE VM harness (vm/run-rdma-vms.sh, branch verbs) is not in this tree yet");
             return;
         }
-        var (check, checkOut, checkErr) = await ChildProcess.RunAsync("bash", [harness, "--check"], TimeSpan.FromSeconds(60), ct);
+        var (check, checkOut, checkErr) = await ChildProcess.RunAsync(["bash", harness, "--check"], TimeSpan.FromSeconds(60), ct);
         if (check != 0)
         {
             run.Notes.Add($"verbs: the VM harness cannot run here: {(checkErr + checkOut).Trim()}");
@@ -50,7 +51,7 @@ public static class VerbsBenchmark
         Directory.CreateDirectory(outDir);
         var sizes = options.Plan.Sizes.Where(s => s <= MaxBytes).ToArray();
         if (sizes.Length == 0) sizes = [64, 4096, 65536, 1 << 20];
-        var dll = Path.Combine(AppContext.BaseDirectory, "pdrdma.dll");
+        var dll = PdrdmaProgram.Bench.DllPath();
         var region = Math.Max(MaxBytes, sizes.Max()).ToString(CultureInfo.InvariantCulture);
         var sizeList = string.Join(',', sizes.Select(s => s.ToString(CultureInfo.InvariantCulture)));
         var done = Path.Combine(outDir, "initiator.done");
@@ -58,16 +59,16 @@ public static class VerbsBenchmark
         var target = string.Join("; ",
             "ib_write_bw -d $PDRDMA_VM_RDMA_DEV -a -n 200 -F --report_gbits -p 45801 > $PDRDMA_VM_OUT/bw-server.txt 2>&1",
             "ib_write_lat -d $PDRDMA_VM_RDMA_DEV -a -n 200 -F -p 45802 > $PDRDMA_VM_OUT/lat-server.txt 2>&1",
-            $"dotnet {dll} bench-target --listen $PDRDMA_VM_IP:45803 --backend verbs --region-bytes {region} --exit-when-file {done}");
+            $"dotnet {dll} target --listen $PDRDMA_VM_IP:45803 --backend verbs --region-bytes {region} --exit-when-file {done}");
         // VM b measures: each client retries until its server listens
         string Retry(string command) => $"i=0; until {command}; do i=$((i+1)); [ $i -ge 60 ] && break; sleep 1; done";
         var initiator = string.Join("; ",
             Retry("ib_write_bw -d $PDRDMA_VM_RDMA_DEV -a -n 200 -F --report_gbits -p 45801 $PDRDMA_VM_PEER_IP > $PDRDMA_VM_OUT/bw.txt 2>&1"),
             Retry("ib_write_lat -d $PDRDMA_VM_RDMA_DEV -a -n 200 -F -p 45802 $PDRDMA_VM_PEER_IP > $PDRDMA_VM_OUT/lat.txt 2>&1"),
-            Retry($"dotnet {dll} bench-initiator --peer $PDRDMA_VM_PEER_IP:45803 --backend verbs --sizes {sizeList} --budget-ms 600 --depth 16 > $PDRDMA_VM_OUT/ours.jsonl 2>$PDRDMA_VM_OUT/ours.err"),
+            Retry($"dotnet {dll} initiator --peer $PDRDMA_VM_PEER_IP:45803 --backend verbs --sizes {sizeList} --budget-ms 600 --depth 16 > $PDRDMA_VM_OUT/ours.jsonl 2>$PDRDMA_VM_OUT/ours.err"),
             $"touch {done}");
-        var port = PortPicker.Next().ToString(CultureInfo.InvariantCulture);
-        var (exit, stdout, stderr) = await ChildProcess.RunAsync("bash", [harness, "--out", outDir, "--timeout", "240", "--port", port, "--", target, initiator],
+        var port = FreePorts.One().ToString(CultureInfo.InvariantCulture);
+        var (exit, stdout, stderr) = await ChildProcess.RunAsync(["bash", harness, "--out", outDir, "--timeout", "240", "--port", port, "--", target, initiator],
             TimeSpan.FromSeconds(280), ct, workingDirectory: root); // the guests see the host's root, but /tmp is their own
         progress?.Advance(60);
         var ours = File.Exists(Path.Combine(outDir, "ours.jsonl"))

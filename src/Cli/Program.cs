@@ -12,4 +12,4 @@ catch (TransferException e)
     Console.Error.WriteLine($"pdrdma: {e.Message}");
     return 1;
 }
-return await CommandRouter.RunAsync(args);
+return await CliApp.RunAsync(args);

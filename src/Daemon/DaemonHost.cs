@@ -1,3 +1,4 @@
+using OpenTelemetry.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -63,7 +64,7 @@ public static class DaemonHost
         builder.Services.AddSingleton(fabricFactory ?? (options => new TransferAgentFabric(options)));
         builder.Services.AddSingleton<NodeDaemon>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeDaemon>());
-        builder.Services.AddSingleton(_ => new PrometheusTextExporter("PdRdma."));
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("PdRdma.*").AddPrometheusExporter(o => { o.ScrapeResponseCacheDurationMilliseconds = 0; o.ScopeInfoEnabled = false; o.TargetInfoEnabled = false; }));
         var options = builder.Configuration.GetSection(DaemonOptions.Section).Get<DaemonOptions>() ?? new DaemonOptions();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, options.DrainSeconds) + 5));
         builder.WebHost.ConfigureKestrel(k =>
@@ -89,9 +90,9 @@ public static class DaemonHost
                 peers = status.Peers.Select(p => new { node = p.NodeId, endpoint = p.Endpoint, backend = p.Backend, reason = p.BackendReason, bytes = p.BytesWritten }),
             });
         });
-        app.MapGet("/metrics", (PrometheusTextExporter exporter) => Results.Text(exporter.Render(), "text/plain; version=0.0.4"));
-        // Force the exporter (and so the meter listener) to exist before the first measurement.
-        app.Services.GetRequiredService<PrometheusTextExporter>();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        // The meter provider (and so its listener) exists before the first measurement.
+        app.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>();
         return app;
     }
 

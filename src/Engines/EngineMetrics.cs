@@ -6,7 +6,7 @@ namespace PdRdma.Engines;
 
 /// <summary>
 /// The engines' instruments on the "PdRdma.Engines" meter (export with any System.Diagnostics.Metrics listener,
-/// e.g. OpenTelemetry's Prometheus exporter): tokens, forward-pass durations, KV blocks free per pool, leases expired.
+/// OpenTelemetry's Prometheus exporter at /metrics), named <c>pdrdma_engine_&lt;what&gt;_&lt;unit&gt;</c>: tokens, forward-pass durations, KV blocks free per pool, leases expired.
 /// </summary>
 public static class EngineMetrics
 {
@@ -14,17 +14,17 @@ public static class EngineMetrics
 
     private static readonly Meter Meter = new(MeterName);
     private static readonly ConcurrentDictionary<KvPool, byte> Pools = new();
-    private static readonly Counter<long> PrefillTokens = Meter.CreateCounter<long>("pdrdma_engine_prefill_tokens", "tokens", "Prompt tokens prefilled");
-    private static readonly Counter<long> GeneratedTokens = Meter.CreateCounter<long>("pdrdma_engine_generated_tokens", "tokens", "Tokens sampled and emitted");
+    private static readonly Counter<long> PrefillTokens = Meter.CreateCounter<long>("pdrdma_engine_prefill_tokens", null, "Prompt tokens prefilled");
+    private static readonly Counter<long> GeneratedTokens = Meter.CreateCounter<long>("pdrdma_engine_generated_tokens", null, "Tokens sampled and emitted");
     private static readonly Histogram<double> ForwardSeconds = Meter.CreateHistogram<double>("pdrdma_engine_forward_seconds", "s", "Duration of one forward pass");
-    private static readonly Counter<long> LeasesExpired = Meter.CreateCounter<long>("pdrdma_engine_leases_expired", "leases", "KV leases reclaimed after expiry");
+    private static readonly Counter<long> LeasesExpired = Meter.CreateCounter<long>("pdrdma_engine_leases_expired", null, "KV leases reclaimed after expiry");
 
     static EngineMetrics()
     {
-        Meter.CreateObservableGauge("pdrdma_engine_kv_blocks_free", () =>
-            Pools.Keys.Select(p => new Measurement<int>(p.Allocator.FreeCount, new KeyValuePair<string, object?>("pool", p.Name))), "blocks", "Free blocks per KV pool");
-        Meter.CreateObservableGauge("pdrdma_engine_kv_blocks_total", () =>
-            Pools.Keys.Select(p => new Measurement<int>(p.Allocator.Capacity, new KeyValuePair<string, object?>("pool", p.Name))), "blocks", "Blocks per KV pool");
+        Meter.CreateObservableGauge("pdrdma_engine_kv_free_blocks", () =>
+            Pools.Keys.Select(p => new Measurement<int>(p.Allocator.FreeCount, new KeyValuePair<string, object?>("pool", p.Name))), null, "Free blocks per KV pool");
+        Meter.CreateObservableGauge("pdrdma_engine_kv_capacity_blocks", () =>
+            Pools.Keys.Select(p => new Measurement<int>(p.Allocator.Capacity, new KeyValuePair<string, object?>("pool", p.Name))), null, "Blocks per KV pool");
     }
 
     internal static void Track(KvPool pool) => Pools.TryAdd(pool, 0);

@@ -15,7 +15,7 @@ internal sealed class ForeignRegion(string id, nint address, long length, Memory
 
     public long Length { get; } = length;
 
-    public nint Address { get; } = address;
+    nint IMemoryRegion.Address => address;
 
     public string? SharedPath => null;
 

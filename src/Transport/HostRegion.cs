@@ -70,7 +70,9 @@ public sealed unsafe class HostRegion : IMemoryRegion
 
     public long Length { get; }
 
-    public nint Address => (nint)_pointer;
+    internal nint Address => (nint)_pointer;
+
+    nint IMemoryRegion.Address => Address;
 
     public string? SharedPath { get; }
 
@@ -90,6 +92,9 @@ public sealed unsafe class HostRegion : IMemoryRegion
         var path = Path.Combine(directory ?? DefaultDirectory, $"pdrdma.{Environment.ProcessId}.{safeName}.{System.Security.Cryptography.RandomNumberGenerator.GetHexString(16, lowercase: true)}");
         return new HostRegion(id, path, length, create: true, deleteOnDispose: true);
     }
+
+    /// <summary>This region seen through the device-memory calls (staging tests on hosts without a device); it does not own the region.</summary>
+    public IDeviceMemory AsDeviceMemory() => new HostRegionAsDevice(this);
 
     /// <summary>Creates a region file at exactly <paramref name="path"/> (O_EXCL, mode 0600; an existing file or symlink there is an error). Tests use it to plant files.</summary>
     internal static HostRegion CreateAt(string id, string path, long length) => new(id, path, length, create: true, deleteOnDispose: true);

@@ -13,8 +13,11 @@ public interface IMemoryRegion : IDisposable
 
     long Length { get; }
 
-    /// <summary>Base address of the mapping in this process.</summary>
-    nint Address { get; }
+    /// <summary>
+    /// Base address of the mapping in this process. Internal: raw pointers stay inside the transfer library and the
+    /// C ABI (PdRdma.Native); everything else reaches region bytes through spans and the regions' own calls.
+    /// </summary>
+    internal nint Address { get; }
 
     /// <summary>Path other processes on this host can map to see the same pages, or null where none exists.</summary>
     string? SharedPath { get; }

@@ -133,6 +133,7 @@ public sealed class PeerConnection : IAsyncDisposable
         await _connection.DisposeAsync().ConfigureAwait(false);
         try { await _receiveLoop.ConfigureAwait(false); } catch (Exception ex) when (ex is TransferException or OperationCanceledException) { }
         await _link.DisposeAsync().ConfigureAwait(false);
+        TransportMetrics.Forget(PeerNodeId, sent: true);
         OnDisposed?.Invoke(this);
     }
 

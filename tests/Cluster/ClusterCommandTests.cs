@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using PdRdma.Tests.Serving;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Tests.Cluster;
 
@@ -18,10 +20,8 @@ public sealed class ClusterCommandTests
 
     private static async Task RunAsync(params string[] extra)
     {
-        var command = Cli.Demo.LocalCluster.SelfCommand();
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in command[1..].Concat(["cluster", "--prefill", "1", "--decode", "1", "--model", "toy", "--etcd-ttl", "2", "--port", EtcdFixture.FreePorts(1)[0].ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra]))
-            info.ArgumentList.Add(a);
+        var info = PdrdmaProgram.Cli.StartInfo(["cluster", "--prefill", "1", "--decode", "1", "--model", "toy", "--etcd-ttl", "2", "--port", FreePorts.One().ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra]);
+        info.RedirectStandardOutput = info.RedirectStandardError = true;
         using var process = Process.Start(info)!;
         var errors = process.StandardError.ReadToEndAsync();
         var lines = new List<string>();

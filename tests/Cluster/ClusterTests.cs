@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 using PdRdma.Tests.Serving;
 using Xunit.Abstractions;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PdRdma.Daemon.Discovery;
 using PdRdma.Engines.Serving.Routing;
 using PdRdma.Transport;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Tests.Cluster;
 
@@ -127,7 +128,7 @@ public sealed class DirectoryTests(EtcdFixture etcd) : IClassFixture<EtcdFixture
     [Fact]
     public async Task UnreachableEtcdAtStartIsAClearErrorNamingTheEndpoint()
     {
-        var endpoint = $"http://127.0.0.1:{EtcdFixture.ClosedPort()}";
+        var endpoint = $"http://127.0.0.1:{FreePorts.One()}";
         var clock = Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<TransferException>(() => EtcdDirectory.ConnectAsync(new EtcdOptions { Endpoints = endpoint, CallTimeoutSeconds = 2 }, CancellationToken.None));
         Assert.Equal(TransferErrorCode.PeerLost, e.Code);
@@ -155,7 +156,7 @@ public sealed class DirectoryTests(EtcdFixture etcd) : IClassFixture<EtcdFixture
     [InlineData("proxy")]
     public async Task CommandsRefuseToStartWithoutEtcdAndNameIt(string command)
     {
-        var endpoint = $"http://127.0.0.1:{EtcdFixture.ClosedPort()}";
+        var endpoint = $"http://127.0.0.1:{FreePorts.One()}";
         var work = Path.Combine(Path.GetTempPath(), $"pdrdma-noetcd-{Guid.NewGuid():N}"[..32]);
         Directory.CreateDirectory(work);
         try
@@ -163,7 +164,7 @@ public sealed class DirectoryTests(EtcdFixture etcd) : IClassFixture<EtcdFixture
             var secret = Path.Combine(work, "key");
             await File.WriteAllBytesAsync(secret, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(secret, UnixFileMode.UserRead);
-            var port = EtcdFixture.FreePorts(2);
+            var port = FreePorts.Take(2);
             string[] args = command switch
             {
                 "daemon" => ["daemon", "--node-id", "x", "--socket", Path.Combine(work, "d.sock"), "--group", "", "--peer-listen", $"127.0.0.1:{port[0]}", "--http-listen", $"127.0.0.1:{port[1]}", "--secret-file", secret, "--backend", "tcp", "--etcd", endpoint],

@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Tests.Cluster;
 
@@ -16,7 +15,7 @@ public sealed class EtcdFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_work);
-        var ports = FreePorts(2);
+        var ports = FreePorts.Take(2);
         Server = await EtcdServer.StartAsync(_work, "127.0.0.1", ports[0], ports[1], CancellationToken.None);
     }
 
@@ -24,21 +23,5 @@ public sealed class EtcdFixture : IAsyncLifetime
     {
         await Server.DisposeAsync();
         try { Directory.Delete(_work, recursive: true); } catch (IOException) { }
-    }
-
-    /// <summary>A loopback port nothing listens on (bound, then released).</summary>
-    public static int ClosedPort() => FreePorts(1)[0];
-
-    public static int[] FreePorts(int count)
-    {
-        var sockets = Enumerable.Range(0, count).Select(_ =>
-        {
-            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            return s;
-        }).ToList();
-        var ports = sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
-        foreach (var s in sockets) s.Dispose();
-        return ports;
     }
 }

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using PdRdma.Cli.Commands;
+using PdRdma.Hosting.Processes;
 using YamlDotNet.RepresentationModel;
 
 namespace PdRdma.Tests.Cluster;
@@ -87,12 +87,18 @@ public sealed partial class KubernetesManifestTests
     }
 
     [Fact]
-    public void EveryPdrdmaOptionInTheManifestsExists()
+    public async Task EveryPdrdmaOptionInTheManifestsExists()
     {
+        async Task<string> Help(string command)
+        {
+            var (exit, stdout, stderr) = await PdrdmaProgram.Cli.RunAsync(TimeSpan.FromMinutes(1), command, "--help");
+            Assert.True(exit == 0, $"pdrdma {command} --help: {stderr}");
+            return stdout;
+        }
         var known = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["serve"] = ServeCommand.Help + " --host --port --role --model",
-            ["proxy"] = ProxyCommand.Help + " --host --port",
+            ["serve"] = await Help("serve"),
+            ["proxy"] = await Help("proxy"),
             ["daemon"] = string.Join(' ', PdRdma.Daemon.DaemonHost.Switches.Keys) + " --config",
         };
         var checkedAny = 0;

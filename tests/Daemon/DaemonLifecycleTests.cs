@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using PdRdma.Daemon.Client;
 using PdRdma.Transport;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Tests.Daemon;
 
@@ -20,7 +21,7 @@ public sealed class DaemonLifecycleTests
         Assert.Single((await engine.StatusAsync(CancellationToken.None)).Pools);
 
         var clock = Stopwatch.StartNew();
-        using (var term = Process.Start("kill", ["-TERM", daemon.Process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term!.WaitForExitAsync();
+        using (var term = Process.Start("kill", ["-TERM", daemon.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term!.WaitForExitAsync();
         await engine.Closed.WaitAsync(TimeSpan.FromSeconds(15)); // the engine learns at once, it does not hang
         for (var i = 0; i < 150 && !daemon.Process.HasExited; i++) await Task.Delay(100);
         Assert.True(daemon.Process.HasExited, "daemon still running 15 s after SIGTERM");
@@ -38,7 +39,7 @@ public sealed class DaemonLifecycleTests
         var secret = TestPaths.SecretFile(folder, RandomNumberGenerator.GetBytes(32));
         using var first = await DaemonProcess.StartAsync(folder, "node-one", secret);
         var (code, output) = await TestPaths.RunCliAsync(TimeSpan.FromSeconds(60), "daemon", "--node-id", "node-two", "--socket", first.Socket, "--group", "",
-            "--peer-listen", $"127.0.0.1:{TestPaths.FreePort()}", "--http-listen", $"127.0.0.1:{TestPaths.FreePort()}", "--secret-file", secret);
+            "--peer-listen", $"127.0.0.1:{FreePorts.One()}", "--http-listen", $"127.0.0.1:{FreePorts.One()}", "--secret-file", secret);
         Assert.Equal(1, code);
         Assert.Contains("pdrdmad: cannot start: another daemon is serving", output);
         Assert.False(first.Process.HasExited);

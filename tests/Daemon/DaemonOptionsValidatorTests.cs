@@ -1,4 +1,5 @@
 using PdRdma.Daemon;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Tests.Daemon;
 
@@ -76,8 +77,8 @@ public sealed class DaemonOptionsValidatorTests
         var folder = TestPaths.Scratch("layers");
         var config = Path.Combine(folder, "pdrdmad.json");
         await File.WriteAllTextAsync(config, """{ "Daemon": { "NodeId": "from-file", "Backend": "from-file" } }""");
-        var info = new System.Diagnostics.ProcessStartInfo(Cli.Demo.LocalCluster.SelfCommand()[0]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in Cli.Demo.LocalCluster.SelfCommand()[1..].Concat(["daemon", "--config", config, "--socket", "rel"])) info.ArgumentList.Add(a);
+        var info = PdrdmaProgram.Cli.StartInfo("daemon", "--config", config, "--socket", "rel");
+        info.RedirectStandardError = info.RedirectStandardOutput = true;
         info.Environment["PDRDMA_Daemon__Backend"] = "from-env";
         using var process = System.Diagnostics.Process.Start(info)!;
         var output = await process.StandardError.ReadToEndAsync() + await process.StandardOutput.ReadToEndAsync();

@@ -1,4 +1,6 @@
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Tests.Daemon;
 
@@ -24,28 +26,23 @@ internal sealed class DaemonProcess : IDisposable
     public static async Task<DaemonProcess> StartAsync(string folder, string nodeId, string secretFile, string group = "", double leaseTtl = 30, string[]? extra = null)
     {
         var socket = Path.Combine(folder, nodeId + ".sock");
-        int peer = TestPaths.FreePort(), http = TestPaths.FreePort();
-        var command = LocalCluster.SelfCommand().Concat(["daemon", "--node-id", nodeId, "--socket", socket, "--group", group,
+        var ports = FreePorts.Take(2);
+        int peer = ports[0], http = ports[1];
+        var command = PdrdmaProgram.Cli.Line().Concat(["daemon", "--node-id", nodeId, "--socket", socket, "--group", group,
             "--peer-listen", $"127.0.0.1:{peer}", "--http-listen", $"127.0.0.1:{http}", "--secret-file", secretFile,
             "--lease-ttl", leaseTtl.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra ?? []]).ToArray();
         var process = ChildProcess.Start(nodeId, command, Path.Combine(folder, nodeId + ".log"));
         var daemon = new DaemonProcess(process, socket, peer, http);
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            if (process.HasExited) throw new InvalidOperationException($"daemon {nodeId} exited:\n{process.Tail()}");
-            try
-            {
-                if ((await client.GetAsync(daemon.Health)).IsSuccessStatusCode) return daemon;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-            await Task.Delay(100);
+            await HealthProbe.WaitAsync(process, daemon.Health, TimeSpan.FromSeconds(60), CancellationToken.None);
+            return daemon;
         }
-        daemon.Dispose();
-        throw new TimeoutException($"daemon {nodeId} did not start:\n{process.Tail()}");
+        catch
+        {
+            daemon.Dispose();
+            throw;
+        }
     }
 
     public void Dispose() => Process.Dispose();

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Tests.Daemon;
 
@@ -21,11 +23,11 @@ public sealed class SystemdNotifyTests
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
 
-        int http = TestPaths.FreePort();
+        int http = FreePorts.One();
         var info = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "--pid", "--fork", "--kill-child" }.Concat(LocalCluster.SelfCommand()).Concat(["daemon",
+        foreach (var arg in new[] { "--pid", "--fork", "--kill-child" }.Concat(PdrdmaProgram.Cli.Line()).Concat(["daemon",
                      "--node-id", "node-notify", "--socket", Path.Combine(folder, "notify-daemon.sock"), "--group", "",
-                     "--peer-listen", $"127.0.0.1:{TestPaths.FreePort()}", "--http-listen", $"127.0.0.1:{http}",
+                     "--peer-listen", $"127.0.0.1:{FreePorts.One()}", "--http-listen", $"127.0.0.1:{http}",
                      "--secret-file", TestPaths.SecretFile(folder)]))
         {
             info.ArgumentList.Add(arg);

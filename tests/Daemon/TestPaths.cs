@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Tests.Daemon;
 
@@ -32,32 +32,10 @@ internal static class TestPaths
         return path;
     }
 
-    public static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-
-    /// <summary>Runs `pdrdma ARGS` to completion (bounded) and returns exit code and output.</summary>
+    /// <summary>Runs `pdrdma ARGS` to completion (bounded) and returns exit code and output (stdout, then stderr).</summary>
     public static async Task<(int Code, string Output)> RunCliAsync(TimeSpan timeout, params string[] args)
     {
-        var command = Cli.Demo.LocalCluster.SelfCommand();
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in command[1..].Concat(args)) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var bounded = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(bounded.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"pdrdma {string.Join(' ', args)} did not finish in {timeout}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
+        var (exit, stdout, stderr) = await PdrdmaProgram.Cli.RunAsync(timeout, args);
+        return (exit, stdout + stderr);
     }
 }

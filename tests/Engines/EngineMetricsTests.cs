@@ -33,7 +33,7 @@ public sealed class EngineMetricsTests
         });
         listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) =>
         {
-            if (instrument.Name == "pdrdma_engine_kv_blocks_free" && tags.ToArray().Any(t => t.Key == "pool" && (string?)t.Value == name)) freeBlocks = value;
+            if (instrument.Name == "pdrdma_engine_kv_free_blocks" && tags.ToArray().Any(t => t.Key == "pool" && (string?)t.Value == name)) freeBlocks = value;
         });
         listener.Start();
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PdRdma.Tests.Perf;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Tests.Engines;
 
@@ -10,7 +11,7 @@ public sealed class LayoutDemoTests
     [Fact]
     public async Task TheIssuesDemoLineStaysIdenticalToColocated()
     {
-        var (exit, stdout, stderr) = await PdrdmaProcess.RunAsync(TimeSpan.FromMinutes(3),
+        var (exit, stdout, stderr) = await PdrdmaProgram.Cli.RunAsync(TimeSpan.FromMinutes(3),
             "demo", "--prefill-layout", "block=16,tp=2", "--decode-layout", "block=64,order=token-major,tp=1", "--json");
         Assert.True(exit == 0, $"exit {exit}: {stdout} {stderr}");
         using var json = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
@@ -25,7 +26,7 @@ public sealed class LayoutDemoTests
     [InlineData("--decode-layout", "tp=3")]
     public async Task HostileLayoutsAreRefusedWithTheReason(string option, string value)
     {
-        var (exit, _, stderr) = await PdrdmaProcess.RunAsync(TimeSpan.FromMinutes(2), "demo", option, value, "--json");
+        var (exit, _, stderr) = await PdrdmaProgram.Cli.RunAsync(TimeSpan.FromMinutes(2), "demo", option, value, "--json");
         Assert.NotEqual(0, exit);
         Assert.True(stderr.Contains("block", StringComparison.Ordinal) || stderr.Contains("order", StringComparison.Ordinal) || stderr.Contains("tp=3", StringComparison.Ordinal), stderr);
     }

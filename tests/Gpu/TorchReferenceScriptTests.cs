@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using PdRdma.Cli.Commands;
+using PdRdma.Hosting.Processes;
 using PdRdma.Engines.Kv;
 using PdRdma.Engines.Loading;
 using PdRdma.Engines.Model;
@@ -27,8 +27,10 @@ public sealed class TorchReferenceScriptTests
     {
         var (code, stdout, stderr) = Reference("--weights", TestModels.Stories260K, "--prompt-len", "40", "--decode-steps", "24", "--batches", "1,3");
         Assert.True(code == 0, stderr);
-        var ours = await EngineCheckCommand.RunAsync(new EngineCheckCommand.Options { Model = TestModels.Stories260K, PromptLength = 40, DecodeSteps = 24, Batches = [1, 3], Repeats = 1 });
-        var expected = ours["tokens"]!.AsArray().Select(n => (int)n!).ToArray();
+        var (exit, json, errors) = await PdrdmaProgram.Cli.RunAsync(TimeSpan.FromMinutes(3), "engine-check", "--model", TestModels.Stories260K,
+            "--prompt-len", "40", "--decode-steps", "24", "--batches", "1,3", "--repeats", "1");
+        Assert.True(exit == 0, errors);
+        var expected = Tokens(json[json.IndexOf('{')..]);
         Assert.Equal(24, expected.Length);
         Assert.True(expected.Distinct().Count() > 5, "stories260K should not repeat one token");
         Assert.Equal(expected, Tokens(stdout));
@@ -49,7 +51,7 @@ public sealed class TorchReferenceScriptTests
         Assert.True(code == 0, stderr);
         var theirs = JsonSerializer.Deserialize<float[]>(File.ReadAllText(logitsFile))!;
 
-        var prompt = Enumerable.Range(0, 33).Select(i => EngineCheckCommand.PromptToken(0, i, model.Config.VocabSize)).ToArray();
+        var prompt = Enumerable.Range(0, 33).Select(i => PdRdma.Engines.Generation.CheckPrompts.Token(0, i, model.Config.VocabSize)).ToArray();
         using var pool = KvPool.Create(model.Config.KvLayout(16, 4), $"ref-{Guid.NewGuid():N}"[..20]);
         var table = new BlockTable(16);
         table.EnsureCapacity(prompt.Length, pool.Allocator);

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using PdRdma.Perf.Processes;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Tests.Perf;
 
@@ -32,7 +32,7 @@ public sealed class BenchTransferJsonTests
     private static async Task<JsonElement> RunOneSizeAsync(string backend)
     {
         // loopback: a test must not depend on root, nor collide with a benchmark run's namespaces
-        var (exit, stdout, stderr) = await PdrdmaProcess.RunAsync(Limit, "bench", "transfer", "--backend", backend, "--size", "65536", "--json", "--loopback", "--budget-ms", "100");
+        var (exit, stdout, stderr) = await PdrdmaProgram.Cli.RunAsync(Limit, "bench", "transfer", "--backend", backend, "--size", "65536", "--json", "--loopback", "--budget-ms", "100");
         Assert.True(exit == 0, $"exit {exit}; stderr: {stderr}");
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var line = Assert.Single(lines);

@@ -134,7 +134,7 @@ public sealed class EngineLimitTests
         await Task.Delay(1000);
 
         var clock = Stopwatch.StartNew();
-        using (var term = Process.Start("kill", ["-TERM", daemon.Process.Pid.ToString(CultureInfo.InvariantCulture)])) await term!.WaitForExitAsync();
+        using (var term = Process.Start("kill", ["-TERM", daemon.Process.Id.ToString(CultureInfo.InvariantCulture)])) await term!.WaitForExitAsync();
         using (var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30))) await daemon.Process.WaitForExitAsync(bound.Token);
         // Drain (2 s) plus the fixed steps after it (abort, close sessions and links: ≤ 2 s each) and process exit.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"daemon took {clock.Elapsed.TotalSeconds:0.0} s to stop after SIGTERM with a 2 s drain");

@@ -29,10 +29,10 @@ public sealed class PoolHandoffTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private string DaemonMaps() => File.ReadAllText($"/proc/{_daemon.Process.Pid}/maps");
+    private string DaemonMaps() => File.ReadAllText($"/proc/{_daemon.Process.Id}/maps");
 
     private IEnumerable<string> DaemonOpenFiles() =>
-        Directory.EnumerateFileSystemEntries($"/proc/{_daemon.Process.Pid}/fd").Select(fd => { try { return File.ResolveLinkTarget(fd, false)?.FullName ?? ""; } catch (IOException) { return ""; } });
+        Directory.EnumerateFileSystemEntries($"/proc/{_daemon.Process.Id}/fd").Select(fd => { try { return File.ResolveLinkTarget(fd, false)?.FullName ?? ""; } catch (IOException) { return ""; } });
 
     [Fact]
     public async Task AnOldStyleRequestNamingAPathIsRefusedAndThePathNeverOpened()

@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
+using PdRdma.Hosting.Processes;
 using PdRdma.Daemon.Client;
 using PdRdma.Daemon.Protocol;
 using PdRdma.Tests.Daemon;
@@ -72,7 +73,7 @@ public sealed class ReliabilityTests
                 Run("ip", "-n", ns, "link", "set", "lo", "up");
             }
             ChildProcess Start(string ns, string node, string address) => ChildProcess.Start(node,
-                ["ip", "netns", "exec", ns, .. LocalCluster.SelfCommand(), "daemon", "--node-id", node, "--socket", Path.Combine(folder, node + ".sock"),
+                ["ip", "netns", "exec", ns, .. PdrdmaProgram.Cli.Line(), "daemon", "--node-id", node, "--socket", Path.Combine(folder, node + ".sock"),
                  "--group", "", "--peer-listen", $"{address}:46100", "--http-listen", "127.0.0.1:46190", "--secret-file", secret,
                  "--backend", "tcp", "--heartbeat", "1"], Path.Combine(folder, node + ".log"));
             using var daemonA = Start(nsA, "node-a", addressA);
@@ -222,7 +223,7 @@ public sealed class ReliabilityTests
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var expected = await Serving.Completions.TextAsync(http, cluster.ColocatedUrl, "before and after", 6);
         Assert.Equal(expected, await Serving.Completions.TextAsync(http, cluster.ProxyUrl, "before and after", 6));
-        var engines = new[] { "prefill", "decode" }.ToDictionary(n => n, n => cluster.Parts[n].Pid);
+        var engines = new[] { "prefill", "decode" }.ToDictionary(n => n, n => cluster.Parts[n].Id);
 
         foreach (var daemon in new[] { "daemon-b", "daemon-a" })
         {
@@ -245,7 +246,7 @@ public sealed class ReliabilityTests
             var health = await Serving.Completions.HealthAsync(http, daemon == "daemon-a" ? cluster.DaemonAHealth : cluster.DaemonBHealth);
             Assert.NotEqual(0, health.GetProperty("pools").GetArrayLength());
             foreach (var (name, pid) in engines)
-                Assert.Equal(pid, cluster.Parts[name].Pid);
+                Assert.Equal(pid, cluster.Parts[name].Id);
         }
     }
 }

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
+using PdRdma.Hosting.Network;
+using PdRdma.Hosting.Processes;
 using PdRdma.Daemon.Client;
 using PdRdma.Tests.Daemon;
 using PdRdma.Transport;
@@ -60,8 +62,8 @@ public sealed partial class ServiceUnitTests
         try
         {
             await RunAsync("chown", "65534:65534", run);
-            int peer = TestPaths.FreePort(), http = TestPaths.FreePort();
-            var daemon = string.Join(' ', LocalCluster.SelfCommand().Concat(["daemon", "--node-id", "node-u", "--socket", $"{run}/pdrdmad.sock", "--group", "",
+            int peer = FreePorts.One(), http = FreePorts.One();
+            var daemon = string.Join(' ', PdrdmaProgram.Cli.Line().Concat(["daemon", "--node-id", "node-u", "--socket", $"{run}/pdrdmad.sock", "--group", "",
                 "--peer-listen", $"127.0.0.1:{peer}", "--http-listen", $"127.0.0.1:{http}"]).Select(Quote));
             var confine =
                 "set -e; mount --make-rprivate /; mount --bind " + Quote(run) + " " + Quote(run) + "; mount -o remount,bind,ro /; " +
@@ -71,7 +73,7 @@ public sealed partial class ServiceUnitTests
                 "unshare", "--mount", "--fork", "--kill-child", "sh", "-c", confine };
             using var process = ChildProcess.Start("node-u", command, Path.Combine(folder, "node-u.log"));
             await WaitHealthyAsync(process, $"http://127.0.0.1:{http}/health");
-            var status = await File.ReadAllTextAsync($"/proc/{ChildOf(process.Pid)}/status");
+            var status = await File.ReadAllTextAsync($"/proc/{ChildOf(process.Id)}/status");
             Assert.Contains("NoNewPrivs:\t1", status);
             Assert.Matches(@"Uid:\t65534\t65534", status);
             Assert.Contains("CapBnd:\t0000000000004000", status); // CAP_IPC_LOCK only

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using MessagePack;
+using PdRdma.Hosting.Network;
+using PdRdma.Hosting.Processes;
 using PdRdma.Tests.Transport.Support;
 using PdRdma.Transport;
 using PdRdma.Transport.Internal.Wire;
@@ -87,8 +89,8 @@ public sealed class TargetLimitTests(Xunit.Abstractions.ITestOutputHelper output
     [Fact]
     public async Task AHundredUnauthenticatedMaximalFirstFramesKeepTheTargetsMemoryBounded()
     {
-        var port = Transport.Faults.PeerDeathTests.FreePort();
-        using var target = ChildProcess.StartCli(null, "transfer-target", "--listen", $"0.0.0.0:{port}", "--region-mb", "8", "--handshake-timeout", "30");
+        var port = FreePorts.One();
+        using var target = ChildProcess.Start("transfer-target", PdrdmaProgram.Cli.Line("transfer-target", "--listen", $"0.0.0.0:{port}", "--region-mb", "8", "--handshake-timeout", "30"));
         await target.ReadJsonAsync(TimeSpan.FromSeconds(120), "listening");
         await Task.Delay(500);
         var baseline = Rss(target.Id);

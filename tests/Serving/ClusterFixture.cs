@@ -1,4 +1,4 @@
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Tests.Serving;
 

@@ -1,5 +1,6 @@
+using PdRdma.Hosting.Clients;
 using System.Diagnostics;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Tests.Serving;
 

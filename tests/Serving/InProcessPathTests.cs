@@ -1,5 +1,7 @@
+using PdRdma.Hosting.Network;
 using System.Security.Cryptography;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Tests.Serving;
 
@@ -12,15 +14,9 @@ public sealed class InProcessPathTests
         var folder = Daemon.TestPathsAccess.Scratch("inproc");
         var secret = Path.Combine(folder, "cluster.key");
         await File.WriteAllBytesAsync(secret, RandomNumberGenerator.GetBytes(32));
-        int Free()
-        {
-            using var s = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-            s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-            return ((System.Net.IPEndPoint)s.LocalEndPoint!).Port;
-        }
-        int prefillPort = Free(), decodePort = Free(), colocatedPort = Free(), proxyPort = Free();
-        var self = LocalCluster.SelfCommand();
-        ChildProcess Start(string name, params string[] args) => ChildProcess.Start(name, [.. self, .. args], Path.Combine(folder, name + ".log"));
+        var ports = FreePorts.Take(4);
+        var (prefillPort, decodePort, colocatedPort, proxyPort) = (ports[0], ports[1], ports[2], ports[3]);
+        ChildProcess Start(string name, params string[] args) => ChildProcess.Start(name, PdrdmaProgram.Cli.Line(args), Path.Combine(folder, name + ".log"));
         var model = ClusterFixture.Model;
         using var prefill = Start("prefill", "serve", "--role", "prefill", "--model", model, "--port", $"{prefillPort}", "--secret-file", secret, "--node-id", "inproc-a");
         using var decode = Start("decode", "serve", "--role", "decode", "--model", model, "--port", $"{decodePort}", "--secret-file", secret, "--node-id", "inproc-b");
@@ -28,7 +24,7 @@ public sealed class InProcessPathTests
         using var proxy = Start("proxy", "proxy", "--prefill", $"http://127.0.0.1:{prefillPort}", "--decode", $"http://127.0.0.1:{decodePort}", "--port", $"{proxyPort}");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         foreach (var (part, port) in new[] { (prefill, prefillPort), (decode, decodePort), (colocated, colocatedPort), (proxy, proxyPort) })
-            await WaitHealthyAsync(http, part, $"http://127.0.0.1:{port}/health");
+            await HealthProbe.WaitAsync(part, $"http://127.0.0.1:{port}/health", TimeSpan.FromSeconds(90), CancellationToken.None);
 
         var health = await Completions.HealthAsync(http, $"http://127.0.0.1:{decodePort}/health");
         Assert.Equal("in-process", health.GetProperty("mode").GetString());
@@ -37,23 +33,5 @@ public sealed class InProcessPathTests
             Assert.Equal(await Completions.TextAsync(http, $"http://127.0.0.1:{colocatedPort}", prompt, 12),
                 await Completions.TextAsync(http, $"http://127.0.0.1:{proxyPort}", prompt, 12));
         }
-    }
-
-    private static async Task WaitHealthyAsync(HttpClient http, ChildProcess part, string url)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (DateTime.UtcNow < deadline)
-        {
-            Assert.False(part.HasExited, $"{part.Name} exited:\n{part.Tail()}");
-            try
-            {
-                if ((await http.GetAsync(url)).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail($"{part.Name} not healthy:\n{part.Tail()}");
     }
 }

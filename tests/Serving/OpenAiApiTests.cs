@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Tests.Serving;
 

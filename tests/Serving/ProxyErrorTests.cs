@@ -1,3 +1,4 @@
+using PdRdma.Hosting.Network;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -10,15 +11,9 @@ public sealed class ProxyErrorTests
     [Fact]
     public async Task UnreachableInstancesGiveAClearErrorNotAHang()
     {
-        int Free()
-        {
-            using var s = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            return ((IPEndPoint)s.LocalEndPoint!).Port;
-        }
-        var port = Free();
-        var prefill = $"http://127.0.0.1:{Free()}";
-        var decode = $"http://127.0.0.1:{Free()}";
+        var port = FreePorts.One();
+        var prefill = $"http://127.0.0.1:{FreePorts.One()}";
+        var decode = $"http://127.0.0.1:{FreePorts.One()}";
         await using var proxy = await ProxyHost.StartAsync(new ProxyOptions { Prefill = [prefill], Decode = [decode], Port = port }, CancellationToken.None);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var clock = Stopwatch.StartNew();

@@ -1,7 +1,8 @@
+using PdRdma.Hosting.Clients;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Tests.Serving;
 
@@ -57,12 +58,14 @@ public sealed class ProxyTests(ClusterFixture fixture) : IClassFixture<ClusterFi
         Assert.True(health.GetProperty("decode")[0].GetProperty("alive").GetBoolean());
         await Completions.TextAsync(_http, _cluster.ProxyUrl, "metrics please", 4);
         var metrics = await _http.GetStringAsync(_cluster.DaemonAHealth.Replace("/health", "/metrics"));
-        Assert.Contains("pdrdma_daemon_bytes_written_total{peer=\"node-b\",backend=\"tcp\"}", metrics);
+        bool Has(string text, string name, string value, params string[] labels) => text.Split('\n').Any(l =>
+            l.StartsWith(name + "{", StringComparison.Ordinal) && labels.All(x => l.Contains(x, StringComparison.Ordinal)) && (value.Length == 0 || l.EndsWith(" " + value, StringComparison.Ordinal)));
+        Assert.True(Has(metrics, "pdrdma_daemon_written_bytes_total", "", "peer=\"node-b\"", "backend=\"tcp\""), metrics);
         Assert.Contains("pdrdma_daemon_transfer_latency_seconds_bucket", metrics);
-        Assert.Contains("pdrdma_daemon_peer_link{peer=\"node-b\",backend=\"tcp\"} 1", metrics);
+        Assert.True(Has(metrics, "pdrdma_daemon_peer_links", "1", "peer=\"node-b\"", "backend=\"tcp\""), metrics);
         var decodeMetrics = await _http.GetStringAsync(_cluster.DaemonBHealth.Replace("/health", "/metrics"));
         Assert.Contains("pdrdma_daemon_leases_active", decodeMetrics);
-        Assert.Contains("pdrdma_daemon_bytes_received_total{peer=\"node-a\"}", decodeMetrics);
+        Assert.Contains("pdrdma_daemon_received_bytes_total{peer=\"node-a\"}", decodeMetrics);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using PdRdma.Hosting.Network;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -10,17 +11,10 @@ namespace PdRdma.Tests.Serving;
 /// <summary>Overload, bad model paths and pools left in /dev/shm by killed engines.</summary>
 public sealed class ServingProcessTests
 {
-    private static int FreePort()
-    {
-        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
-
     [Fact]
     public async Task PastTheQueueBoundClientsGet503WithRetryAfterInTheOpenAiShape()
     {
-        var port = FreePort();
+        var port = FreePorts.One();
         await using var host = await ServingHost.StartAsync(new ServeOptions
         {
             Port = port,
@@ -56,7 +50,7 @@ public sealed class ServingProcessTests
         try
         {
             var model = kind == "folder" ? empty : Path.Combine(empty, "stories26OK.bin");
-            var (code, output) = await Daemon.TestPaths.RunCliAsync(TimeSpan.FromSeconds(90), "serve", "--model", model, "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var (code, output) = await Daemon.TestPaths.RunCliAsync(TimeSpan.FromSeconds(90), "serve", "--model", model, "--port", FreePorts.One().ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal(2, code);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => l.StartsWith("pdrdma serve:", StringComparison.Ordinal)).ToList();
             Assert.Single(lines);
@@ -73,7 +67,7 @@ public sealed class ServingProcessTests
     [Fact]
     public async Task AServeFolderHoldingOneLlama2cCheckpointLoadsIt()
     {
-        var port = FreePort();
+        var port = FreePorts.One();
         await using var host = await ServingHost.StartAsync(new ServeOptions { Port = port, Model = Path.Combine(Engines.TestModels.RepoRoot, "models", "stories260K") }, CancellationToken.None);
         using var http = new HttpClient();
         Assert.Contains("Lily", await Completions.TextAsync(http, $"http://127.0.0.1:{port}", "Once upon a time", 12));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PdRdma.Tests.Daemon;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Tests.Verbs;
 
@@ -14,7 +15,7 @@ public sealed class HostDaemonWithoutRdmaTests
         var folder = TestPathsAccess.Scratch("verbs-daemon");
         var secret = TestPaths.SecretFile(folder);
         var (code, output) = await TestPathsAccess.RunCliAsync(TimeSpan.FromSeconds(60), ["daemon", "--node-id", "pdv-n1", "--socket", Path.Combine(folder, "d.sock"), "--group", "",
-            "--peer-listen", $"127.0.0.1:{TestPaths.FreePort()}", "--http-listen", $"127.0.0.1:{TestPaths.FreePort()}", "--secret-file", secret, "--backend", "verbs"]);
+            "--peer-listen", $"127.0.0.1:{FreePorts.One()}", "--http-listen", $"127.0.0.1:{FreePorts.One()}", "--secret-file", secret, "--backend", "verbs"]);
         Assert.True(code == 1, $"daemon exited {code}, expected 1:\n{output}");
         Assert.Contains("DeviceUnavailable", output);
         Assert.Contains("rdma link add rxe0 type rxe netdev", output);

@@ -11,7 +11,7 @@ public static class SoftRoceVms
     public static string Script => Path.Combine(RepoRoot, "vm", "run-rdma-vms.sh");
 
     /// <summary>The built CLI next to the test assembly; the VMs see it at the same path through their 9p root.</summary>
-    public static string Cli => Path.Combine(AppContext.BaseDirectory, "pdrdma.dll");
+    public static string Cli => PdRdma.Hosting.Processes.PdrdmaProgram.Cli.DllPath();
 
     /// <summary>`dotnet` and the CLI as one shell word each: the checkout may live in a folder with spaces or quotes.</summary>
     public static string ShellCli => "dotnet '" + Cli.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

@@ -17,7 +17,7 @@ internal sealed class HostMemoryWithoutDmaBuf(string id, long length) : IDeviceM
 
     public long Length => length;
 
-    public nint Address => _host.Address;
+    nint IMemoryRegion.Address => _host.Address;
 
     public string? SharedPath => null;
 

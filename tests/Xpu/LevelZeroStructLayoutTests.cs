@@ -1,12 +1,11 @@
-using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text;
 using PdRdma.Interop.LevelZero;
 using PdRdma.Interop.LevelZero.Native;
 using PdRdma.Interop.Libc.Native;
 using PdRdma.Interop.Verbs.Native;
+using PdRdma.Tests.Interop;
 
 namespace PdRdma.Tests.Xpu;
 
@@ -35,72 +34,27 @@ public sealed class LevelZeroStructLayoutTests
     }
 
     [LevelZeroFact]
-    public void EveryStructAndEnumMatchesTheCHeaders()
+    public async Task EveryStructAndEnumMatchesTheCHeaders()
     {
-        var checks = new List<(string Key, string Expression, long Managed)>();
+        var checks = new List<CLayoutProgram.LayoutCheck>();
         foreach (var t in BindingStructs)
         {
             var c = t.GetCustomAttribute<CTypeAttribute>()!.CName;
-            checks.Add(($"size {c}", $"sizeof({c})", Marshal.SizeOf(t)));
+            checks.Add(new($"size {c}", $"sizeof({c})", Marshal.SizeOf(t)));
             foreach (var f in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
             {
-                checks.Add(($"offset {c} {f.Name}", $"offsetof({c}, {f.Name})", Marshal.OffsetOf(t, f.Name).ToInt64()));
-                checks.Add(($"fieldsize {c} {f.Name}", $"sizeof((({c} *)0)->{f.Name})", FieldSize(f)));
+                checks.Add(new($"offset {c} {f.Name}", $"offsetof({c}, {f.Name})", Marshal.OffsetOf(t, f.Name).ToInt64()));
+                checks.Add(new($"fieldsize {c} {f.Name}", $"sizeof((({c} *)0)->{f.Name})", CLayoutProgram.FieldSize(f)));
             }
         }
         foreach (var e in BindingEnums)
         {
             foreach (var name in Enum.GetNames(e))
             {
-                checks.Add(($"enum {name}", $"(long long)({name})", Convert.ToInt64(Enum.Parse(e, name), System.Globalization.CultureInfo.InvariantCulture)));
+                checks.Add(new($"enum {name}", $"(long long)({name})", Convert.ToInt64(Enum.Parse(e, name), System.Globalization.CultureInfo.InvariantCulture)));
             }
         }
-        var source = new StringBuilder("#include <stddef.h>\n#include <stdio.h>\n#include <sys/socket.h>\n#include <sys/uio.h>\n#include <level_zero/ze_api.h>\nint main(void) {\n");
-        foreach (var (key, expression, _) in checks) source.AppendLine($"  printf(\"%s=%lld\\n\", \"{key}\", (long long)({expression}));");
-        source.AppendLine("  return 0;\n}");
-
-        var native = RunC(source.ToString());
-        var mismatches = checks.Where(c => !native.TryGetValue(c.Key, out var v) || v != c.Managed)
-            .Select(c => $"{c.Key}: C {(native.TryGetValue(c.Key, out var v) ? v : "missing")}, binding {c.Managed}").ToList();
+        var mismatches = await CLayoutProgram.MismatchesAsync(["sys/socket.h", "sys/uio.h", "level_zero/ze_api.h"], checks);
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} of {checks.Count} checks differ:\n" + string.Join("\n", mismatches));
-    }
-
-    private static long FieldSize(FieldInfo field)
-    {
-        if (field.GetCustomAttribute<FixedBufferAttribute>() is { } buffer) return buffer.Length * Marshal.SizeOf(buffer.ElementType);
-        if (field.FieldType.IsPointer) return IntPtr.Size;
-        if (field.FieldType.IsEnum) return Marshal.SizeOf(Enum.GetUnderlyingType(field.FieldType));
-        return Marshal.SizeOf(field.FieldType);
-    }
-
-    private static Dictionary<string, long> RunC(string source)
-    {
-        var dir = Directory.CreateTempSubdirectory("pdrdma-ze-layout-").FullName;
-        try
-        {
-            string src = Path.Combine(dir, "layout.c"), exe = Path.Combine(dir, "layout");
-            File.WriteAllText(src, source);
-            var (rc, output) = Run(Interop.CCompilerFactAttribute.FindGcc()!, ["-std=gnu11", "-Wall", "-o", exe, src]);
-            Assert.True(rc == 0, $"gcc failed ({rc}):\n{output}");
-            (rc, output) = Run(exe, []);
-            Assert.Equal(0, rc);
-            return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('='))
-                .ToDictionary(p => p[0], p => long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    private static (int ExitCode, string Output) Run(string file, string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000)) { process.Kill(true); throw new TimeoutException($"{file} did not finish in 60 s"); }
-        return (process.ExitCode, stdout.GetAwaiter().GetResult() + stderr.GetAwaiter().GetResult());
     }
 }

@@ -65,9 +65,8 @@ public sealed class XpuSplitProcessTests
 
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, Dictionary<string, string> environment)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pdrdma.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
+        var info = PdRdma.Hosting.Processes.PdrdmaProgram.Cli.StartInfo([.. args]);
+        info.RedirectStandardOutput = info.RedirectStandardError = true;
         info.Environment.Remove("ZE_ENABLE_ALT_DRIVERS");
         foreach (var (k, v) in environment) info.Environment[k] = v;
         using var process = Process.Start(info)!;

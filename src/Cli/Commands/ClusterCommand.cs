@@ -1,5 +1,8 @@
+using System.CommandLine;
+using PdRdma.Cli.Options;
+using PdRdma.Hosting.CommandLine;
 using System.Runtime.InteropServices;
-using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Cli.Commands;
 
@@ -10,38 +13,43 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class ClusterCommand
 {
-    public const string Help = "local cluster found through etcd: --prefill N --decode M [--etcd URL] [--etcd-ttl S] [--model M] [--backend tcp|shm|auto] [--port P] [--loopback] [--keep-logs]";
+    private static readonly Option<int> Prefill = CliOptions.Int("--prefill", "prefill nodes", 1, 1, 32);
+    private static readonly Option<int> Decode = CliOptions.Int("--decode", "decode nodes", 1, 1, 32);
+    private static readonly Option<string> Etcd = CliOptions.Text("--etcd", "endpoints of a running etcd (default: start one here)", helpName: "URL[,URL]");
+    private static readonly Option<int> EtcdTtl = CliOptions.Int("--etcd-ttl", "seconds a dead node may stay in the routing", 10, 1, 3600);
+    private static readonly Option<string> Model = CliOptions.Text("--model", "the model every engine serves", Engines.Serving.ModelCatalog.Default);
+    private static readonly Option<ClusterBackend> Backend = CliOptions.Choice("--backend", "transport between the daemons", ClusterBackend.Tcp);
+    private static readonly Option<int> Port = CliOptions.Int("--port", "the proxy's port (0: a free one; 30300 in namespaces)", 0, 0, 65535);
+    private static readonly Option<bool> Loopback = CliOptions.Flag("--loopback", "loopback ports even when network namespaces are possible");
+    private static readonly Option<bool> KeepLogs = CliOptions.Flag("--keep-logs", "keep the parts' logs after stopping");
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        DiscoverySpec spec;
-        bool keepLogs;
-        try
+        var command = new Command("cluster", "a local cluster whose parts find each other through etcd; runs until Ctrl-C")
         {
-            var cli = new CliArgs(args, "--loopback", "--keep-logs");
-            spec = new DiscoverySpec
-            {
-                Prefill = cli.GetInt("--prefill", 1),
-                Decode = cli.GetInt("--decode", 1),
-                Etcd = cli.Get("--etcd"),
-                EtcdTtlSeconds = cli.GetInt("--etcd-ttl", 10),
-                Model = cli.Get("--model", Engines.Serving.ModelCatalog.Default),
-                Backend = cli.Get("--backend", "tcp"),
-                ProxyPort = cli.GetInt("--port", 0),
-                Namespaces = !cli.Has("--loopback") && LocalCluster.CanUseNamespaces,
-            };
-            keepLogs = cli.Has("--keep-logs");
-            cli.EnsureAllUsed();
-            var etcd = new Daemon.Discovery.EtcdOptions { Endpoints = spec.Etcd, LeaseTtlSeconds = spec.EtcdTtlSeconds };
-            var errors = etcd.Validate();
-            if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
-            if (spec.Backend is not ("tcp" or "shm" or "auto" or "verbs")) throw new ArgumentException($"--backend '{spec.Backend}' is unknown: tcp, shm, auto or verbs");
-        }
-        catch (ArgumentException e)
+            Prefill, Decode, Etcd, EtcdTtl, Model, Backend, Port, Loopback, KeepLogs,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var spec = new DiscoverySpec
         {
-            await Console.Error.WriteLineAsync($"pdrdma cluster: {e.Message}\nusage: pdrdma cluster {Help}");
-            return 2;
-        }
+            Prefill = parse.GetValue(Prefill),
+            Decode = parse.GetValue(Decode),
+            Etcd = parse.GetValue(Etcd),
+            EtcdTtlSeconds = parse.GetValue(EtcdTtl),
+            Model = parse.GetValue(Model)!,
+            Backend = CliOptions.Name(parse.GetValue(Backend)),
+            ProxyPort = parse.GetValue(Port),
+            Namespaces = !parse.GetValue(Loopback) && LocalCluster.CanUseNamespaces,
+        };
+        var keepLogs = parse.GetValue(KeepLogs);
+        var errors = new Daemon.Discovery.EtcdOptions { Endpoints = spec.Etcd, LeaseTtlSeconds = spec.EtcdTtlSeconds }.Validate();
+        if (errors.Count > 0) throw new UsageException(string.Join("; ", errors));
 
         using var stop = new CancellationTokenSource();
         DiscoveryCluster? cluster = null;

@@ -1,5 +1,10 @@
+using System.CommandLine;
+using PdRdma.Cli.Options;
+using PdRdma.Hosting.CommandLine;
+using PdRdma.Transport;
 using System.Text.Json;
 using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Cli.Commands;
 
@@ -10,38 +15,62 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public const string Help = "the main job: two nodes, daemons, prefill + decode engines, proxy, one prompt (--json, --model, --prompt, --max-tokens, --backend auto|shm|tcp|verbs (verbs: the nodes in two Soft-RoCE VMs; --vm-timeout S, --vm-port P), --prompt-len N, --loopback, --prefill-layout SPEC --decode-layout SPEC: engines with different KV layouts, translated; SPEC " + PdRdma.Transport.KvLayoutSpec.Syntax + ")";
+    private static readonly Option<string> Model = CliOptions.Text("--model", "the model both paths serve", Engines.Serving.ModelCatalog.Default);
+    private static readonly Option<string> Prompt = CliOptions.Text("--prompt", "the prompt (default: a short story opening)");
+    private static readonly Option<int> PromptLen = CliOptions.Int("--prompt-len", "a synthetic prompt of about N tokens instead of --prompt", 0, 0, 1 << 20);
+    private static readonly Option<int> MaxTokens = CliOptions.Int("--max-tokens", "tokens to generate (0: 32, or 8 in the VMs)", 0, 0, 1 << 16);
+    private static readonly Option<ClusterBackend> Backend = CliOptions.Choice("--backend", "transport between the nodes (verbs: the nodes in two Soft-RoCE VMs)", ClusterBackend.Tcp);
+    private static readonly Option<bool> Json = CliOptions.Flag("--json", "print the result as one JSON object");
+    private static readonly Option<bool> Loopback = CliOptions.Flag("--loopback", "loopback ports even when network namespaces are possible");
+    private static readonly Option<int> VmPort = CliOptions.Int("--vm-port", "host port of the VMs' forwarded ports (verbs; 0: 47000 + PID % 1000)", 0, 0, 65535);
+    private static readonly Option<int> VmTimeout = CliOptions.Int("--vm-timeout", "seconds the VM run may take (verbs)", 900, 180, 24 * 3600);
+    private static readonly Option<KvLayoutSpec?> PrefillLayout = LayoutOption("--prefill-layout", "the prefill engine's KV layout");
+    private static readonly Option<KvLayoutSpec?> DecodeLayout = LayoutOption("--decode-layout", "the decode engine's KV layout (different layouts: the KV is translated)");
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        string model, prompt, backend;
-        int maxTokens, vmPort, vmTimeout;
-        bool json, loopback;
-        PdRdma.Transport.KvLayoutSpec? prefillLayout = null, decodeLayout = null;
-        try
+        var command = new Command("demo", "the main job: two nodes, daemons, prefill + decode engines, proxy, one prompt disaggregated and colocated")
         {
-            var cli = new CliArgs(args, "--json", "--loopback");
-            model = cli.Get("--model", Engines.Serving.ModelCatalog.Default);
-            var promptLength = cli.GetInt("--prompt-len", 0);
-            prompt = cli.Get("--prompt") ?? (promptLength > 0 ? SyntheticPrompt(promptLength) : "Once upon a time, a little robot");
-            backend = cli.Get("--backend", "tcp");
-            json = cli.Has("--json");
-            loopback = cli.Has("--loopback");
-            // Under emulated VMs a token costs about a second: a shorter default answer.
-            maxTokens = cli.GetInt("--max-tokens", backend == "verbs" && !loopback ? 8 : 32);
-            vmPort = cli.GetInt("--vm-port", 47000 + Environment.ProcessId % 1000);
-            vmTimeout = cli.GetInt("--vm-timeout", 900);
-            if (cli.Get("--prefill-layout") is { } pl) prefillLayout = PdRdma.Transport.KvLayoutSpec.Parse(pl);
-            if (cli.Get("--decode-layout") is { } dl) decodeLayout = PdRdma.Transport.KvLayoutSpec.Parse(dl);
-            cli.EnsureAllUsed();
-            if (vmTimeout < 180) throw new ArgumentException($"--vm-timeout {vmTimeout}: at least 180 s (the VMs emulate their CPU; a run takes minutes)");
-            if (backend is not ("auto" or "shm" or "tcp" or "verbs")) throw new ArgumentException($"--backend '{backend}' is unknown: auto, shm, tcp or verbs");
-        }
-        catch (ArgumentException e)
+            Model, Prompt, PromptLen, MaxTokens, Backend, Json, Loopback, VmPort, VmTimeout, PrefillLayout, DecodeLayout,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static Option<KvLayoutSpec?> LayoutOption(string name, string description) => new(name)
+    {
+        Description = $"{description}: {KvLayoutSpec.Syntax}", HelpName = "SPEC",
+        CustomParser = r =>
         {
-            await Console.Error.WriteLineAsync($"pdrdma demo: {e.Message}\nusage: pdrdma demo {Help}");
-            return 2;
-        }
+            try
+            {
+                return KvLayoutSpec.Parse(r.Tokens.Count > 0 ? r.Tokens[0].Value : "");
+            }
+            catch (ArgumentException e)
+            {
+                r.AddError($"{name}: {e.Message}");
+                return null;
+            }
+        },
+    };
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var model = parse.GetValue(Model)!;
+        var promptLength = parse.GetValue(PromptLen);
+        var prompt = parse.GetValue(Prompt) ?? (promptLength > 0 ? SyntheticPrompt(promptLength) : "Once upon a time, a little robot");
+        var backend = CliOptions.Name(parse.GetValue(Backend));
+        var json = parse.GetValue(Json);
+        var loopback = parse.GetValue(Loopback);
+        // Under emulated VMs a token costs about a second: a shorter default answer.
+        var maxTokens = parse.GetValue(MaxTokens) is > 0 and var n ? n : backend == "verbs" && !loopback ? 8 : 32;
+        var vmPort = parse.GetValue(VmPort) is > 0 and var p ? p : 47000 + Environment.ProcessId % 1000;
+        var vmTimeout = parse.GetValue(VmTimeout);
+        var prefillLayout = parse.GetValue(PrefillLayout);
+        var decodeLayout = parse.GetValue(DecodeLayout);
+        if ((prefillLayout is not null || decodeLayout is not null) && backend is "verbs" or "auto")
+            throw new UsageException("--prefill-layout/--decode-layout run over shm or tcp");
 
         using var cancel = new CancellationTokenSource();
         LocalCluster? cluster = null;
@@ -56,7 +85,6 @@ public static class DemoCommand
             DemoResult result;
             if (prefillLayout is not null || decodeLayout is not null)
             {
-                if (backend is "verbs" or "auto") throw new ArgumentException("--prefill-layout/--decode-layout run over shm or tcp");
                 await say.WriteLineAsync("pdrdma demo: prefill and decode engines with different KV layouts, the KV translated and moved through two transfer agents...");
                 result = await LayoutDemo.RunAsync(model, prompt, maxTokens, prefillLayout ?? new(), decodeLayout ?? new(),
                     backend == "shm" ? PdRdma.Transport.BackendChoice.Shm : PdRdma.Transport.BackendChoice.Tcp, cancel.Token);

@@ -1,5 +1,8 @@
+using System.CommandLine;
+using PdRdma.Hosting.CommandLine;
 using System.Text.Json;
 using PdRdma.Cli.Demo;
+using PdRdma.Hosting.Clusters;
 
 namespace PdRdma.Cli.Commands;
 
@@ -11,26 +14,30 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class DemoVmNodeCommand
 {
-    public const string Help = "(internal) one node of demo --backend verbs inside a Soft-RoCE VM: --role a|b --shared DIR";
+    private static readonly Option<string> Role = new("--role") { Description = "which node this VM runs", HelpName = "a|b", Required = true };
+    private static readonly Option<DirectoryInfo> SharedDir = new("--shared") { Description = "the folder the host and both VMs share (spec.json, secret, logs, result)", HelpName = "DIR", Required = true };
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The command (internal: run inside the VMs by demo --backend verbs, not listed in help).</summary>
+    public static Command Create()
     {
-        string role, shared;
+        Role.AcceptOnlyFromAmong("a", "b");
+        var command = new Command("demo-vm-node", "one node of demo --backend verbs inside a Soft-RoCE VM") { Role, SharedDir };
+        command.Hidden = true;
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(Role)!, parse.GetValue(SharedDir)!.FullName));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string role, string shared)
+    {
         VmDemoSpec spec;
         try
         {
-            var cli = new CliArgs(args);
-            role = cli.Get("--role") ?? throw new ArgumentException("--role a|b is required");
-            shared = cli.Get("--shared") ?? throw new ArgumentException("--shared DIR is required");
-            cli.EnsureAllUsed();
-            if (role is not ("a" or "b")) throw new ArgumentException($"--role '{role}': a or b");
             spec = JsonSerializer.Deserialize<VmDemoSpec>(await File.ReadAllTextAsync(Path.Combine(shared, VmDemoSpec.Files.Spec)))
-                ?? throw new ArgumentException("empty spec.json");
+                ?? throw new JsonException("empty spec.json");
         }
-        catch (Exception e) when (e is ArgumentException or IOException or JsonException)
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
-            await Console.Error.WriteLineAsync($"pdrdma demo-vm-node: {e.Message}\nusage: pdrdma demo-vm-node {Help}");
-            return 2;
+            throw new UsageException($"--shared {shared}: {e.Message}");
         }
 
         string Shared(string name) => Path.Combine(shared, name);

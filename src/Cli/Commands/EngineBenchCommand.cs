@@ -1,3 +1,6 @@
+using System.CommandLine;
+using PdRdma.Cli.Options;
+using PdRdma.Hosting.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using PdRdma.Engines.Generation;
@@ -9,6 +12,7 @@ using PdRdma.Engines.Serving;
 using PdRdma.Engines.Serving.Models;
 using PdRdma.Engines.Split;
 using TorchSharp;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -19,32 +23,32 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class EngineBenchCommand
 {
-    public const string Help = "engine numbers: --model M [--prompt-len 256] [--decode-steps 32] [--threads 1]";
+    private static readonly Option<string> Model = CliOptions.Text("--model", "model spec", "tiny-random");
+    private static readonly Option<int> PromptLen = CliOptions.Int("--prompt-len", "prompt tokens", 256, 2, 1 << 20);
+    private static readonly Option<int> DecodeSteps = CliOptions.Int("--decode-steps", "decode steps", 32, 1, 1 << 16);
+    private static readonly Option<int> Threads = CliOptions.Int("--threads", "libtorch intra-op threads", 1, 1, 1024);
+    private static readonly Option<int> Repeats = CliOptions.Int("--repeats", "timed repetitions (the best counts)", 3, 1, 100);
+    private static readonly Option<PdRdma.Transport.KvDType?> DType = DTypeOption.Create();
+
+    /// <summary>The command.</summary>
+    public static Command Create()
+    {
+        var command = new Command("engine-bench", "engine numbers: prefill and decode tokens/s, KV hand-over share of TTFT, peak RSS")
+        {
+            Model, PromptLen, DecodeSteps, Threads, Repeats, DType,
+        };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(Model)!, parse.GetValue(PromptLen), parse.GetValue(DecodeSteps), parse.GetValue(Threads),
+            parse.GetValue(Repeats), parse.GetValue(DType)));
+        return command;
+    }
 
     private static string Rss() => Status("VmRSS");
 
     private static string Status(string field) =>
         File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
 
-    public static async Task<int> RunAsync(string[] args)
+    private static async Task<int> RunAsync(string model, int promptLen, int decodeSteps, int threads, int repeats, PdRdma.Transport.KvDType? dtype)
     {
-        string model = "tiny-random";
-        int promptLen = 256, decodeSteps = 32, threads = 1, repeats = 3;
-        PdRdma.Transport.KvDType? dtype = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Next() => args[++i];
-            switch (args[i])
-            {
-                case "--model": model = Next(); break;
-                case "--prompt-len": promptLen = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--decode-steps": decodeSteps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--repeats": repeats = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--dtype": dtype = Next() == "bf16" ? PdRdma.Transport.KvDType.BFloat16 : PdRdma.Transport.KvDType.Float32; break;
-                default: Console.Error.WriteLine($"engine-bench: unknown option '{args[i]}'\n{Help}"); return 2;
-            }
-        }
         PdRdma.Engines.TorchThreads.Configure(threads);
         using var m = ModelSource.Load(model, new ModelLoadOptions { DType = dtype });
         var config = m.Config;

@@ -1,3 +1,6 @@
+using System.CommandLine;
+using PdRdma.Cli.Options;
+using PdRdma.Hosting.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -12,6 +15,7 @@ using PdRdma.Engines.Serving;
 using PdRdma.Engines.Serving.Models;
 using PdRdma.Engines.Split;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -26,15 +30,12 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class EngineCheckCommand
 {
-    public const string Help = "engine TTFT/TPOT as JSON for the GPU check: --model M [--device cpu|cuda[:N]] [--dtype f32|bf16] [--prompt-len N] [--decode-steps N] [--batches 1,8] [--split [--stage-kv]] [--json FILE]";
-
     private const int TokensPerBlock = 16;
 
     /// <summary>Token <paramref name="i"/> of benchmark prompt <paramref name="sequence"/>: BOS (1) first, then a fixed pseudo-random walk over ids 3..vocab-1.</summary>
-    public static int PromptToken(int sequence, int i, int vocab) =>
-        i == 0 ? 1 : 3 + (int)((((long)i + 101L * sequence) * 7919L + 13L) % (vocab - 3));
+    public static int PromptToken(int sequence, int i, int vocab) => CheckPrompts.Token(sequence, i, vocab);
 
-    /// <summary>Parsed options; <see cref="Parse"/> rejects anything out of range with ArgumentException.</summary>
+    /// <summary>What one check runs (the command line, parsed).</summary>
     public sealed record Options
     {
         /// <summary>Model spec (tiny-random[:...], a llama2.c .bin, a Hugging Face folder).</summary>
@@ -71,57 +72,39 @@ public static class EngineCheckCommand
         public int Threads { get; init; } = 1;
     }
 
-    public static Options Parse(string[] args)
+    private static readonly Option<string> Model = CliOptions.Text("--model", "model spec (tiny-random[:...], a llama2.c .bin, a Hugging Face folder)", "tiny-random");
+    private static readonly Option<EngineDevice> Device = DeviceOption.Create("where the model and its pools run");
+    private static readonly Option<KvDType?> DType = DTypeOption.Create();
+    private static readonly Option<int> PromptLen = CliOptions.Int("--prompt-len", "tokens of every prompt", 256, 1, 1 << 20);
+    private static readonly Option<int> DecodeSteps = CliOptions.Int("--decode-steps", "output tokens per sequence, the first (from prefill) included", 32, 2, 1 << 16);
+    private static readonly Option<int> Repeats = CliOptions.Int("--repeats", "timed prefills after the warm-up (the best counts)", 3, 1, 100);
+    private static readonly Option<int[]> Batches = CliOptions.IntList("--batches", "batch sizes whose time per output token is measured (at most 8)", [1, 8], 1, 64);
+    private static readonly Option<bool> Split = CliOptions.Flag("--split", "also decode the request in a second process and compare the tokens");
+    private static readonly Option<bool> StageKv = CliOptions.Flag("--stage-kv", "with --split: hand the KV over through host-staged pools, as device pools are");
+    private static readonly Option<FileInfo> Json = new("--json") { Description = "also write the JSON to FILE", HelpName = "FILE" };
+    private static readonly Option<int> Threads = CliOptions.Int("--threads", "libtorch intra-op threads (CPU runs)", 1, 1, 1024);
+
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        var o = new Options();
-        for (int i = 0; i < args.Length; i++)
+        var command = new Command("engine-check", "engine TTFT/TPOT as JSON (the numbers of the GPU engine check)")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            int Int(string name, int min, int max)
-            {
-                var text = Next();
-                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
-                    ? v : throw new ArgumentException($"{name} '{text}' is not an integer in [{min}, {max}]");
-            }
-            o = args[i] switch
-            {
-                "--model" => o with { Model = Next() },
-                "--device" => o with { Device = EngineDevice.Parse(Next()) },
-                "--dtype" => o with { DType = Next() switch { "f32" or "float32" => KvDType.Float32, "bf16" or "bfloat16" => KvDType.BFloat16, var d => throw new ArgumentException($"--dtype '{d}': use f32 or bf16") } },
-                "--prompt-len" => o with { PromptLength = Int("--prompt-len", 1, 1 << 20) },
-                "--decode-steps" => o with { DecodeSteps = Int("--decode-steps", 2, 1 << 16) },
-                "--repeats" => o with { Repeats = Int("--repeats", 1, 100) },
-                "--batches" => o with { Batches = ParseBatches(Next()) },
-                "--split" => o with { Split = true },
-                "--stage-kv" => o with { StageKv = true },
-                "--json" => o with { JsonPath = Next() },
-                "--threads" => o with { Threads = Int("--threads", 1, 1024) },
-                _ => throw new ArgumentException($"unknown option '{args[i]}'"),
-            };
-        }
-        return o;
+            Model, Device, DType, PromptLen, DecodeSteps, Repeats, Batches, Split, StageKv, Json, Threads,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
     }
 
-    private static int[] ParseBatches(string text)
+    private static async Task<int> RunAsync(ParseResult parse)
     {
-        var parts = text.Split(',');
-        if (parts.Length > 8) throw new ArgumentException($"--batches '{text}': at most 8 sizes");
-        return parts.Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b is >= 1 and <= 64
-            ? b : throw new ArgumentException($"--batches '{text}': each size is an integer in [1, 64]")).ToArray();
-    }
-
-    public static async Task<int> RunAsync(string[] args)
-    {
-        Options o;
-        try
+        var batches = parse.GetValue(Batches)!;
+        if (batches.Length > 8) throw new UsageException("--batches: at most 8 sizes");
+        var o = new Options
         {
-            o = Parse(args);
-        }
-        catch (Exception e) when (e is ArgumentException or TransferException)
-        {
-            Console.Error.WriteLine($"engine-check: {e.Message}\n{Help}");
-            return 2;
-        }
+            Model = parse.GetValue(Model)!, Device = parse.GetValue(Device)!, DType = parse.GetValue(DType), PromptLength = parse.GetValue(PromptLen),
+            DecodeSteps = parse.GetValue(DecodeSteps), Repeats = parse.GetValue(Repeats), Batches = batches, Split = parse.GetValue(Split), StageKv = parse.GetValue(StageKv),
+            JsonPath = parse.GetValue(Json)?.FullName, Threads = parse.GetValue(Threads),
+        };
         try
         {
             var result = await RunAsync(o);

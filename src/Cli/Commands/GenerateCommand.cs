@@ -1,3 +1,7 @@
+using System.CommandLine;
+using PdRdma.Cli.Options;
+using PdRdma.Engines;
+using PdRdma.Hosting.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using PdRdma.Engines.Generation;
@@ -8,6 +12,7 @@ using PdRdma.Engines.Serving;
 using PdRdma.Engines.Serving.Models;
 using PdRdma.Engines.Split;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -17,55 +22,45 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class GenerateCommand
 {
-    public const string Help = "one generation: --model M (llama2.c .bin, HF folder, tiny-random) --prompt P [--split [--backend auto|shm|tcp] | --split-in-process] [--temperature 0] [--max-tokens N]";
+    private static readonly Option<string> Model = new("--model") { Description = "model spec (llama2.c .bin, Hugging Face folder, tiny-random[:...])", Required = true };
+    private static readonly Option<string> Prompt = CliOptions.Text("--prompt", "the prompt", "");
+    private static readonly Option<string> Tokenizer = CliOptions.Text("--tokenizer", "tokenizer file (default: the model's own)", helpName: "FILE");
+    private static readonly Option<EngineDevice> Device = DeviceOption.Create("where the model runs");
+    private static readonly Option<KvDType?> DType = DTypeOption.Create();
+    private static readonly Option<double> Temperature = CliOptions.Double("--temperature", "sampling temperature (0: greedy)", 0, 0, 100);
+    private static readonly Option<double> TopP = CliOptions.Double("--top-p", "nucleus sampling threshold", 0.9, 0, 1);
+    private static readonly Option<ulong?> Seed = new("--seed") { Description = "sampling seed (default: the current time)" };
+    private static readonly Option<int> Steps = CliOptions.Int("--steps", "total sequence length, prompt included, as llama2.c counts it", 256, 1, 1 << 20);
+    private static readonly Option<int> MaxTokens = CliOptions.Int("--max-tokens", "new tokens to generate (-1: up to --steps)", -1, -1, 1 << 20);
+    private static readonly Option<int> BlockTokens = CliOptions.Int("--block-tokens", "tokens per KV block", 16, 1, 4096);
+    private static readonly Option<int> Threads = CliOptions.Int("--threads", "libtorch intra-op threads", 1, 1, 1024);
+    private static readonly Option<bool> SplitOption = CliOptions.Flag("--split", "prefill and decode as two engines, the KV pushed layer by layer by the serving path");
+    private static readonly Option<BackendChoice> Backend = CliOptions.Choice("--backend", "transport of --split", BackendChoice.Auto);
+    private static readonly Option<bool> SplitInProcess = CliOptions.Flag("--split-in-process", "prefill and decode engines in this process, the KV copied between their pools");
+    private static readonly Option<bool> Stats = CliOptions.Flag("--stats", "print timings and KV bytes on stderr");
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        string? model = null, tokenizer = null, prompt = "";
-        var device = PdRdma.Engines.EngineDevice.Cpu;
-        float temperature = 0f, topP = 0.9f;
-        ulong seed = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        int steps = 256, maxTokens = -1, blockTokens = 16, threads = 1;
-        bool split = false, splitInProcess = false, stats = false;
-        KvDType? dtype = null;
-        var backend = BackendChoice.Auto;
-        for (int i = 0; i < args.Length; i++)
+        var command = new Command("generate", "one generation, printed as llama2.c prints it (colocated, or split into prefill and decode)")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--model": model = Next(); break;
-                case "--prompt": prompt = Next(); break;
-                case "--tokenizer": tokenizer = Next(); break;
-                case "--device": device = PdRdma.Engines.EngineDevice.Parse(Next()); break;
-                case "--temperature": temperature = float.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--top-p": topP = float.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--seed": seed = ulong.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--steps": steps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--max-tokens": maxTokens = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--block-tokens": blockTokens = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--dtype": dtype = Next() switch { "f32" or "float32" => KvDType.Float32, "bf16" or "bfloat16" => KvDType.BFloat16, var d => throw new ArgumentException($"--dtype {d}: use f32 or bf16") }; break;
-                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--split": split = true; break;
-                case "--backend": backend = Enum.Parse<BackendChoice>(Next(), ignoreCase: true); break;
-                case "--split-in-process": splitInProcess = true; break;
-                case "--stats": stats = true; break;
-                default:
-                    Console.Error.WriteLine($"generate: unknown option '{args[i]}'\n{Help}");
-                    return 2;
-            }
-        }
-        if (model is null)
-        {
-            Console.Error.WriteLine($"generate: --model is required\n{Help}");
-            return 2;
-        }
+            Model, Prompt, Tokenizer, Device, DType, Temperature, TopP, Seed, Steps, MaxTokens, BlockTokens, Threads, SplitOption, Backend, SplitInProcess, Stats,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
 
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var split = parse.GetValue(SplitOption);
+        var splitInProcess = parse.GetValue(SplitInProcess);
+        if (split && splitInProcess) throw new UsageException("--split and --split-in-process exclude each other");
         try
         {
-            PdRdma.Engines.TorchThreads.Configure(threads);
-            return await RunAsync(model, tokenizer, prompt, device, dtype, temperature, topP, seed, steps, maxTokens, blockTokens,
-                split, splitInProcess, backend, stats);
+            TorchThreads.Configure(parse.GetValue(Threads));
+            return await RunAsync(parse.GetValue(Model)!, parse.GetValue(Tokenizer), parse.GetValue(Prompt)!, parse.GetValue(Device)!, parse.GetValue(DType),
+                (float)parse.GetValue(Temperature), (float)parse.GetValue(TopP), parse.GetValue(Seed) ?? (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                parse.GetValue(Steps), parse.GetValue(MaxTokens), parse.GetValue(BlockTokens), split, splitInProcess, parse.GetValue(Backend), parse.GetValue(Stats));
         }
         catch (Exception e) when (e is ModelLoadException or TransferException or ArgumentException)
         {

@@ -1,8 +1,10 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text.Json;
 using PdRdma.Transport;
 using PdRdma.Transport.Cuda;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -13,10 +15,18 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class GpuCheckCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    private static readonly Argument<long> MiB = Hosting.CommandLine.CliOptions.IntArgument("MiB", "region size in MiB", 1, 65536, 256);
+
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        var megabytes = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 256;
-        long bytes = megabytes * 1024L * 1024L;
+        var command = new Command("gpu-check", "CUDA regions on this host's GPU: copies, IPC push between processes, dma-buf; prints one JSON object") { MiB };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(MiB) * 1024L * 1024L));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(long bytes)
+    {
         var result = new Dictionary<string, object?> { ["bytes"] = bytes };
         using var device = CudaDevice.Open(0);
         result["device"] = device.Name;
@@ -27,7 +37,7 @@ public static class GpuCheckCommand
         var sourceHash = Convert.ToHexString(XxHash3.Hash(source.AsSpan(0, (int)bytes)));
 
         result["memcpy_gbps"] = Measure(() => source.AsSpan(0, (int)bytes).CopyTo(sink.AsSpan(0, (int)bytes)), bytes);
-        result["host_pinned"] = TryPin(source, out var pin, out var pinError) & TryPin(sink, out var sinkPin, out var sinkPinError);
+        result["host_pinned"] = CudaHostPin.TryPin(source, out var pin, out var pinError) & CudaHostPin.TryPin(sink, out var sinkPin, out var sinkPinError);
         result["host_pin_error"] = pinError ?? sinkPinError;
 
         using var prefillPool = CudaDeviceRegion.Allocate(device, "prefill-pool", bytes);
@@ -59,7 +69,7 @@ public static class GpuCheckCommand
 
     private static async Task PushToPeerProcessAsync(CudaDevice device, CudaDeviceRegion prefillPool, string hash, long bytes, Dictionary<string, object?> result)
     {
-        var info = SelfProcess.StartInfo("gpu-ipc-peer", bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var info = PdrdmaProgram.Cli.StartInfo("gpu-ipc-peer", bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.RedirectStandardInput = true;
         info.RedirectStandardOutput = true;
         using var peer = Process.Start(info) ?? throw new InvalidOperationException("could not start gpu-ipc-peer");
@@ -89,14 +99,6 @@ public static class GpuCheckCommand
         {
             if (!peer.HasExited) peer.Kill(entireProcessTree: true);
         }
-    }
-
-    private static unsafe bool TryPin(HostRegion region, out IDisposable? pin, out string? error)
-    {
-        var status = PdRdma.Interop.Cuda.CudaDriver.MemHostRegister((void*)region.Address, (nuint)region.Length, PdRdma.Interop.Cuda.CudaDriver.MemHostRegisterPortable);
-        pin = status == PdRdma.Interop.Cuda.CudaResult.Success ? new PdRdma.Interop.Cuda.CudaHostRegistrationHandle(region.Address) : null;
-        error = pin is null ? status.ToString() : null;
-        return pin is not null;
     }
 
     private static double Measure(Action copy, long bytes)

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using System.IO.Hashing;
 using PdRdma.Transport.Cuda;
 
@@ -10,9 +10,19 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class GpuIpcPeerCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    private static readonly Argument<long> Bytes = Hosting.CommandLine.CliOptions.IntArgument("BYTES", "pool size in bytes", 1, 1L << 40);
+
+    /// <summary>The command (internal: the receiving process of gpu-check, not listed in help).</summary>
+    public static Command Create()
     {
-        var bytes = long.Parse(args.Length > 0 ? args[0] : throw new ArgumentException("usage: gpu-ipc-peer BYTES"), CultureInfo.InvariantCulture);
+        var command = new Command("gpu-ipc-peer", "the receiving process of gpu-check") { Bytes };
+        command.Hidden = true;
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(Bytes)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(long bytes)
+    {
         using var device = CudaDevice.Open(0);
         using var region = CudaDeviceRegion.Allocate(device, "decode-pool", bytes);
         Console.WriteLine($"handle {Convert.ToHexString(region.ExportIpcHandle())}");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using PdRdma.Engines.Loading;
 using PdRdma.Transport;
 
@@ -9,38 +10,30 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class ModelExportCommand
 {
-    public const string Help = "write a model's weights as a llama2.c .bin (float32): --model M --out FILE";
+    private static readonly Option<string> Model = new("--model") { Description = "model spec (llama2.c .bin, Hugging Face folder, tiny-random[:...])", Required = true };
+    private static readonly Option<FileInfo> Out = new("--out") { Description = "the .bin to write", HelpName = "FILE", Required = true };
 
-    public static Task<int> RunAsync(string[] args)
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        string? model = null, output = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--model" when i + 1 < args.Length: model = args[++i]; break;
-                case "--out" when i + 1 < args.Length: output = args[++i]; break;
-                default:
-                    Console.Error.WriteLine($"model-export: unknown option or missing value '{args[i]}'\n{Help}");
-                    return Task.FromResult(2);
-            }
-        }
-        if (model is null || output is null)
-        {
-            Console.Error.WriteLine($"model-export: --model and --out are required\n{Help}");
-            return Task.FromResult(2);
-        }
+        var command = new Command("model-export", "write a model's weights as a llama2.c .bin (float32)") { Model, Out };
+        command.SetAction(parse => Run(parse.GetValue(Model)!, parse.GetValue(Out)!.FullName));
+        return command;
+    }
+
+    private static int Run(string model, string output)
+    {
         try
         {
             using var loaded = ModelSource.Load(model);
             Llama2cCheckpoint.Write(loaded, output);
             Console.WriteLine($"model-export: {loaded.Name} ({loaded.Config.Layers} layers, dim {loaded.Config.Dim}, vocab {loaded.Config.VocabSize}) -> {output} ({new FileInfo(output).Length} bytes)");
-            return Task.FromResult(0);
+            return 0;
         }
         catch (Exception e) when (e is ModelLoadException or TransferException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"model-export: {e.Message}");
-            return Task.FromResult(1);
+            return 1;
         }
     }
 }

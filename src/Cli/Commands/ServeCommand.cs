@@ -1,58 +1,70 @@
+using System.CommandLine;
+using PdRdma.Cli.Options;
 using PdRdma.Engines;
 using PdRdma.Engines.Serving;
+using PdRdma.Hosting.CommandLine;
 
 namespace PdRdma.Cli.Commands;
 
-/// <summary><c>pdrdma serve --role prefill|decode|colocated --model M --port P [--daemon SOCKET]</c>.</summary>
+/// <summary><c>pdrdma serve --role prefill|decode|colocated --model M --port P [--daemon SOCKET]</c>: an OpenAI-compatible engine.</summary>
 public static class ServeCommand
 {
-    public const string Help = "serve a model over OpenAI-compatible HTTP: --role prefill|decode|colocated --model M --port P [--daemon SOCKET] [--daemon-timeout S] [--threads N] [--device cpu|cuda[:N] (cuda prefill/decode: KV host-staged)] [--stage-kv true (host-stage a cpu pool too)] [--url URL] " + EtcdArgs.Help;
+    private static readonly Option<ServeRole> Role = CliOptions.Choice("--role", "what this instance does", ServeRole.Colocated);
+    private static readonly Option<string> Model = CliOptions.Text("--model", "model: a name (ModelCatalog), llama2.c .bin, Hugging Face folder, tiny-random[:...], toy", ModelCatalog.Default);
+    private static readonly Option<EngineDevice> Device = DeviceOption.Create("where the model runs (cuda prefill/decode: the KV hand-over is host-staged)");
+    private static readonly Option<string> Host = CliOptions.Text("--host", "address to listen on", "127.0.0.1");
+    private static readonly Option<int> Port = CliOptions.Int("--port", "port to listen on", 46200, 0, 65535);
+    private static readonly Option<string> Daemon = CliOptions.Text("--daemon", "the node daemon's engine socket (none: the transfer agent runs in this process)", helpName: "SOCKET");
+    private static readonly Option<int> DaemonTimeout = CliOptions.Int("--daemon-timeout", "seconds each call to the daemon may take (0: the default)", 0, 0, 3600);
+    private static readonly Option<string> NodeId = CliOptions.Text("--node-id", "node id of the in-process transfer agent (no --daemon)");
+    private static readonly Option<string> PeerListen = CliOptions.Text("--peer-listen", "where the in-process transfer agent listens (no --daemon)", "127.0.0.1:0", "IP:PORT");
+    private static readonly Option<string> Advertise = CliOptions.Text("--advertise", "address peers use to reach the in-process agent", helpName: "IP:PORT");
+    private static readonly Option<string> SecretFile = CliOptions.Text("--secret-file", "cluster secret of the in-process agent", helpName: "FILE");
+    private static readonly Option<int> LeaseTtl = CliOptions.Int("--lease-ttl", "seconds a decode reservation lives without its KV", 30, 1, 3600);
+    private static readonly Option<int> LayerDelayMs = CliOptions.Int("--layer-delay-ms", "pause after each prefill layer (fault tests: holds a push open)", 0, 0, 60_000);
+    private static readonly Option<string> Url = CliOptions.Text("--url", "the URL other parts reach this instance at (registered in etcd)", helpName: "URL");
+    private static readonly Option<int> Threads = CliOptions.Int("--threads", "libtorch intra-op threads (PDRDMA_TORCH_THREADS overrides)", 1, 1, 1024);
+    private static readonly Option<bool> StageKv = new("--stage-kv") { Description = "host-stage a cpu KV pool as a cuda one is (tests the staged path on the cpu): true or false; default false" };
+    private static readonly EtcdArgs Etcd = new();
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        ServeOptions options;
-        try
+        var command = new Command("serve", "serve a model over OpenAI-compatible HTTP (prefill, decode or colocated)")
         {
-            var cli = new CliArgs(args);
-            options = new ServeOptions
-            {
-                Role = cli.Get("--role", "colocated"),
-                Model = cli.Get("--model", ModelCatalog.Default),
-                Device = EngineDevice.Parse(cli.Get("--device", "cpu")),
-                Host = cli.Get("--host", "127.0.0.1"),
-                Port = cli.GetInt("--port", 46200),
-                Daemon = cli.Get("--daemon"),
-                NodeId = cli.Get("--node-id"),
-                PeerListen = cli.Get("--peer-listen", "127.0.0.1:0"),
-                Advertise = cli.Get("--advertise"),
-                SecretFile = cli.Get("--secret-file"),
-                LeaseTtlSeconds = cli.GetInt("--lease-ttl", 30),
-                LayerDelayMs = cli.GetInt("--layer-delay-ms", 0),
-                StageKv = cli.Get("--stage-kv", "false") switch
-                {
-                    "true" => true,
-                    "false" => false,
-                    var v => throw new ArgumentException($"--stage-kv takes true or false, not '{(v.Length > 16 ? v[..16] + "…" : v)}'"),
-                },
-                AdvertiseUrl = cli.Get("--url"),
-                Etcd = EtcdArgs.From(cli),
-            };
-            var daemonTimeout = cli.GetInt("--daemon-timeout", 0);
-            // One intra-op thread by default: small models run fastest that way, and OpenMP workers spin-wait when
-            // several engines share the cores (PDRDMA_TORCH_THREADS overrides).
-            var threads = cli.GetInt("--threads", 1);
-            if (threads < 1) throw new ArgumentException("--threads must be at least 1");
-            Engines.TorchThreads.Configure(threads);
-            cli.EnsureAllUsed();
-            if (options.AdvertiseUrl is { } url && !Daemon.Discovery.InstanceRecord.IsPlainHttpUrl(url)) throw new ArgumentException($"--url '{url}' is not http(s)://HOST:PORT");
-            // Slow hosts (emulated VMs) need longer than the default bound on each call to the daemon.
-            if (daemonTimeout > 0) KvChannel.CallTimeout = TimeSpan.FromSeconds(daemonTimeout);
-        }
-        catch (ArgumentException e)
+            Role, Model, Device, Host, Port, Daemon, DaemonTimeout, NodeId, PeerListen, Advertise, SecretFile, LeaseTtl, LayerDelayMs, Url, Threads, StageKv,
+        };
+        Etcd.AddTo(command);
+        command.SetAction((parse, ct) => RunAsync(parse, ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken ct)
+    {
+        var options = new ServeOptions
         {
-            await Console.Error.WriteLineAsync($"pdrdma serve: {e.Message}\nusage: pdrdma {Help}");
-            return 2;
-        }
+            Role = CliOptions.Name(parse.GetValue(Role)),
+            Model = parse.GetValue(Model)!,
+            Device = parse.GetValue(Device)!,
+            Host = parse.GetValue(Host)!,
+            Port = parse.GetValue(Port),
+            Daemon = parse.GetValue(Daemon),
+            NodeId = parse.GetValue(NodeId),
+            PeerListen = parse.GetValue(PeerListen)!,
+            Advertise = parse.GetValue(Advertise),
+            SecretFile = parse.GetValue(SecretFile),
+            LeaseTtlSeconds = parse.GetValue(LeaseTtl),
+            LayerDelayMs = parse.GetValue(LayerDelayMs),
+            StageKv = parse.GetValue(StageKv),
+            AdvertiseUrl = parse.GetValue(Url),
+            Etcd = Etcd.Read(parse),
+        };
+        if (options.AdvertiseUrl is { } url && !PdRdma.Daemon.Discovery.InstanceRecord.IsPlainHttpUrl(url)) throw new UsageException($"--url '{url}' is not http(s)://HOST:PORT");
+        // One intra-op thread by default: small models run fastest that way, and OpenMP workers spin-wait when
+        // several engines share the cores.
+        TorchThreads.Configure(parse.GetValue(Threads));
+        // Slow hosts (emulated VMs) need longer than the default bound on each call to the daemon.
+        if (parse.GetValue(DaemonTimeout) is > 0 and var seconds) KvChannel.CallTimeout = TimeSpan.FromSeconds(seconds);
         ServingHost host;
         try
         {

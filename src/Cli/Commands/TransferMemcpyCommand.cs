@@ -1,21 +1,32 @@
+using System.CommandLine;
+using System.Net;
+using PdRdma.Hosting.CommandLine;
 using System.Diagnostics;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Transfer;
 
 namespace PdRdma.Cli.Commands;
 
 /// <summary>(internal) The memcpy baseline of the shm measurement: one region file into another, cold and warm.</summary>
 public static class TransferMemcpyCommand
 {
-    public const string Help = "(internal) memcpy baseline between two region files: --mb N [--repeat R]";
+    private static readonly Option<int> Mb = CliOptions.Int("--mb", "bytes to copy, in MiB", 256, 1, 1 << 20);
+    private static readonly Option<int> Repeat = CliOptions.Int("--repeat", "copies (the first is cold)", 3, 1, 10_000);
 
-    public static Task<int> RunAsync(string[] args)
+    /// <summary>The command (internal: the baseline of the shm measurement, not listed in help).</summary>
+    public static Command Create()
     {
-        var options = new TransferCliArgs(args);
-        var bytes = options.Long("--mb", 256) * 1024 * 1024;
-        var repeat = (int)options.Long("--repeat", 3);
-        options.EnsureAllRead();
+        var command = new Command("transfer-memcpy", "memcpy baseline between two region files: one JSON line") { Mb, Repeat };
+        command.Hidden = true;
+        command.SetAction(parse => Run(parse.GetValue(Mb) * 1024L * 1024, parse.GetValue(Repeat)));
+        return command;
+    }
 
-        TransferPattern.RemoveStaleRegionFiles();
+    private static int Run(long bytes, int repeat)
+    {
+
+        RegionFiles.RemoveStale();
         using var source = HostRegion.Create("memcpy-src", bytes);
         using var target = HostRegion.Create("memcpy-dst", bytes);
         for (long done = 0; done < bytes; done += 1 << 30)
@@ -44,6 +55,6 @@ public static class TransferMemcpyCommand
             runs = runs.Select(s => Math.Round(s, 6)).ToArray(),
             identical = TransferTargetCommand.Hash(source) == TransferTargetCommand.Hash(target),
         });
-        return Task.FromResult(0);
+        return 0;
     }
 }

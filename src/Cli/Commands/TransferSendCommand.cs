@@ -1,7 +1,11 @@
+using System.CommandLine;
 using System.Net;
+using PdRdma.Hosting.CommandLine;
 using System.Net.Sockets;
 using System.Diagnostics;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Transfer;
 
 namespace PdRdma.Cli.Commands;
 
@@ -11,27 +15,45 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class TransferSendCommand
 {
-    public const string Help = "(internal) transfer initiator: --peer IP:PORT --mb N [--backend auto|shm|tcp|verbs] [--connect-timeout S] [--checksum] [--repeat R] [--ops K] [--seed S] [--secret-file F]";
+    private static readonly Option<IPEndPoint> Peer = CliOptions.EndPoint("--peer", "the target's endpoint", required: true);
+    private static readonly Option<int> Mb = CliOptions.Int("--mb", "bytes to write, in MiB", 256, 1, 1 << 20);
+    private static readonly Option<BackendChoice> Backend = CliOptions.Choice("--backend", "transport backend", BackendChoice.Auto);
+    private static readonly Option<bool> Checksum = CliOptions.Flag("--checksum", "checksum every batch (xxhash3) and have the target verify it");
+    private static readonly Option<int> Repeat = CliOptions.Int("--repeat", "write the region this many times", 1, 1, 1_000_000);
+    private static readonly Option<int> Ops = CliOptions.Int("--ops", "split the region into this many write ops per batch", 1, 1, 1 << 20);
+    private static readonly Option<int> Seed = CliOptions.Int("--seed", "seed of the fill pattern", 1);
+    private static readonly Option<string> TargetRegion = CliOptions.Text("--target-region", "the target's region name", "kv");
+    private static readonly Option<string> NodeId = CliOptions.Text("--node-id", "this agent's node id (default: sender-PID)");
+    private static readonly Option<int> ConnectTimeout = CliOptions.Int("--connect-timeout", "seconds to wait for the target to listen", 10, 1, 3600);
+    private static readonly Option<FileInfo> SecretFile = TransferOptions.SecretFile();
 
-    public static Task<int> RunAsync(string[] args) => TransferCliArgs.RunReportingErrorsAsync(args, RunCoreAsync);
-
-    private static async Task<int> RunCoreAsync(string[] args)
+    /// <summary>The command (internal: a peer of tests and measurements, not listed in help).</summary>
+    public static Command Create()
     {
-        var options = new TransferCliArgs(args, "--checksum");
-        var peer = options.EndPoint("--peer");
-        var bytes = options.Long("--mb", 256) * 1024 * 1024;
-        var backend = Enum.Parse<BackendChoice>(options.String("--backend", "auto"), ignoreCase: true);
-        var checksum = options.Flag("--checksum") ? ChecksumKind.XxHash3 : ChecksumKind.None;
-        var repeat = (int)options.Long("--repeat", 1);
-        var ops = (int)options.Long("--ops", 1);
-        var seed = (ulong)options.Long("--seed", 1);
-        var targetRegion = options.String("--target-region", "kv");
-        var nodeId = options.String("--node-id", $"sender-{Environment.ProcessId}");
-        var connectTimeout = TimeSpan.FromSeconds(options.Long("--connect-timeout", 10));
-        var secret = options.Secret();
-        options.EnsureAllRead();
+        var command = new Command("transfer-send", "transfer initiator: fills a region, writes it whole into the target's, prints one JSON line")
+        {
+            Peer, Mb, Backend, Checksum, Repeat, Ops, Seed, TargetRegion, NodeId, ConnectTimeout, SecretFile,
+        };
+        command.Hidden = true;
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
 
-        TransferPattern.RemoveStaleRegionFiles();
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var peer = parse.GetValue(Peer)!;
+        var bytes = parse.GetValue(Mb) * 1024L * 1024;
+        var backend = parse.GetValue(Backend);
+        var checksum = parse.GetValue(Checksum) ? ChecksumKind.XxHash3 : ChecksumKind.None;
+        var repeat = parse.GetValue(Repeat);
+        var ops = parse.GetValue(Ops);
+        var seed = (ulong)parse.GetValue(Seed);
+        var targetRegion = parse.GetValue(TargetRegion)!;
+        var nodeId = parse.GetValue(NodeId) ?? $"sender-{Environment.ProcessId}";
+        var connectTimeout = TimeSpan.FromSeconds(parse.GetValue(ConnectTimeout));
+        var secret = TransferOptions.ReadSecret(parse.GetValue(SecretFile));
+
+        RegionFiles.RemoveStale();
         using var source = HostRegion.Create("src", bytes);
         for (long done = 0; done < bytes; done += 1 << 30)
         {

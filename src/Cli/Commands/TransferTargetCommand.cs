@@ -1,7 +1,12 @@
+using System.CommandLine;
+using System.Net;
+using PdRdma.Hosting.CommandLine;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Transfer;
 
 namespace PdRdma.Cli.Commands;
 
@@ -11,26 +16,40 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class TransferTargetCommand
 {
-    public const string Help = "(internal) transfer target: --listen IP:PORT --region-mb N [--region-id kv] [--node-id ID] [--secret-file F] [--batches K: exit after K notifications, hashing the region only at the last] [--handshake-timeout S]";
+    private static readonly Option<IPEndPoint> Listen = CliOptions.EndPoint("--listen", "where to listen", required: true);
+    private static readonly Option<int> RegionMb = CliOptions.Int("--region-mb", "region size in MiB", 256, 1, 1 << 20);
+    private static readonly Option<string> RegionId = CliOptions.Text("--region-id", "the region's name", "kv");
+    private static readonly Option<string> NodeId = CliOptions.Text("--node-id", "this agent's node id (default: target-PID)");
+    private static readonly Option<FileInfo> SecretFile = TransferOptions.SecretFile();
+    private static readonly Option<int> Batches = CliOptions.Int("--batches", "exit after K notifications, hashing the region only at the last (0: serve until stopped)", 0);
+    private static readonly Option<int> HandshakeTimeout = CliOptions.Int("--handshake-timeout", "seconds a peer has for its handshake", 10, 1, 3600);
 
-    public static Task<int> RunAsync(string[] args) => TransferCliArgs.RunReportingErrorsAsync(args, RunCoreAsync);
-
-    private static async Task<int> RunCoreAsync(string[] args)
+    /// <summary>The command (internal: a peer of tests and measurements, not listed in help).</summary>
+    public static Command Create()
     {
-        var options = new TransferCliArgs(args);
-        var listen = options.EndPoint("--listen");
-        var bytes = options.Long("--region-mb", 256) * 1024 * 1024;
-        var regionId = options.String("--region-id", "kv");
-        var nodeId = options.String("--node-id", $"target-{Environment.ProcessId}");
-        var secret = options.Secret();
-        var exitAfter = options.Long("--batches", 0);
-        var handshakeTimeout = TimeSpan.FromSeconds(options.Long("--handshake-timeout", 10));
-        options.EnsureAllRead();
+        var command = new Command("transfer-target", "transfer target: registers one zeroed region, listens, prints one JSON line per event")
+        {
+            Listen, RegionMb, RegionId, NodeId, SecretFile, Batches, HandshakeTimeout,
+        };
+        command.Hidden = true;
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var listen = parse.GetValue(Listen)!;
+        var bytes = parse.GetValue(RegionMb) * 1024L * 1024;
+        var regionId = parse.GetValue(RegionId)!;
+        var nodeId = parse.GetValue(NodeId) ?? $"target-{Environment.ProcessId}";
+        var secret = TransferOptions.ReadSecret(parse.GetValue(SecretFile));
+        var exitAfter = parse.GetValue(Batches);
+        var handshakeTimeout = TimeSpan.FromSeconds(parse.GetValue(HandshakeTimeout));
 
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        TransferPattern.RemoveStaleRegionFiles();
+        RegionFiles.RemoveStale();
         using var region = HostRegion.Create(regionId, bytes);
         TransferPattern.Prefault(region);
         await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, Listen = listen, ClusterSecret = secret, HandshakeTimeout = handshakeTimeout });

@@ -1,9 +1,11 @@
+using System.CommandLine;
 using System.IO.Hashing;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using PdRdma.Hosting.CommandLine;
 using PdRdma.Transport;
 using PdRdma.Transport.Backends;
 using PdRdma.Transport.Backends.Verbs;
@@ -19,21 +21,33 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class VerbsDmaBufPeerCommand
 {
-    public const string Help = "(test tool) verbs with dma-buf regions: target --listen IP:PORT | initiator --peer IP:PORT [--staged] [--timeout S]";
-
     private const long RegionBytes = 8 << 20;
     private const int Chunk = 64 << 10;
     private const int Writes = 32;
     private const byte Untouched = 0xEE;
 
-    public static async Task<int> RunAsync(string[] args)
+    private static readonly Option<bool> Staged = CliOptions.Flag("--staged", "force host staging instead of ibv_reg_dmabuf_mr");
+    private static readonly Option<int> TimeoutSeconds = CliOptions.Int("--timeout", "seconds before giving up", 300, 1, 86_400);
+
+    /// <summary>The command (hidden: a test tool the VM tests run inside the guests).</summary>
+    public static Command Create()
     {
-        if (args.Length == 0 || args[0] is not ("target" or "initiator")) { Console.Error.WriteLine("usage: verbs-dmabuf-peer " + Help); return 2; }
-        var options = new TransferCliArgs(args[1..], "--staged");
-        var endpoint = options.EndPoint(args[0] == "target" ? "--listen" : "--peer");
-        bool staged = options.Flag("--staged");
-        var timeout = TimeSpan.FromSeconds(options.Long("--timeout", 300));
-        options.EnsureAllRead();
+        var command = new Command("verbs-dmabuf-peer", "(test tool) verbs with dma-buf regions between two agents") { Hidden = true };
+        var listen = CliOptions.EndPoint("--listen", "where the target listens", required: true);
+        var target = new Command("target", "the target: holds a dma-buf region, prints its hash after the batch") { listen, Staged, TimeoutSeconds };
+        target.SetAction((parse, _) => RunAsync("target", parse.GetValue(listen)!, parse.GetValue(Staged), parse.GetValue(TimeoutSeconds)));
+        var peer = CliOptions.EndPoint("--peer", "the target's address", required: true);
+        var initiator = new Command("initiator", "the initiator: writes 32 scattered 64 KiB chunks with a checksum") { peer, Staged, TimeoutSeconds };
+        initiator.SetAction((parse, _) => RunAsync("initiator", parse.GetValue(peer)!, parse.GetValue(Staged), parse.GetValue(TimeoutSeconds)));
+        command.Subcommands.Add(target);
+        command.Subcommands.Add(initiator);
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string role, IPEndPoint endpoint, bool staged, int timeoutSeconds)
+    {
+        var timeout = TimeSpan.FromSeconds(timeoutSeconds);
+        var args = new[] { role };
         using var cts = new CancellationTokenSource(timeout);
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
         try

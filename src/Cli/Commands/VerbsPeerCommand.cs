@@ -1,3 +1,5 @@
+using System.CommandLine;
+using PdRdma.Hosting.CommandLine;
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Net;
@@ -18,8 +20,6 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class VerbsPeerCommand
 {
-    public const string Help = "(test tool) verbs backend peer: target|initiator --mode kv|oob|lost|bench";
-
     private const byte Untouched = 0xEE;
     private static readonly KvLayout SourceLayout = new(layers: 16, kvHeads: 8, headDim: 128, tokensPerBlock: 16, KvDType.BFloat16, blocks: 64);
     private static readonly KvLayout TargetLayout = new(layers: 16, kvHeads: 8, headDim: 128, tokensPerBlock: 16, KvDType.BFloat16, blocks: 96);
@@ -27,22 +27,36 @@ public static class VerbsPeerCommand
     private const long OobGrantBytes = 4 << 20;
     private const long BenchBytes = 4 << 20;
 
-    public static async Task<int> RunAsync(string[] args)
+    private sealed record PeerOptions(IPEndPoint? Connect2, long MaxSize, long Volume);
+
+    private static readonly Option<string> Mode = new("--mode") { Description = "what to check", HelpName = "kv|oob|lost|bench", DefaultValueFactory = _ => "kv" };
+    private static readonly Option<int> Timeout = CliOptions.Int("--timeout", "seconds the whole check may take", 300, 1, 24 * 3600);
+    private static readonly Option<IPEndPoint> Listen = CliOptions.EndPoint("--listen", "where the target's control link listens", required: true);
+    private static readonly Option<IPEndPoint> Connect = CliOptions.EndPoint("--connect", "the target's control link", required: true);
+    private static readonly Option<IPEndPoint> Connect2 = CliOptions.EndPoint("--connect2", "a second target (mode lost)", required: false);
+    private static readonly Option<long> MaxSize = CliOptions.Bytes("--max-size", "largest message of mode bench", BenchBytes);
+    private static readonly Option<long> Volume = CliOptions.Bytes("--volume", "bytes written per message size in mode bench", 16L << 20);
+
+    /// <summary>The command (internal: the test tool of tests/Verbs and perf/verbs inside the Soft-RoCE VMs, not listed in help).</summary>
+    public static Command Create()
     {
-        if (args.Length == 0) { Console.Error.WriteLine("usage: verbs-peer target|initiator --listen|--connect IP:PORT --mode kv|oob|bench"); return 2; }
-        string role = args[0];
-        var opts = ParseOptions(args[1..]);
-        string mode = opts.GetValueOrDefault("mode", "kv");
-        int timeoutS = int.Parse(opts.GetValueOrDefault("timeout", "300"));
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutS));
+        Mode.AcceptOnlyFromAmong("kv", "oob", "lost", "bench");
+        var target = new Command("target", "registers a region, serves the initiator's checks over the control link") { Listen, Mode, Timeout };
+        target.SetAction((parse, _) => RunAsync("target", parse.GetValue(Mode)!, parse.GetValue(Timeout), ct => TargetAsync(parse.GetValue(Listen)!, parse.GetValue(Mode)!, ct)));
+        var initiator = new Command("initiator", "connects, writes, prints one JSON result line per check") { Connect, Connect2, Mode, Timeout, MaxSize, Volume };
+        initiator.SetAction((parse, _) => RunAsync("initiator", parse.GetValue(Mode)!, parse.GetValue(Timeout), ct => InitiatorAsync(parse.GetValue(Connect)!, parse.GetValue(Mode)!,
+            new PeerOptions(parse.GetValue(Connect2), parse.GetValue(MaxSize), parse.GetValue(Volume)), ct)));
+        var command = new Command("verbs-peer", "verbs backend peer of the VM tests") { target, initiator };
+        command.Hidden = true;
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string role, string mode, int timeoutSeconds, Func<CancellationToken, Task<int>> run)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
         try
         {
-            return role switch
-            {
-                "target" => await TargetAsync(IPEndPoint.Parse(opts["listen"]), mode, cts.Token),
-                "initiator" => await InitiatorAsync(IPEndPoint.Parse(opts["connect"]), mode, opts, cts.Token),
-                _ => throw new ArgumentException($"unknown role '{role}'"),
-            };
+            return await run(cts.Token);
         }
         catch (TransferException ex)
         {
@@ -93,7 +107,7 @@ public static class VerbsPeerCommand
         }
     }
 
-    private static async Task<int> InitiatorAsync(IPEndPoint target, string mode, Dictionary<string, string> opts, CancellationToken ct)
+    private static async Task<int> InitiatorAsync(IPEndPoint target, string mode, PeerOptions opts, CancellationToken ct)
     {
         long sourceBytes = mode switch { "kv" => SourceLayout.TotalBytes, "oob" => OobRegionBytes, _ => BenchBytes };
         using var source = HostRegion.Create("src", sourceBytes);
@@ -101,7 +115,7 @@ public static class VerbsPeerCommand
         using var device = VerbsDevice.Open();
         using var registration = device.Register(source);
         if (mode == "lost")
-            return await LostPeerAsync(device, registration, source, target, IPEndPoint.Parse(opts["connect2"]), ct) ? 0 : 1;
+            return await LostPeerAsync(device, registration, source, target, opts.Connect2 ?? throw new UsageException("--mode lost needs --connect2 IP:PORT"), ct) ? 0 : 1;
 
         using var client = await ConnectWithRetryAsync(target, ct);
         using var link = new ControlLink(client.GetStream());
@@ -289,10 +303,10 @@ public static class VerbsPeerCommand
     }
 
     /// <summary>Bandwidth (a batch of back-to-back writes) and latency (one awaited write) per message size.</summary>
-    private static async Task<bool> BenchAsync(VerbsEndpoint endpoint, VerbsRegistration registration, Dictionary<string, string> opts, CancellationToken ct)
+    private static async Task<bool> BenchAsync(VerbsEndpoint endpoint, VerbsRegistration registration, PeerOptions opts, CancellationToken ct)
     {
-        long maxSize = long.Parse(opts.GetValueOrDefault("max-size", BenchBytes.ToString()));
-        long volume = long.Parse(opts.GetValueOrDefault("volume", (16L << 20).ToString()));
+        long maxSize = opts.MaxSize;
+        long volume = opts.Volume;
         for (long size = 64; size <= maxSize; size *= 2)
         {
             int iterations = (int)Math.Clamp(volume / size, 8, 1000);
@@ -347,17 +361,6 @@ public static class VerbsPeerCommand
     private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static void Emit(JsonObject result) => Console.WriteLine(result.ToJsonString(Relaxed));
-
-    private static Dictionary<string, string> ParseOptions(string[] args)
-    {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i + 1 < args.Length; i += 2)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"expected --option, got '{args[i]}'");
-            options[args[i][2..]] = args[i + 1];
-        }
-        return options;
-    }
 
     /// <summary>JSON lines over the TCP control link; the verbs connection data travels as base64 MessagePack.</summary>
     private sealed class ControlLink(NetworkStream stream) : IDisposable

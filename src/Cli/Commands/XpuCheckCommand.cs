@@ -1,9 +1,11 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Net.Sockets;
 using System.Text.Json;
 using PdRdma.Transport;
 using PdRdma.Transport.LevelZero;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Commands;
 
@@ -15,11 +17,17 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class XpuCheckCommand
 {
-    public const string Help = "Level Zero regions on this host's XPU: copies, dma-buf, two-process share (JSON); " + XpuCheckOptions.Usage;
-
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        var options = XpuCheckOptions.Parse(args);
+        var command = new Command("xpu-check", "Level Zero regions on this host's XPU: copies, dma-buf, two-process share; prints one JSON object");
+        XpuCheckOptions.AddTo(command, socket: false);
+        command.SetAction((parse, _) => RunAsync(XpuCheckOptions.From(parse)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(XpuCheckOptions options)
+    {
         var result = new Dictionary<string, object?> { ["bytes"] = options.Bytes, ["driver"] = options.Driver ?? "installed" };
         LevelZeroDevice device;
         try
@@ -76,7 +84,7 @@ public static class XpuCheckCommand
         var peerArgs = new List<string> { "xpu-ipc-peer", (options.Bytes / (1024 * 1024)).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--socket", socketPath, "--paths", string.Join(',', options.Paths.Select(XpuCheckOptions.Name)) };
         if (options.Driver is not null) peerArgs.AddRange(["--driver", Path.GetFullPath(options.Driver)]);
-        var info = SelfProcess.StartInfo([.. peerArgs]);
+        var info = PdrdmaProgram.Cli.StartInfo([.. peerArgs]);
         info.RedirectStandardInput = true;
         info.RedirectStandardOutput = true;
         using var peer = Process.Start(info) ?? throw new InvalidOperationException("could not start xpu-ipc-peer");

@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.CommandLine;
+using PdRdma.Hosting.CommandLine;
 using PdRdma.Transport;
 using PdRdma.Transport.LevelZero;
 
@@ -7,32 +8,46 @@ namespace PdRdma.Cli.Commands;
 /// <summary>Options shared by the Level Zero check commands: size, an alternative driver, the share paths to offer.</summary>
 public sealed record XpuCheckOptions(long Bytes, string? Driver, IReadOnlyList<XpuSharePath> Paths, string? Socket)
 {
-    public const string Usage = "[MiB] [--driver LIB.so] [--paths ipc,dmabuf,staged] (the driver replaces the installed ones: the test driver)";
+    private static readonly Argument<long> MiB = CliOptions.IntArgument("MiB", "region size in MiB", 1, 16384, 64);
 
-    public static XpuCheckOptions Parse(string[] args)
+    private static readonly Option<string> DriverOption = CliOptions.Text("--driver", "a Level Zero driver library that replaces the installed ones (the test driver)", helpName: "LIB.so");
+
+    private static readonly Option<XpuSharePath[]> PathsOption = new("--paths")
     {
-        long mib = 64;
-        string? driver = null, socket = null;
-        IReadOnlyList<XpuSharePath> paths = XpuSharing.AllPaths;
-        for (var i = 0; i < args.Length; i++)
+        Description = "the share paths to offer, in order", HelpName = "ipc,dmabuf,staged", DefaultValueFactory = _ => [.. XpuSharing.AllPaths],
+        CustomParser = r =>
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
+            var paths = new List<XpuSharePath>();
+            foreach (var text in (r.Tokens.Count > 0 ? r.Tokens[0].Value : "").Split(','))
             {
-                case "--driver": driver = Next(); break;
-                case "--socket": socket = Next(); break;
-                case "--paths": paths = [.. Next().Split(',').Select(ParsePath)]; break;
-                case "--json": break;
-                default:
-                    if (!long.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out mib) || mib is <= 0 or > 16384)
-                    {
-                        throw new ArgumentException($"unknown argument '{args[i]}' (usage: {Usage})");
-                    }
-                    break;
+                if (TryParsePath(text, out var path)) paths.Add(path);
+                else r.AddError($"--paths: unknown share path '{text}' (ipc, dmabuf, staged)");
             }
+            return [.. paths];
+        },
+    };
+
+    private static readonly Option<string> SocketOption = CliOptions.Text("--socket", "the Unix socket the checking process listens on", helpName: "PATH");
+
+    private static readonly Option<bool> JsonOption = CliOptions.Flag("--json", "JSON output (always; accepted for symmetry with the other checks)");
+
+    /// <summary>Adds the shared options to <paramref name="command"/> (<c>--socket</c> only for the peer process).</summary>
+    public static void AddTo(Command command, bool socket)
+    {
+        command.Arguments.Add(MiB);
+        command.Options.Add(DriverOption);
+        command.Options.Add(PathsOption);
+        command.Options.Add(JsonOption);
+        if (socket)
+        {
+            SocketOption.Required = true;
+            command.Options.Add(SocketOption);
         }
-        return new XpuCheckOptions(mib * 1024 * 1024, driver, paths, socket);
     }
+
+    /// <summary>The parsed options.</summary>
+    public static XpuCheckOptions From(ParseResult parse) =>
+        new(parse.GetValue(MiB) * 1024L * 1024, parse.GetValue(DriverOption), parse.GetValue(PathsOption)!, parse.GetValue(SocketOption));
 
     /// <summary>Points the loader at --driver (before the first device is opened) and opens xpu:0.</summary>
     public LevelZeroDevice OpenDevice()
@@ -41,13 +56,17 @@ public sealed record XpuCheckOptions(long Bytes, string? Driver, IReadOnlyList<X
         return LevelZeroDevice.Open(0);
     }
 
-    public static XpuSharePath ParsePath(string text) => text.Trim() switch
+    private static bool TryParsePath(string text, out XpuSharePath path)
     {
-        "ipc" => XpuSharePath.SameDeviceIpc,
-        "dmabuf" => XpuSharePath.DmaBuf,
-        "staged" => XpuSharePath.HostStaged,
-        _ => throw new ArgumentException($"unknown share path '{text}' (ipc, dmabuf, staged)"),
-    };
+        (var known, path) = text.Trim() switch
+        {
+            "ipc" => (true, XpuSharePath.SameDeviceIpc),
+            "dmabuf" => (true, XpuSharePath.DmaBuf),
+            "staged" => (true, XpuSharePath.HostStaged),
+            _ => (false, default),
+        };
+        return known;
+    }
 
     public static string Name(XpuSharePath path) => path switch
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using PdRdma.Transport;
@@ -13,11 +14,17 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class XpuCudaCheckCommand
 {
-    public const string Help = "step 2: CUDA region <-> Level Zero region on one host, dma-buf import vs host staging (JSON); " + XpuCheckOptions.Usage;
-
-    public static Task<int> RunAsync(string[] args)
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        var options = XpuCheckOptions.Parse(args);
+        var command = new Command("xpu-cuda-check", "CUDA region <-> Level Zero region on one host, dma-buf import vs host staging; prints one JSON object");
+        XpuCheckOptions.AddTo(command, socket: false);
+        command.SetAction((parse, _) => RunAsync(XpuCheckOptions.From(parse)));
+        return command;
+    }
+
+    private static Task<int> RunAsync(XpuCheckOptions options)
+    {
         var result = new Dictionary<string, object?> { ["bytes"] = options.Bytes };
         CudaDevice? cuda = null;
         LevelZeroDevice? xpu = null;

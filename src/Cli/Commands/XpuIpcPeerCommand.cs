@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.IO.Hashing;
 using System.Net.Sockets;
 using PdRdma.Transport;
@@ -12,15 +13,23 @@ namespace PdRdma.Cli.Commands;
 /// </summary>
 public static class XpuIpcPeerCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
-        var options = XpuCheckOptions.Parse(args);
-        if (options.Socket is null) throw new ArgumentException("usage: xpu-ipc-peer MiB --socket PATH [--driver LIB] [--paths ...]");
+        var command = new Command("xpu-ipc-peer", "the pool-owning process of xpu-check");
+        XpuCheckOptions.AddTo(command, socket: true);
+        command.Hidden = true;
+        command.SetAction((parse, _) => RunAsync(XpuCheckOptions.From(parse)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(XpuCheckOptions options)
+    {
         using var device = options.OpenDevice();
         using var pool = LevelZeroDeviceRegion.Allocate(device, "decode-pool", options.Bytes);
         pool.Write(0, XpuCheckOptions.Pattern(options.Bytes, 7));
         using var socket = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
-        socket.Connect(new UnixDomainSocketEndPoint(options.Socket));
+        socket.Connect(new UnixDomainSocketEndPoint(options.Socket!));
         socket.ReceiveTimeout = 60_000;
         using var session = XpuSharing.Offer(socket, pool, options.Paths);
 

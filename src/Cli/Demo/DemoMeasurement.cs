@@ -1,3 +1,4 @@
+using PdRdma.Hosting.Clients;
 using System.Globalization;
 using System.Text.Json;
 

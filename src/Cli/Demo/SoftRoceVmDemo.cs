@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Cli.Demo;
 
@@ -53,7 +54,7 @@ public sealed class SoftRoceVmDemo : IAsyncDisposable
         await File.WriteAllBytesAsync(Shared(VmDemoSpec.Files.Secret), RandomNumberGenerator.GetBytes(32), ct).ConfigureAwait(false);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Shared(VmDemoSpec.Files.Secret), UnixFileMode.UserRead);
 
-        var self = string.Join(' ', LocalCluster.SelfCommand().Select(Quote));
+        var self = string.Join(' ', PdrdmaProgram.Cli.Line().Select(Quote));
         string Node(string role) => $"{self} demo-vm-node --role {role} --shared {Quote(_shared)}";
         var c = CultureInfo.InvariantCulture;
         string[] command = ["bash", FindHarness()!, "--out", _shared, "--timeout", timeoutSeconds.ToString(c), "--port", port.ToString(c),

@@ -50,7 +50,7 @@ public sealed class KvStaging : IDisposable
         {
             if (!stageHostPool) return null;
             if (pool is not HostRegion host) throw new TransferException(TransferErrorCode.Unsupported, $"KV pool '{pool.Id}' is host memory without a host region: it cannot be staged");
-            pool = new HostPoolAsDevice(host);
+            pool = host.AsDeviceMemory();
         }
         if (pool is not IDeviceMemory device)
         {

@@ -1,3 +1,4 @@
+using OpenTelemetry.Metrics;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -28,7 +29,6 @@ public sealed partial class ProxyHost : IAsyncDisposable
     private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256, MaxResponseDrainSize = 0 }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly IUpstreamDirectory _upstreams;
     private readonly ServingMetrics _metrics = new("proxy");
-    private readonly PrometheusTextExporter _exporter = new("PdRdma.");
     private readonly ILogger _log;
     private string _model = "";
 
@@ -47,6 +47,7 @@ public sealed partial class ProxyHost : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("PdRdma.*").AddPrometheusExporter(o => { o.ScrapeResponseCacheDurationMilliseconds = 0; o.ScopeInfoEnabled = false; o.TargetInfoEnabled = false; }));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(IPAddress.Parse(options.Host), options.Port);
@@ -67,7 +68,7 @@ public sealed partial class ProxyHost : IAsyncDisposable
         app.MapPost("/v1/chat/completions", http => proxy.CompleteAsync(http, chat: true));
         app.MapGet("/v1/models", (Func<HttpContext, Task<IResult>>)proxy.ModelsAsync);
         app.MapGet("/health", (Func<HttpContext, Task<IResult>>)proxy.HealthAsync);
-        app.MapGet("/metrics", () => Results.Text(proxy._exporter.Render(), "text/plain; version=0.0.4"));
+        app.MapPrometheusScrapingEndpoint("/metrics");
         await app.StartAsync(ct).ConfigureAwait(false);
         LogReady(proxy._log, $"{options.Host}:{options.Port}", upstreams.Describe);
         return proxy;
@@ -374,7 +375,6 @@ public sealed partial class ProxyHost : IAsyncDisposable
         await _upstreams.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
         _metrics.Dispose();
-        _exporter.Dispose();
     }
 
     private sealed class RequestState

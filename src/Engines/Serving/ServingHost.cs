@@ -1,3 +1,4 @@
+using OpenTelemetry.Metrics;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -32,7 +33,6 @@ public sealed partial class ServingHost : IAsyncDisposable
     private readonly PrefillPush? _push;
     private readonly DecodeSide? _decode;
     private readonly WebApplication _app;
-    private readonly PrometheusTextExporter _exporter = new("PdRdma.");
     private InstanceAnnouncer? _announcer;
 
     private ServingHost(ServeOptions options, IServingModel model, KvChannel? channel, WebApplication app)
@@ -61,6 +61,7 @@ public sealed partial class ServingHost : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter("PdRdma.*").AddPrometheusExporter(o => { o.ScrapeResponseCacheDurationMilliseconds = 0; o.ScopeInfoEnabled = false; o.TargetInfoEnabled = false; }));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(IPAddress.Parse(options.Host), options.Port);
@@ -140,7 +141,7 @@ public sealed partial class ServingHost : IAsyncDisposable
             directory = _announcer?.Health,
         }));
         _app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = new[] { new { id = _model.Name, @object = "model", owned_by = "pdrdma", created = 0 } } }));
-        _app.MapGet("/metrics", () => Results.Text(_exporter.Render(), "text/plain; version=0.0.4"));
+        _app.MapPrometheusScrapingEndpoint("/metrics");
         _app.MapGet("/internal/info", () => Results.Json(Info, OpenAiWriter.Json));
         switch (_options.Role)
         {
@@ -331,7 +332,6 @@ public sealed partial class ServingHost : IAsyncDisposable
         if (_channel is not null) await _channel.DisposeAsync().ConfigureAwait(false);
         _model.Dispose();
         _metrics.Dispose();
-        _exporter.Dispose();
     }
 
         [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "serving {Role} of model {Model} on http://{Address} (kv path: {Mode}, node {Node}, peers at {PeerEndpoint})")]

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace PdRdma.Engines.Serving;
 
-/// <summary>Instruments of a serving instance or proxy (meter "PdRdma.Serving"). Thread-safe.</summary>
+/// <summary>Instruments of a serving instance or proxy (meter "PdRdma.Serving"), named <c>pdrdma_serving_&lt;what&gt;_&lt;unit&gt;</c>. Thread-safe.</summary>
 public sealed class ServingMetrics : IDisposable
 {
     private readonly Meter _meter = new("PdRdma.Serving");
@@ -15,11 +15,11 @@ public sealed class ServingMetrics : IDisposable
     public ServingMetrics(string role)
     {
         Role = role;
-        _requests = _meter.CreateCounter<long>("pdrdma.serving.requests", description: "requests by role and outcome");
-        _tokens = _meter.CreateCounter<long>("pdrdma.serving.tokens.generated", description: "tokens generated");
-        _ttft = _meter.CreateHistogram<double>("pdrdma.serving.ttft.seconds", description: "time to first token");
-        _kvBytes = _meter.CreateCounter<long>("pdrdma.serving.kv.bytes", description: "KV bytes pushed to decode instances");
-        _meter.CreateObservableGauge("pdrdma.serving.in_flight", () => Volatile.Read(ref _inFlight), description: "requests in progress");
+        _requests = _meter.CreateCounter<long>("pdrdma_serving_requests", null, "requests by role and outcome");
+        _tokens = _meter.CreateCounter<long>("pdrdma_serving_generated_tokens", null, "tokens generated");
+        _ttft = _meter.CreateHistogram<double>("pdrdma_serving_ttft_seconds", "s", "time to first token");
+        _kvBytes = _meter.CreateCounter<long>("pdrdma_serving_kv_pushed_bytes", "By", "KV bytes pushed to decode instances");
+        _meter.CreateObservableGauge("pdrdma_serving_requests_in_flight", () => Volatile.Read(ref _inFlight), null, "requests in progress");
     }
 
     public string Role { get; }

@@ -5,8 +5,9 @@ namespace PdRdma.Engines.Split;
 
 /// <summary>
 /// Prefill and decode engines with separate pools in one process, the KV handed over by copying each layer's
-/// extents from one region to the other as soon as the layer is done: the split path without a network, used by
-/// tests and by <c>pdrdma generate --split</c> until the cross-process transport is wired in.
+/// extents from one region to the other as soon as the layer is done: the split without a network or a transfer agent,
+/// what <c>pdrdma generate --split-in-process</c>, engine-check and engine-bench use to isolate the hand-over's cost
+/// (<c>generate --split</c> and serving move the KV through the transfer machinery, <see cref="Serving.LocalSplit"/>).
 /// </summary>
 public sealed class InProcessSplit(PrefillEngine prefill, DecodeEngine decode)
 {

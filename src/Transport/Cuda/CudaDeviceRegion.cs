@@ -29,11 +29,13 @@ public sealed unsafe class CudaDeviceRegion : IDeviceMemory
 
     public long Length { get; }
 
-    public nint Address => (nint)DevicePointer;
+    internal nint Address => (nint)DevicePointer;
+
+    nint IMemoryRegion.Address => Address;
 
     public string? SharedPath => null;
 
-    public ulong DevicePointer { get; }
+    internal ulong DevicePointer { get; }
 
     /// <summary>Allocates <paramref name="length"/> bytes of device memory, zero-filled.</summary>
     public static CudaDeviceRegion Allocate(CudaDevice device, string id, long length)

@@ -54,6 +54,7 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             if (_batches.Count > 0) TransportLog.Disconnected(core.Logger, _peer, _batches.Count);
             if (_link is not null) await _link.DisposeAsync().ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
+            TransportMetrics.Forget(_peer, sent: false);
         }
     }
 

@@ -1,32 +1,41 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace PdRdma.Transport.Internal;
 
-/// <summary>Meter "PdRdma.Transport"; tags: peer, backend, code.</summary>
+/// <summary>
+/// Meter "PdRdma.Transport", instruments named <c>pdrdma_transport_&lt;what&gt;_&lt;unit&gt;</c>. Per-peer totals are
+/// observed from live connections and sessions and forgotten when one ends (<see cref="Forget"/>), so a gone peer's
+/// series leave the exposition; the duration histogram and error counter are labelled by backend/side and code only.
+/// </summary>
 internal static class TransportMetrics
 {
     public static readonly Meter Meter = new("PdRdma.Transport");
-    private static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("pdrdma.transport.bytes_written", "By", "bytes written to peers");
-    private static readonly Counter<long> BytesReceived = Meter.CreateCounter<long>("pdrdma.transport.bytes_received", "By", "bytes placed by peers");
-    private static readonly Counter<long> Batches = Meter.CreateCounter<long>("pdrdma.transport.batches", "{batch}", "batches completed (initiator side)");
-    private static readonly Counter<long> Errors = Meter.CreateCounter<long>("pdrdma.transport.errors", "{error}", "transfer errors by code");
-    private static readonly Counter<long> Limits = Meter.CreateCounter<long>("pdrdma_transport_limit_refusals_total", "{refusal}", "requests refused by a target limit, by limit");
-    private static readonly Counter<long> MacFailures = Meter.CreateCounter<long>("pdrdma_transport_mac_failures_total", "{frame}", "frames or payloads that failed authentication (session ended)");
+    private static readonly ConcurrentDictionary<(string Peer, string Backend), Totals> Sent = new();
+    private static readonly ConcurrentDictionary<(string Peer, string Backend), Totals> Placed = new();
+    private static readonly Counter<long> Errors = Meter.CreateCounter<long>("pdrdma_transport_errors", null, "transfer errors by side and code");
+    private static readonly Histogram<double> BatchSeconds = Meter.CreateHistogram<double>("pdrdma_transport_batch_duration_seconds", "s", "time from post to completion, by backend");
+
+    private static readonly Counter<long> Limits = Meter.CreateCounter<long>("pdrdma_transport_limit_refusals", null, "requests refused by a target limit, by limit");
+    private static readonly Counter<long> MacFailures = Meter.CreateCounter<long>("pdrdma_transport_mac_failures", null, "frames or payloads that failed authentication (session ended)");
     private static readonly UpDownCounter<long> BytesInFlight = Meter.CreateUpDownCounter<long>("pdrdma_transport_inflight_bytes", "By", "bytes of accepted, unfinished batches (target side)");
-    private static readonly UpDownCounter<long> Connections = Meter.CreateUpDownCounter<long>("pdrdma_transport_connections", "{connection}", "connections a target holds");
-    private static readonly Histogram<double> BatchSeconds = Meter.CreateHistogram<double>("pdrdma.transport.batch_duration", "s", "time from post to completion");
+    private static readonly UpDownCounter<long> Connections = Meter.CreateUpDownCounter<long>("pdrdma_transport_connections", null, "connections a target holds");
+
+    static TransportMetrics()
+    {
+        Meter.CreateObservableCounter("pdrdma_transport_written_bytes", () => Observe(Sent, t => t.Bytes), "By", "bytes written to each connected peer");
+        Meter.CreateObservableCounter("pdrdma_transport_batches", () => Observe(Sent, t => t.Batches), null, "batches completed per connected peer (initiator side)");
+        Meter.CreateObservableCounter("pdrdma_transport_received_bytes", () => Observe(Placed, t => t.Bytes), "By", "bytes each connected peer placed here");
+    }
 
     public static void Written(string peer, string backend, long bytes, double seconds)
     {
-        var tags = new TagList { { "peer", peer }, { "backend", backend } };
-        BytesWritten.Add(bytes, tags);
-        Batches.Add(1, tags);
-        BatchSeconds.Record(seconds, tags);
+        Sent.GetOrAdd((peer, backend), _ => new Totals()).Add(bytes);
+        BatchSeconds.Record(seconds, new KeyValuePair<string, object?>("backend", backend));
     }
 
-    public static void Received(string peer, string backend, long bytes) =>
-        BytesReceived.Add(bytes, new TagList { { "peer", peer }, { "backend", backend } });
+    public static void Received(string peer, string backend, long bytes) => Placed.GetOrAdd((peer, backend), _ => new Totals()).Add(bytes);
 
     public static void Limit(string limit) => Limits.Add(1, new TagList { { "limit", limit } });
 
@@ -38,4 +47,30 @@ internal static class TransportMetrics
 
     public static void Error(string side, TransferErrorCode code) =>
         Errors.Add(1, new TagList { { "side", side }, { "code", code.ToString() } });
+
+    /// <summary>A connection (<paramref name="sent"/>) or session with <paramref name="peer"/> ended: its series end.</summary>
+    public static void Forget(string peer, bool sent)
+    {
+        var totals = sent ? Sent : Placed;
+        foreach (var key in totals.Keys.Where(k => k.Peer == peer)) totals.TryRemove(key, out _);
+    }
+
+    private static IEnumerable<Measurement<long>> Observe(ConcurrentDictionary<(string Peer, string Backend), Totals> totals, Func<Totals, long> value) =>
+        totals.Select(e => new Measurement<long>(value(e.Value), new("peer", e.Key.Peer), new("backend", e.Key.Backend)));
+
+    private sealed class Totals
+    {
+        private long _bytes;
+        private long _batches;
+
+        public long Bytes => Interlocked.Read(ref _bytes);
+
+        public long Batches => Interlocked.Read(ref _batches);
+
+        public void Add(long bytes)
+        {
+            Interlocked.Add(ref _bytes, bytes);
+            Interlocked.Increment(ref _batches);
+        }
+    }
 }

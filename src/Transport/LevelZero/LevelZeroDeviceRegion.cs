@@ -33,7 +33,9 @@ public sealed class LevelZeroDeviceRegion : IDeviceMemory
 
     public long Length { get; }
 
-    public nint Address => _memory.DangerousGetHandle();
+    internal nint Address => _memory.DangerousGetHandle();
+
+    nint IMemoryRegion.Address => Address;
 
     public string? SharedPath => null;
 

@@ -5,8 +5,8 @@ using PdRdma.Transport.Backends;
 namespace PdRdma.Tests.Transport.Contract;
 
 /// <summary>
-/// What every backend must do, run against each one by a derived class (tcp and shm here; the verbs backend adds its
-/// own). Both agents are in this process but talk over real sockets and real shared memory; each agent is given only
+/// What every backend must do, run against each one by a derived class (tcp and shm; the verbs backend needs an RDMA
+/// device, so its checks run inside the Soft-RoCE VMs, tests/Verbs). Both agents are in this process but talk over real sockets and real shared memory; each agent is given only
 /// the backend under test, so the automatic choice must pick it.
 /// </summary>
 public abstract class BackendContractTests

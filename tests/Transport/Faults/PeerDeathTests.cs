@@ -1,7 +1,9 @@
+using PdRdma.Hosting.Network;
 using System.Diagnostics;
 using System.Net;
 using PdRdma.Tests.Transport.Support;
 using PdRdma.Transport;
+using PdRdma.Hosting.Processes;
 
 namespace PdRdma.Tests.Transport.Faults;
 
@@ -17,7 +19,7 @@ public sealed class PeerDeathTests
         const long ChildMb = 256;
         await using var pair = await AgentPair.StartAsync(regionBytes: (ChildMb + 1) << 20);
         var tailBefore = TestBytes.Hash(pair.TargetRegion, ChildMb << 20);
-        using var child = ChildProcess.StartCli(null, "transfer-send", "--peer", pair.Endpoint.ToString(), "--mb", ChildMb.ToString(), "--backend", "tcp", "--repeat", "1000", "--node-id", "doomed");
+        using var child = PdrdmaProgram.Cli.Start(null, "transfer-send", "--peer", pair.Endpoint.ToString(), "--mb", ChildMb.ToString(), "--backend", "tcp", "--repeat", "1000", "--node-id", "doomed");
         var first = await pair.NextNotificationAsync(n => n.PeerNodeId == "doomed", Limit);
         Assert.Equal("run 0", System.Text.Encoding.UTF8.GetString(first.Payload));
         child.Kill();
@@ -34,8 +36,8 @@ public sealed class PeerDeathTests
     [Fact]
     public async Task ATargetKilledMidTransferFailsPendingWritesPromptlyWithPeerLost()
     {
-        var port = FreePort();
-        using var target = ChildProcess.StartCli(null, "transfer-target", "--listen", $"127.0.0.1:{port}", "--region-mb", "256");
+        var port = FreePorts.One();
+        using var target = PdrdmaProgram.Cli.Start(null, "transfer-target", "--listen", $"127.0.0.1:{port}", "--region-mb", "256");
         await target.ReadJsonAsync(Limit, "listening");
         using var source = HostRegion.Create($"src-{Guid.NewGuid():N}", 256 << 20);
         TestBytes.Fill(source, 3);
@@ -64,12 +66,5 @@ public sealed class PeerDeathTests
         Assert.True(Stopwatch.GetElapsedTime(killedAt) < TimeSpan.FromSeconds(15));
         var after = await Assert.ThrowsAsync<TransferException>(() => connection.WriteAsync(batch, CancellationToken.None));
         Assert.Equal(TransferErrorCode.PeerLost, after.Code);
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

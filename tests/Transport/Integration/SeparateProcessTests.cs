@@ -1,5 +1,7 @@
 using PdRdma.Tests.Transport.Faults;
 using PdRdma.Tests.Transport.Support;
+using PdRdma.Hosting.Processes;
+using PdRdma.Hosting.Network;
 
 namespace PdRdma.Tests.Transport.Integration;
 
@@ -13,10 +15,10 @@ public sealed class SeparateProcessTests
     [InlineData("tcp")]
     public async Task SameHost256MiBArrivesBitIdentical(string backend)
     {
-        var port = PeerDeathTests.FreePort();
-        using var target = ChildProcess.StartCli(null, "transfer-target", "--listen", $"127.0.0.1:{port}", "--region-mb", "256", "--batches", "1");
+        var port = FreePorts.One();
+        using var target = PdrdmaProgram.Cli.Start(null, "transfer-target", "--listen", $"127.0.0.1:{port}", "--region-mb", "256", "--batches", "1");
         await target.ReadJsonAsync(Limit, "listening");
-        using var sender = ChildProcess.StartCli(null, "transfer-send", "--peer", $"127.0.0.1:{port}", "--mb", "256", "--backend", backend, "--checksum", "--seed", "11");
+        using var sender = PdrdmaProgram.Cli.Start(null, "transfer-send", "--peer", $"127.0.0.1:{port}", "--mb", "256", "--backend", backend, "--checksum", "--seed", "11");
         var sent = await sender.ReadJsonAsync(Limit);
         var arrived = await target.ReadJsonAsync(Limit, "notified");
         Assert.Equal(backend, sent.GetProperty("backend").GetString());
@@ -29,10 +31,10 @@ public sealed class SeparateProcessTests
     [Fact]
     public async Task AutoChoosesSharedMemoryOnOneHost()
     {
-        var port = PeerDeathTests.FreePort();
-        using var target = ChildProcess.StartCli(null, "transfer-target", "--listen", $"127.0.0.1:{port}", "--region-mb", "8");
+        var port = FreePorts.One();
+        using var target = PdrdmaProgram.Cli.Start(null, "transfer-target", "--listen", $"127.0.0.1:{port}", "--region-mb", "8");
         await target.ReadJsonAsync(Limit, "listening");
-        using var sender = ChildProcess.StartCli(null, "transfer-send", "--peer", $"127.0.0.1:{port}", "--mb", "8");
+        using var sender = PdrdmaProgram.Cli.Start(null, "transfer-send", "--peer", $"127.0.0.1:{port}", "--mb", "8");
         var sent = await sender.ReadJsonAsync(Limit);
         Assert.Equal("shm", sent.GetProperty("backend").GetString());
         Assert.Contains("same host", sent.GetProperty("reason").GetString());
@@ -42,10 +44,10 @@ public sealed class SeparateProcessTests
     [Trait("Category", "Root")]
     public async Task TwoNamespacesOverVeth256MiBArrivesBitIdenticalOverTcp()
     {
-        using var hosts = NetnsPair.Create();
-        using var target = ChildProcess.StartCli(hosts.B, "transfer-target", "--listen", $"{hosts.AddressB}:7400", "--region-mb", "256", "--batches", "1");
+        await using var hosts = await NamespacePair.CreateAsync("pdt", reachableFromRoot: false, CancellationToken.None);
+        using var target = PdrdmaProgram.Cli.Start(hosts.B, "transfer-target", "--listen", $"{hosts.AddressB}:7400", "--region-mb", "256", "--batches", "1");
         await target.ReadJsonAsync(Limit, "listening");
-        using var sender = ChildProcess.StartCli(hosts.A, "transfer-send", "--peer", $"{hosts.AddressB}:7400", "--mb", "256", "--backend", "tcp", "--checksum", "--seed", "5");
+        using var sender = PdrdmaProgram.Cli.Start(hosts.A, "transfer-send", "--peer", $"{hosts.AddressB}:7400", "--mb", "256", "--backend", "tcp", "--checksum", "--seed", "5");
         var sent = await sender.ReadJsonAsync(Limit);
         var arrived = await target.ReadJsonAsync(Limit, "notified");
         Assert.Equal("tcp", sent.GetProperty("backend").GetString());
@@ -57,8 +59,8 @@ public sealed class SeparateProcessTests
     [Trait("Category", "Root")]
     public async Task TwoNamespacesConnectingToNobodyFailsWithPeerLostAndDoesNotHang()
     {
-        using var hosts = NetnsPair.Create();
-        using var sender = ChildProcess.StartCli(hosts.A, "transfer-send", "--peer", $"{hosts.AddressB}:7401", "--mb", "1", "--backend", "tcp");
+        await using var hosts = await NamespacePair.CreateAsync("pdt", reachableFromRoot: false, CancellationToken.None);
+        using var sender = PdrdmaProgram.Cli.Start(hosts.A, "transfer-send", "--peer", $"{hosts.AddressB}:7401", "--mb", "1", "--backend", "tcp");
         Assert.NotEqual(0, await sender.WaitForExitAsync(Limit));
         Assert.Contains("PeerLost", sender.Stderr);
     }

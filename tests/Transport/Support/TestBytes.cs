@@ -11,7 +11,7 @@ public static class TestBytes
         var n = length ?? region.Length - offset;
         for (long done = 0; done < n; done += 1 << 30)
         {
-            PdRdma.Cli.Commands.TransferPattern.Fill(region.AsSpan(offset + done, (int)Math.Min(1 << 30, n - done)), seed, offset + done);
+            PdRdma.Hosting.Transfer.TransferPattern.Fill(region.AsSpan(offset + done, (int)Math.Min(1 << 30, n - done)), seed, offset + done);
         }
     }
 

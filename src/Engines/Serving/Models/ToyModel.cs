@@ -5,8 +5,8 @@ using PdRdma.Transport;
 namespace PdRdma.Engines.Serving.Models;
 
 /// <summary>
-/// A small deterministic stand-in model (no TorchSharp) used by the serving path while the Llama engines are
-/// not merged: characters are tokens, each layer writes float32 K and V per token into the paged pool, and every
+/// A small deterministic model without TorchSharp (<c>--model toy</c>): fault tests use it because its prefill honours
+/// a per-layer pause that holds a KV push open. Characters are tokens, each layer writes float32 K and V per token into the paged pool, and every
 /// decode step reads all earlier V of every layer back from the pool, so a single wrong KV byte changes the output.
 /// Thread-safe for concurrent requests on disjoint blocks.
 /// </summary>
