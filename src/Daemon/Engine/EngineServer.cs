@@ -155,7 +155,7 @@ public sealed partial class EngineServer : IAsyncDisposable
         {
             try
             {
-                using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 var body = MessagePack.MessagePackSerializer.Serialize(new EngineFrame { Id = 0, Message = new ErrorReply { Code = (int)TransferErrorCode.AccessDenied, Message = reason } }, FrameCodec.Options);
                 var frame = new byte[4 + body.Length];
                 System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
