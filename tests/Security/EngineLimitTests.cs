@@ -46,7 +46,7 @@ public sealed class EngineLimitTests
     {
         var folder = TestPaths.Scratch("limit");
         using var daemon = await DaemonProcess.StartAsync(folder, "node-l", TestPaths.SecretFile(folder),
-            extra: ["--Daemon:MaxRequestsPerEngine=4", "--connect-timeout", "5", "--handshake-timeout", "5"]);
+            extra: ["--max-requests-per-engine", "4", "--connect-timeout", "5", "--handshake-timeout", "5"]);
         using var hole = Blackhole(out var endpoint);
         await using var engine = await RawEngine.ConnectAsync(daemon.Socket);
         for (var i = 1; i <= 12; i++)
@@ -71,7 +71,7 @@ public sealed class EngineLimitTests
     {
         var folder = TestPaths.Scratch("slow");
         using var daemon = await DaemonProcess.StartAsync(folder, "node-s", TestPaths.SecretFile(folder),
-            extra: ["--Daemon:MaxQueuedEventsPerEngine=16", "--Daemon:EngineSendTimeoutSeconds=60"]);
+            extra: ["--max-queued-events", "16", "--engine-send-timeout", "60"]);
         using var slowPool = HostRegion.Create("slow", Layout.TotalBytes, folder);
         using var goodPool = HostRegion.Create("good", Layout.TotalBytes, folder);
 

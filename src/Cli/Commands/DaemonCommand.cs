@@ -31,6 +31,9 @@ public static class DaemonCommand
         Seconds("--lease-ttl", "seconds a KV lease lives (default 30)"),
         Seconds("--heartbeat", "seconds between peer heartbeats (default 2)"),
         Seconds("--drain", "seconds a stopping daemon waits for transfers in flight (default 5)"),
+        Count("--max-requests-per-engine", "requests one engine connection may have in work; one more is refused Overloaded (default 256)"),
+        Count("--max-queued-events", "Arrived/LeaseEnded events queued per engine before it is disconnected (default 1024)"),
+        Seconds("--engine-send-timeout", "seconds one frame to an engine may take before it is disconnected (default 5)"),
         Text("--etcd", "etcd endpoints (none: no discovery)", "URL[,URL]"),
         Text("--etcd-user", "etcd user name"),
         Text("--etcd-password-file", "file holding the etcd password", "FILE"),
@@ -74,6 +77,16 @@ public static class DaemonCommand
     private static (Option, Func<ParseResult, string?>) Seconds(string name, string description)
     {
         var option = CliOptions.Seconds(name, description);
+        return (option, p => p.GetValue(option)?.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static (Option, Func<ParseResult, string?>) Count(string name, string description)
+    {
+        var option = new Option<int?>(name) { Description = description, HelpName = "N" };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1 or > 1_000_000) r.AddError($"{name}: must be in [1, 1000000]");
+        });
         return (option, p => p.GetValue(option)?.ToString(CultureInfo.InvariantCulture));
     }
 

@@ -24,8 +24,24 @@ public static class ServeCommand
     private static readonly Option<int> LayerDelayMs = CliOptions.Int("--layer-delay-ms", "pause after each prefill layer (fault tests: holds a push open)", 0, 0, 60_000);
     private static readonly Option<string> Url = CliOptions.Text("--url", "the URL other parts reach this instance at (registered in etcd)", helpName: "URL");
     private static readonly Option<int> Threads = CliOptions.Int("--threads", "libtorch intra-op threads (PDRDMA_TORCH_THREADS overrides)", 1, 1, 1024);
-    private static readonly Option<bool> StageKv = new("--stage-kv") { Description = "host-stage a cpu KV pool as a cuda one is (tests the staged path on the cpu): true or false; default false" };
+    private static readonly Option<string> StageKv = StageKvOption();
     private static readonly EtcdArgs Etcd = new();
+
+    private static Option<string> StageKvOption()
+    {
+        var option = new Option<string>("--stage-kv")
+        {
+            Description = "host-stage a cpu KV pool as a cuda one is (tests the staged path on the cpu)", HelpName = "true|false",
+            DefaultValueFactory = _ => "false",
+        };
+        option.Validators.Add(r =>
+        {
+            if (r.Implicit || r.Tokens.Count == 0) return;
+            var text = r.Tokens[0].Value;
+            if (text is not ("true" or "false")) r.AddError($"--stage-kv takes true or false, not '{(text.Length > 16 ? text[..16] + "…" : text)}'");
+        });
+        return option;
+    }
 
     /// <summary>The command.</summary>
     public static Command Create()
@@ -55,7 +71,7 @@ public static class ServeCommand
             SecretFile = parse.GetValue(SecretFile),
             LeaseTtlSeconds = parse.GetValue(LeaseTtl),
             LayerDelayMs = parse.GetValue(LayerDelayMs),
-            StageKv = parse.GetValue(StageKv),
+            StageKv = parse.GetValue(StageKv) == "true",
             AdvertiseUrl = parse.GetValue(Url),
             Etcd = Etcd.Read(parse),
         };

@@ -90,6 +90,11 @@ public sealed partial class PeerLinks : IAsyncDisposable
     public async Task HeartbeatAsync(TimeSpan timeout, CancellationToken ct)
     {
         var ping = MessagePackSerializer.Serialize(new PeerNotice { Kind = PeerNoticeKind.Heartbeat }, FrameCodec.Options, ct);
+        // Links whose connection already ended are closed here, so that they (and their metric series) go now rather
+        // than at their next use.
+        var dead = _links.Where(l => l.Value.IsValueCreated && l.Value.Value.IsCompletedSuccessfully && !l.Value.Value.Result.IsAlive)
+            .Select(l => (l.Key, l.Value.Value.Result)).ToList();
+        foreach (var (endpoint, peer) in dead) await DropAsync(endpoint, peer, "connection ended").ConfigureAwait(false);
         foreach (var (endpoint, peer) in Live)
         {
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
