@@ -56,7 +56,7 @@ public sealed unsafe class HostRegion : IMemoryRegion
         Length = length;
         _handle = handle;
         // Same-host peers reach the same pages through this process's descriptor: the shm backend opens /proc/PID/fd/N
-        // only when PID runs as its own user and the descriptor is a memfd or a region file (SharedPathPolicy).
+        // only when PID runs as its own user and the descriptor is a memfd or a file in /dev/shm (SharedPathPolicy).
         SharedPath = OperatingSystem.IsLinux() ? $"/proc/{Environment.ProcessId}/fd/{handle.DangerousGetHandle()}" : null;
         _file = MemoryMappedFile.CreateFromFile(handle, null, length, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
         _view = _file.CreateViewAccessor(0, length, MemoryMappedFileAccess.ReadWrite);

@@ -63,11 +63,16 @@ public sealed partial class ServiceUnitTests
         {
             await RunAsync("chown", "65534:65534", run);
             int peer = FreePorts.One(), http = FreePorts.One();
+            var checkout = RepoRoot.Find() ?? AppContext.BaseDirectory;
+            var keep = Path.Combine(run, "checkout");
             var daemon = string.Join(' ', PdrdmaProgram.Cli.Line().Concat(["daemon", "--node-id", "node-u", "--socket", $"{run}/pdrdmad.sock", "--group", "",
                 "--peer-listen", $"127.0.0.1:{peer}", "--http-listen", $"127.0.0.1:{http}"]).Select(Quote));
             var confine =
-                "set -e; mount --make-rprivate /; mount --bind " + Quote(run) + " " + Quote(run) + "; mount -o remount,bind,ro /; " +
+                "set -e; mount --make-rprivate /; mount --bind " + Quote(run) + " " + Quote(run) + "; " +
+                // a checkout under /tmp, /root or /home (a fresh clone anywhere) stays reachable, read-only, at its own path
+                "mkdir -p " + Quote(keep) + "; mount --bind " + Quote(checkout) + " " + Quote(keep) + "; mount -o remount,bind,ro / ; " +
                 "mount -t tmpfs -o mode=1777 tmpfs /tmp; mount -t tmpfs -o mode=0 tmpfs /root; mount -t tmpfs -o mode=0 tmpfs /home; " +
+                "mkdir -p " + Quote(checkout) + " 2>/dev/null || true; mount --bind " + Quote(keep) + " " + Quote(checkout) + " 2>/dev/null || true; " +
                 "exec setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs --bounding-set=-all,+ipc_lock --inh-caps=-all " + daemon;
             var command = new[] { "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", $"PDRDMA_Daemon__ClusterSecret={Convert.ToHexString(secret)}",
                 "unshare", "--mount", "--fork", "--kill-child", "sh", "-c", confine };

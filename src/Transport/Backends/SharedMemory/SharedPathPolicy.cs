@@ -8,7 +8,7 @@ namespace PdRdma.Transport.Backends.SharedMemory;
 /// holding the file; /dev/shm is sticky, so only the file's owner can replace it (docs/transport.md, trust model).
 /// The second form is a region a daemon received by descriptor (an engine's memfd, issue 11): the target names it as
 /// <c>/proc/PID/fd/N</c>, and it is accepted only when process PID runs as this process's effective user and the
-/// descriptor is a memfd or a region file under the shared-memory folder. A process of the same user could already
+/// descriptor is a memfd or a file in the shared-memory folder. A process of the same user could already
 /// read and write this process's memory (ptrace, /proc/PID/mem), so the peer gains nothing it did not have; a process
 /// of another user is refused before the open, and the kernel refuses the open too (ptrace access rules).
 /// </summary>
@@ -37,7 +37,7 @@ internal static class SharedPathPolicy
         return null;
     }
 
-    /// <summary>The descriptor form: /proc/PID/fd/N of a process of this user, holding a memfd or a region file.</summary>
+    /// <summary>The descriptor form: /proc/PID/fd/N of a process of this user, holding a memfd or a file in the shared-memory folder.</summary>
     private static string? DescriptorRefusal(string path, string root)
     {
         var parts = path.Split('/');
@@ -58,9 +58,11 @@ internal static class SharedPathPolicy
             return $"cannot be read ({e.Message})";
         }
         if (target is null) return "is not an open descriptor";
-        var prefix = root.TrimEnd('/') + "/pdrdma.";
-        if (!target.StartsWith("/memfd:", StringComparison.Ordinal) && !target.StartsWith(prefix, StringComparison.Ordinal))
-            return $"holds '{target}', which is neither a memfd nor a region file";
+        // an engine's pool: a memfd, or a file it made in the shared-memory folder (any name: the C and Python APIs let
+        // the engine choose it); never a file elsewhere (a home directory, /etc)
+        var prefix = root.TrimEnd('/') + "/";
+        if (!target.StartsWith("/memfd:", StringComparison.Ordinal) && !(target.StartsWith(prefix, StringComparison.Ordinal) && !target.Contains("/..", StringComparison.Ordinal)))
+            return $"holds '{target}', which is neither a memfd nor a file in {root}";
         return null;
     }
 
