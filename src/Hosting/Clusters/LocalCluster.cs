@@ -22,7 +22,7 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         _spec = spec;
         WorkDirectory = work;
-        _parts = new PartSupervisor(spec.LogDirectory ?? work, TimeSpan.FromSeconds(spec.SlowHost ? 300 : 90));
+        _parts = new PartSupervisor(spec.LogDirectory ?? work, TimeSpan.FromSeconds(spec.SlowHost ? 600 : 90));
     }
 
     /// <summary>Logs, the secret; removed on dispose unless <see cref="KeepLogs"/>.</summary>
