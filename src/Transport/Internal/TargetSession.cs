@@ -259,25 +259,39 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         return new AcceptedBatch(begin.BatchId, writes, begin.Notification, begin.Checksum, begin.Grant, Environment.TickCount64 + (long)core.Options.BatchDeadline.TotalMilliseconds);
     }
 
-    private async ValueTask ReceiveChunkAsync(DataChunkMessage chunk, CancellationToken ct)
+    private void RequireDataOnControlLink()
     {
         if (_backend is not { Capabilities.DataOverControlLink: true }) throw new TransferException(TransferErrorCode.Protocol, $"data frame on a '{_backend?.Name}' connection, whose data does not travel on the control link");
-        if (chunk.Length <= 0 || chunk.Length > connection.MaxFrameBytes) throw new TransferException(TransferErrorCode.Protocol, $"data chunk of {chunk.Length} bytes");
+    }
+
+    /// <summary>
+    /// The accepted batch that <paramref name="length"/> payload bytes on the link belong to; null when the batch was
+    /// refused (at its begin, or since: its grant ended, its deadline passed) — its bytes still on the way then go to a
+    /// scratch buffer, the region stays as it was, and the connection stays usable. Data for a batch never begun is a
+    /// protocol error.
+    /// </summary>
+    private async ValueTask<AcceptedBatch?> AcceptedForDataAsync(long batchId, int length, CancellationToken ct)
+    {
         AcceptedBatch? batch;
         bool refused;
         lock (_batches)
         {
-            refused = _refused.ContainsKey(chunk.BatchId);
-            _batches.TryGetValue(chunk.BatchId, out batch);
+            refused = _refused.ContainsKey(batchId);
+            _batches.TryGetValue(batchId, out batch);
         }
         if (refused)
         {
-            // A batch refused at its begin (or whose grant ended, or whose deadline passed) still has its bytes on the
-            // way: they go to a scratch buffer, the region stays as it was, and the connection stays usable.
-            await connection.DrainPayloadAsync(chunk.Length, ct).ConfigureAwait(false);
-            return;
+            await connection.DrainPayloadAsync(length, ct).ConfigureAwait(false);
+            return null;
         }
-        if (batch is null) throw new TransferException(TransferErrorCode.Protocol, $"data for batch {chunk.BatchId}, which is not accepted");
+        return batch ?? throw new TransferException(TransferErrorCode.Protocol, $"data for batch {batchId}, which is not accepted");
+    }
+
+    private async ValueTask ReceiveChunkAsync(DataChunkMessage chunk, CancellationToken ct)
+    {
+        RequireDataOnControlLink();
+        if (chunk.Length <= 0 || chunk.Length > connection.MaxFrameBytes) throw new TransferException(TransferErrorCode.Protocol, $"data chunk of {chunk.Length} bytes");
+        if (await AcceptedForDataAsync(chunk.BatchId, chunk.Length, ct).ConfigureAwait(false) is not { } batch) return;
         if ((uint)chunk.WriteIndex >= (uint)batch.Writes.Length) throw new TransferException(TransferErrorCode.Protocol, $"data for write {chunk.WriteIndex} of a batch of {batch.Writes.Length}");
         var (region, offset, length) = batch.Writes[chunk.WriteIndex];
         if (chunk.OffsetInWrite < 0 || chunk.OffsetInWrite > length - chunk.Length)
@@ -303,21 +317,9 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
     /// </summary>
     private async ValueTask ReceiveRunAsync(DataRunMessage run, CancellationToken ct)
     {
-        if (_backend is not { Capabilities.DataOverControlLink: true }) throw new TransferException(TransferErrorCode.Protocol, $"data frame on a '{_backend?.Name}' connection, whose data does not travel on the control link");
+        RequireDataOnControlLink();
         if (run.Length <= 0 || run.Length > Math.Min(1 << 20, connection.MaxFrameBytes)) throw new TransferException(TransferErrorCode.Protocol, $"data run of {run.Length} bytes");
-        AcceptedBatch? batch;
-        bool refused;
-        lock (_batches)
-        {
-            refused = _refused.ContainsKey(run.BatchId);
-            _batches.TryGetValue(run.BatchId, out batch);
-        }
-        if (refused)
-        {
-            await connection.DrainPayloadAsync(run.Length, ct).ConfigureAwait(false);
-            return;
-        }
-        if (batch is null) throw new TransferException(TransferErrorCode.Protocol, $"data for batch {run.BatchId}, which is not accepted");
+        if (await AcceptedForDataAsync(run.BatchId, run.Length, ct).ConfigureAwait(false) is not { } batch) return;
         if (run.FirstWrite < 0 || run.Count <= 0 || run.FirstWrite > batch.Writes.Length - run.Count) throw new TransferException(TransferErrorCode.Protocol, $"data run of writes [{run.FirstWrite}, +{run.Count}) in a batch of {batch.Writes.Length}");
         long sum = 0;
         for (var i = run.FirstWrite; i < run.FirstWrite + run.Count; i++) sum += batch.Writes[i].Length;
