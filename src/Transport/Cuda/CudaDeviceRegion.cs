@@ -51,36 +51,23 @@ public sealed unsafe class CudaDeviceRegion : IDeviceMemory
     /// <summary>
     /// Describes <paramref name="length"/> bytes of device memory at <paramref name="pointer"/> that another owner
     /// allocated (libtorch's caching allocator, for a KV pool tensor). The region does not free it: the owner must
-    /// outlive the region. Checks that every byte of the range is mapped in this device's context: one allocation, or
-    /// several back to back — PyTorch's expandable segments map a tensor's virtual range in 2 MiB-granular pieces
-    /// (cuMemMap), so a tensor may span several (found on the H200 with torch 2.11: a 616 MB pool over two pieces). Such
-    /// a region copies like any other; it has no IPC handle (cuIpcGetMemHandle refuses cuMemMap memory).
+    /// outlive the region, and vouches for the length. Checked here: the first byte is device memory of this context.
+    /// Not checked: that the range lies in one allocation. PyTorch's expandable segments (the default of torch 2.11 with
+    /// CUDA 13, found on the H200) map a tensor's virtual range in pieces that cuMemGetAddressRange reports one at a time
+    /// and not past the first (CUDA_ERROR_NOT_FOUND), so a 616 MB pool looked like 294 MB. Every copy is still checked by
+    /// the driver; such a region has no IPC handle (cuIpcGetMemHandle refuses cuMemMap memory).
     /// </summary>
     public static CudaDeviceRegion Borrow(CudaDevice device, string id, ulong pointer, long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         device.MakeCurrent();
-        var end = pointer + (ulong)length;
-        var at = pointer;
-        for (var pieces = 0; at < end; pieces++)
+        var status = CudaDriver.MemGetAddressRange(out var basePointer, out var size, pointer);
+        if (status != CudaResult.Success || basePointer > pointer || basePointer + size <= pointer)
         {
-            if (pieces == MaxBorrowedPieces)
-            {
-                throw new TransferException(TransferErrorCode.OutOfBounds, $"CUDA region '{id}': {length} bytes at 0x{pointer:x} span more than {MaxBorrowedPieces} allocations");
-            }
-            var status = CudaDriver.MemGetAddressRange(out var basePointer, out var size, at);
-            if (status != CudaResult.Success || basePointer > at || size == 0 || basePointer + size <= at)
-            {
-                throw new TransferException(TransferErrorCode.OutOfBounds,
-                    $"CUDA region '{id}': {length} bytes at 0x{pointer:x} run into memory this context has not mapped at 0x{at:x} ({(status == CudaResult.Success ? "no allocation" : status.ToString())})");
-            }
-            at = basePointer + size;
+            throw new TransferException(TransferErrorCode.OutOfBounds, $"CUDA region '{id}': 0x{pointer:x} is not device memory of this context ({status})");
         }
         return new CudaDeviceRegion(id, device, null, pointer, length);
     }
-
-    /// <summary>Most allocations one borrowed region may span (2 MiB pieces: 2 TiB).</summary>
-    private const int MaxBorrowedPieces = 1 << 20;
 
     /// <summary>Maps another process's allocation from the 64 bytes of its <see cref="ExportIpcHandle()"/>.</summary>
     public static CudaDeviceRegion OpenIpc(CudaDevice device, string id, ReadOnlySpan<byte> ipcHandle, long length) =>
