@@ -51,20 +51,16 @@ public sealed unsafe class CudaDeviceRegion : IDeviceMemory
     /// <summary>
     /// Describes <paramref name="length"/> bytes of device memory at <paramref name="pointer"/> that another owner
     /// allocated (libtorch's caching allocator, for a KV pool tensor). The region does not free it: the owner must
-    /// outlive the region, and vouches for the length. Checked here: the first byte is device memory of this context.
-    /// Not checked: that the range lies in one allocation. PyTorch's expandable segments (the default of torch 2.11 with
-    /// CUDA 13, found on the H200) map a tensor's virtual range in pieces that cuMemGetAddressRange reports one at a time
-    /// and not past the first (CUDA_ERROR_NOT_FOUND), so a 616 MB pool looked like 294 MB. Every copy is still checked by
-    /// the driver; such a region has no IPC handle (cuIpcGetMemHandle refuses cuMemMap memory).
+    /// outlive the region. Checks that the range lies inside one allocation of this device's context.
     /// </summary>
     public static CudaDeviceRegion Borrow(CudaDevice device, string id, ulong pointer, long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         device.MakeCurrent();
-        var status = CudaDriver.MemGetAddressRange(out var basePointer, out var size, pointer);
-        if (status != CudaResult.Success || basePointer > pointer || basePointer + size <= pointer)
+        CudaDevice.Check(CudaDriver.MemGetAddressRange(out var basePointer, out var size, pointer), "cuMemGetAddressRange");
+        if (pointer + (ulong)length > basePointer + size)
         {
-            throw new TransferException(TransferErrorCode.OutOfBounds, $"CUDA region '{id}': 0x{pointer:x} is not device memory of this context ({status})");
+            throw new TransferException(TransferErrorCode.OutOfBounds, $"CUDA region '{id}': {length} bytes at 0x{pointer:x} run past the allocation [0x{basePointer:x}, +{size})");
         }
         return new CudaDeviceRegion(id, device, null, pointer, length);
     }
