@@ -543,11 +543,12 @@ internal sealed class ControlConnection : IAsyncDisposable
     /// Blocks the receive thread in poll(2) until the socket has bytes (or its end, or an error): the kernel wakes this
     /// thread itself, where a blocking Receive on the runtime's non-blocking socket would wait for its event thread to
     /// relay the readiness (one more thread switch per frame). The receive that follows completes at once. Wakes each
-    /// second to look at <paramref name="ct"/>; a disposal shuts the socket down, which makes it readable at once.
+    /// quarter second to look at <paramref name="ct"/> (a handshake deadline); a disposal shuts the socket down, which
+    /// makes it readable at once.
     /// </summary>
     private void WaitReadable(CancellationToken ct)
     {
-        while (!_socket.Poll(1_000_000, SelectMode.SelectRead))
+        while (!_socket.Poll(250_000, SelectMode.SelectRead))
         {
             ct.ThrowIfCancellationRequested();
         }

@@ -33,7 +33,15 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
     private ITransferBackend? _backend;
     private IBackendLink? _link;
 
-    public async Task RunAsync(CancellationToken stopping)
+    /// <summary>
+    /// The whole session (handshake, then the loop) runs on a thread of its own that reads the socket synchronously
+    /// (<see cref="ControlConnection.StartReceiveThread"/>): a socket that never waits in the runtime's event loop stays
+    /// out of it, so an arriving batch wakes this thread and nothing else.
+    /// </summary>
+    public Task RunAsync(CancellationToken stopping) =>
+        connection.StartReceiveThread(() => SessionAsync(stopping), "pdrdma-target-rx", stopping);
+
+    private async Task SessionAsync(CancellationToken stopping)
     {
         try
         {
@@ -49,8 +57,7 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
                     throw new TransferException(TransferErrorCode.Timeout, $"handshake not finished within {core.Options.HandshakeTimeout.TotalSeconds:0.#} s");
                 }
             }
-            // its own thread, reading the socket synchronously: a batch that arrives wakes it directly
-            await connection.StartReceiveThread(() => ServeAsync(stopping), "pdrdma-target-rx", stopping).ConfigureAwait(false);
+            await ServeAsync(stopping).ConfigureAwait(false);
         }
         catch (TransferException ex)
         {
