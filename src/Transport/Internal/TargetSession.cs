@@ -35,8 +35,8 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
 
     /// <summary>
     /// The whole session (handshake, then the loop) runs on a thread of its own that reads the socket synchronously
-    /// (<see cref="ControlConnection.StartReceiveThread"/>): a socket that never waits in the runtime's event loop stays
-    /// out of it, so an arriving batch wakes this thread and nothing else.
+    /// (<see cref="ControlConnection.StartReceiveThread"/>): an arriving batch wakes this thread directly, never through the
+    /// runtime's socket event thread and the thread pool.
     /// </summary>
     public Task RunAsync(CancellationToken stopping) =>
         connection.StartReceiveThread(() => SessionAsync(stopping), "pdrdma-target-rx", stopping);
