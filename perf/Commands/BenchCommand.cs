@@ -73,6 +73,7 @@ public static class BenchCommand
         root.Subcommands.Add(BenchLayoutCommand.Create());
         root.Subcommands.Add(BenchTargetCommand.Create());
         root.Subcommands.Add(BenchInitiatorCommand.Create());
+        root.Subcommands.Add(BenchPingPongCommand.Create());
         return root;
     }
 

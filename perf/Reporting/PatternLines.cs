@@ -1,3 +1,4 @@
+using PdRdma.Perf.Baselines;
 using PdRdma.Perf.Results;
 
 namespace PdRdma.Perf.Reporting;
@@ -17,13 +18,20 @@ public static class PatternLines
         })),
         "latency" => run.Transfer.Where(p => p.LatencyP50Us is not null).Select(p =>
         {
-            var baseline = run.LatencyBaselines.FirstOrDefault(b => b.Path == p.Path);
+            var baseline = run.LatencyBaselines.FirstOrDefault(b => b.Path == p.Path && b.Baseline == "qperf tcp_lat");
+            double? RoundTrip(string name) => run.LatencyBaselines.FirstOrDefault(b => b.Path == p.Path && b.Baseline == name) is { } b ? Math.Round(b.LatencyUs, 2) : null;
             return BenchJson.Line(new
             {
                 backend = p.Backend, path = p.Path, pattern, size_bytes = p.Bytes, p50_us = p.LatencyP50Us, p99_us = p.LatencyP99Us,
                 baseline = baseline is null ? "none" : p.Backend == "shm" ? "qperf tcp_lat loopback" : baseline.Baseline,
                 baseline_us = baseline is null ? double.NaN : Math.Round(baseline.LatencyUs, 2),
                 ratio = baseline is null ? double.NaN : Math.Round(p.LatencyP50Us!.Value / baseline.LatencyUs, 3), data_mac = dataMac,
+                // qperf's tcp_lat is half a round trip; a write acknowledged is a whole one. The bounds below are whole
+                // round trips on the same path in the same run: qperf's doubled, and .NET's own sockets.
+                qperf_round_trip_us = baseline is null ? double.NaN : Math.Round(2 * baseline.LatencyUs, 2),
+                ratio_round_trip = baseline is null ? double.NaN : Math.Round(p.LatencyP50Us!.Value / (2 * baseline.LatencyUs), 3),
+                dotnet_socket_pingpong_blocking_us = RoundTrip(DotnetPingPongBaseline.Name(SocketPingPong.Mode.Blocking)),
+                dotnet_socket_pingpong_async_us = RoundTrip(DotnetPingPongBaseline.Name(SocketPingPong.Mode.Async)),
             });
         }),
         "rate" => run.Batches.Select(p => BenchJson.Line(new

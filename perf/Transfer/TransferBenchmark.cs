@@ -160,6 +160,21 @@ public sealed class TransferBenchmark(TransferBenchOptions options, ProgressBar?
         {
             run.Notes.Add($"qperf baseline on {path.Name} failed: {e.Message}");
         }
+        // What the .NET runtime itself costs for one round trip on the same path (blocking threads as qperf, then
+        // awaited sockets): the bound the transport's latency is explained against.
+        foreach (var mode in new[] { SocketPingPong.Mode.Blocking, SocketPingPong.Mode.Async })
+        {
+            progress?.Begin($"dotnet socket ping-pong, {mode} ({path.Name})");
+            try
+            {
+                var (p50, _) = await DotnetPingPongBaseline.RoundTripUsAsync(path, FreePorts.One(), (int)Math.Min(options.QperfLatencyBytes, 1 << 20), mode, TimeSpan.FromSeconds(2), ct);
+                run.LatencyBaselines.Add(new LatencyBaselinePoint { Path = path.Name, Baseline = DotnetPingPongBaseline.Name(mode), Bytes = options.QperfLatencyBytes, LatencyUs = p50 });
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.Text.Json.JsonException or KeyNotFoundException)
+            {
+                run.Notes.Add($"dotnet ping-pong ({mode}) on {path.Name} failed: {e.Message}");
+            }
+        }
     }
 
     private async Task<TransferBackendRun> RunPairAsync(string backend, BenchPath path, CancellationToken ct)

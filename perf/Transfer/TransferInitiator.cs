@@ -57,8 +57,18 @@ public sealed class TransferInitiator(TransferPlan plan, string backend, Action<
             var count = (int)(plan.KvTotalBytes / block);
             var blocks = new[] { new WriteBatch(Enumerable.Range(0, count).Select(i => Op(2L * i * block, block)).ToArray()) };
             var extent = new[] { new WriteBatch([Op(0, count * block)]) };
-            var (blocksGbps, iterations) = await BandwidthAsync(connection, blocks, count * block, ct);
-            var (extentGbps, _) = await BandwidthAsync(connection, extent, count * block, ct);
+            // the blocks and the one extent in alternating windows, best of each: a burst of other work on a shared
+            // machine then falls on both alike instead of on one of them
+            double blocksGbps = 0, extentGbps = 0;
+            var iterations = 0;
+            for (var window = 0; window < 3; window++)
+            {
+                var (b, n) = await BandwidthAsync(connection, blocks, count * block, ct, windows: 1);
+                var (e, _) = await BandwidthAsync(connection, extent, count * block, ct, windows: 1);
+                blocksGbps = Math.Max(blocksGbps, b);
+                extentGbps = Math.Max(extentGbps, e);
+                iterations += n;
+            }
             report(new InitiatorRecord { Kind = "kv", Backend = connection.Backend, Bytes = block, Ops = count, Gbps = blocksGbps, ContiguousGbps = extentGbps, Iterations = iterations });
         }
     }
@@ -73,15 +83,15 @@ public sealed class TransferInitiator(TransferPlan plan, string backend, Action<
     private static WriteOp Op(long offset, long length) => new(SourceRegion, offset, TargetRegion, offset, length);
 
     /// <summary>
-    /// The best of three windows of a third of the budget each, with <see cref="TransferPlan.Depth"/> batches in flight:
+    /// The best of <paramref name="windows"/> windows of a third of the budget each, with <see cref="TransferPlan.Depth"/> batches in flight:
     /// on a shared machine the best window is the one least disturbed by other work (the baselines are taken the same way).
     /// </summary>
-    private async Task<(double Gbps, int Iterations)> BandwidthAsync(PeerConnection connection, WriteBatch[] batches, long batchBytes, CancellationToken ct)
+    private async Task<(double Gbps, int Iterations)> BandwidthAsync(PeerConnection connection, WriteBatch[] batches, long batchBytes, CancellationToken ct, int windows = 3)
     {
         await connection.WriteAsync(batches[0], ct); // warm-up: first-touch page faults, connection ramp-up
         var best = 0.0;
         var total = 0;
-        for (var window = 0; window < 3; window++)
+        for (var window = 0; window < windows; window++)
         {
             var inFlight = new Queue<Task>(plan.Depth);
             var posted = 0;

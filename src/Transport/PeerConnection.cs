@@ -52,7 +52,8 @@ public sealed class PeerConnection : IAsyncDisposable
         RemoteRegions = remoteRegions;
         _remote = remoteRegions.GroupBy(r => r.RegionId).ToDictionary(g => g.Key, g => g.First());
         _inFlight = new SemaphoreSlim(core.Options.MaxBatchesInFlight);
-        _receiveLoop = Task.Run(ReceiveLoopAsync);
+        // its own thread, reading the socket synchronously: a Done wakes it directly and completes the writer there
+        _receiveLoop = connection.StartReceiveThread(ReceiveLoopAsync, "pdrdma-initiator-rx", CancellationToken.None);
     }
 
     public string PeerNodeId { get; }
@@ -75,6 +76,10 @@ public sealed class PeerConnection : IAsyncDisposable
     /// (when asked) matched there and the notification (when set) was delivered. Faults with <see cref="TransferException"/>:
     /// UnknownRegion/OutOfBounds for local sources (nothing sent); the target's typed refusal (nothing placed);
     /// ChecksumMismatch; PeerLost. Cancelling abandons the batch: its target bytes are then undefined and nothing is notified.
+    /// The returned task usually completes on the connection's receive thread, and the caller's continuation runs there
+    /// until it next awaits (no thread-pool hop on the latency path): do long or blocking work after an await of
+    /// something else (or <c>await Task.Yield()</c>), not straight after this call, or the connection's later
+    /// acknowledgements wait for it.
     /// On a backend with grant windows a batch naming a grant opens it on first use (one round trip per grant) and then
     /// writes at once; a write outside the window is refused here with AccessDenied before anything is sent.
     /// </summary>
@@ -274,6 +279,12 @@ public sealed class PeerConnection : IAsyncDisposable
                         break;
                     case MessageType.Done:
                         if (_pending.TryGetValue(frame.Read<BatchIdMessage>().BatchId, out var done)) done.Done.TrySetResult();
+                        break;
+                    case MessageType.Dones:
+                        foreach (var batchId in frame.Read<DoneListMessage>().BatchIds)
+                        {
+                            if (_pending.TryGetValue(batchId, out var listed)) listed.Done.TrySetResult();
+                        }
                         break;
                     case MessageType.GrantWindow:
                         var window = frame.Read<GrantWindowMessage>();

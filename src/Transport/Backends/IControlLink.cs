@@ -23,5 +23,22 @@ public interface IControlLink
     /// </summary>
     ValueTask SendDataRunAsync(long batchId, int firstWrite, IReadOnlyList<ReadOnlyMemory<byte>> pieces, CancellationToken ct);
 
+    /// <summary>
+    /// Like <see cref="SendDataRunAsync(long, int, IReadOnlyList{ReadOnlyMemory{byte}}, CancellationToken)"/> for writes
+    /// <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/> - 1 of <paramref name="batch"/>
+    /// (their indexes consecutive), read from their source regions as they are copied into the send buffer: nothing is
+    /// allocated per write.
+    /// </summary>
+    ValueTask SendDataRunAsync(PlannedBatch batch, int first, int count, CancellationToken ct)
+    {
+        var pieces = new ReadOnlyMemory<byte>[count];
+        for (var i = 0; i < count; i++)
+        {
+            var w = batch.Writes[first + i];
+            pieces[i] = Internal.RegionMemory.Memory(w.Source, w.SourceOffset, checked((int)w.Length));
+        }
+        return SendDataRunAsync(batch.BatchId, batch.Writes[first].Index, pieces, ct);
+    }
+
     int MaxDataChunkBytes { get; }
 }

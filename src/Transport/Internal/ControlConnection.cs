@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using MessagePack;
@@ -9,28 +8,49 @@ using PdRdma.Transport.Internal.Wire;
 namespace PdRdma.Transport.Internal;
 
 /// <summary>
-/// One TCP control link: length-prefixed frames over Pipelines, one writer at a time. Reads are done by one loop
-/// (the owner's). Socket failures become <see cref="TransferException"/> PeerLost; framing failures Protocol.
-/// Writes run on the connection's own lifetime, never a caller's token, so a cancelled caller cannot cut a frame in half.
+/// One TCP control link: length-prefixed frames, one writer at a time, one reader (the owner's loop). Frames are
+/// gathered in one send buffer and go out with one system call per flush (a batch's begin, data run and commit
+/// together). The reader keeps its own receive buffer; on the owner's dedicated receive thread
+/// (<see cref="StartReceiveThread"/>) it reads the socket synchronously, so a frame that arrives wakes that thread
+/// directly instead of passing through the runtime's socket engine and the thread pool; anywhere else it awaits.
+/// Socket failures become <see cref="TransferException"/> PeerLost; framing failures Protocol. Writes run on the
+/// connection's own lifetime, never a caller's token, so a cancelled caller cannot cut a frame in half.
 /// </summary>
 internal sealed class ControlConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
+    private readonly byte[] _receiveTag = new byte[FrameMac.TagBytes];
     private FrameMac? _sendMac;
     private FrameMac? _receiveMac;
     private bool _dataMac;
     private int _frameLimit;
-    private long _unflushed;
     private int _disposed;
+
+    /// <summary>Received bytes not yet consumed: [_rxStart, _rxEnd) of _rx.</summary>
+    private byte[] _rx = new byte[ReceiveBufferBytes];
+    private int _rxStart;
+    private int _rxEnd;
+
+    /// <summary>Frames (and small payloads) waiting for the next flush: [0, _txLength) of _tx, rented from the pool.</summary>
+    private byte[] _tx = ArrayPool<byte>.Shared.Rent(SendBufferBytes);
+    private int _txLength;
+
+    /// <summary>The managed id of the thread that may block in a receive (0: none; every read awaits).</summary>
+    private volatile int _receiveThread;
 
     /// <summary>Payloads up to this size are copied into the send buffer (one system call for many); larger go straight out.</summary>
     private const int CopyBelowBytes = 64 << 10;
 
     /// <summary>Buffered bytes that trigger a flush even mid-batch (bounded memory, a steady stream).</summary>
     private const int FlushThreshold = 256 << 10;
+
+    private const int SendBufferBytes = 64 << 10;
+    private const int ReceiveBufferBytes = 64 << 10;
+
+    /// <summary>Raw reads of at least this many bytes beyond what is buffered go straight to their destination.</summary>
+    private const int DirectReadBytes = 16 << 10;
 
     public ControlConnection(Socket socket, int maxFrameBytes)
     {
@@ -40,18 +60,11 @@ internal sealed class ControlConnection : IAsyncDisposable
         RemoteEndPoint = socket.RemoteEndPoint;
         socket.NoDelay = true;
         ConfigureKeepAlive(socket);
-        _stream = new NetworkStream(socket, ownsSocket: true);
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 << 10, minimumReadSize: 4 << 10, leaveOpen: true));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 64 << 10, leaveOpen: true));
     }
 
     public int MaxFrameBytes { get; }
 
     public EndPoint? RemoteEndPoint { get; }
-
-    public PipeReader Input { get; }
-
-    private PipeWriter Output { get; }
 
     public CancellationToken Lifetime => _lifetime.Token;
 
@@ -63,6 +76,21 @@ internal sealed class ControlConnection : IAsyncDisposable
 
     /// <summary>Whether tcp data payloads carry a MAC too (both sides asked for it).</summary>
     public bool DataAuthenticated => _dataMac;
+
+    /// <summary>True when a whole frame is already in the receive buffer (the next read will not wait for the peer).</summary>
+    public bool HasBufferedFrame
+    {
+        get
+        {
+            var buffered = _rxEnd - _rxStart;
+            if (buffered < 4) return false;
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(_rx.AsSpan(_rxStart));
+            return buffered - 4 >= length;
+        }
+    }
+
+    /// <summary>Whether the next <paramref name="bytes"/> raw bytes are already in the receive buffer.</summary>
+    public bool HasBuffered(long bytes) => _rxEnd - _rxStart >= bytes;
 
     /// <summary>Lowers the frame limit, e.g. to a few KiB until the peer proved it holds the secret.</summary>
     public void LimitFrames(int bytes) => _frameLimit = Math.Min(bytes, MaxFrameBytes);
@@ -83,8 +111,58 @@ internal sealed class ControlConnection : IAsyncDisposable
         _dataMac = dataMac;
     }
 
-    public async ValueTask SendAsync<T>(MessageType type, T message, CancellationToken ct, bool flush = true) =>
-        await SendRawAsync(type, MessagePackSerializer.Serialize(message, WireFormat.Options), ct, flush).ConfigureAwait(false);
+    /// <summary>
+    /// Runs the owner's receive loop on a thread of its own that reads the socket synchronously (blocking in the kernel
+    /// until the peer's next bytes, as qperf does; not blocking on anything async). Where the loop awaits something that
+    /// does not complete at once it continues on the thread pool, and its reads await from then on. The loop ends when
+    /// the peer closes, the connection is disposed (the socket is shut down, which wakes the read) or
+    /// <paramref name="stopping"/> fires (likewise).
+    /// </summary>
+    public Task StartReceiveThread(Func<Task> loop, string name, CancellationToken stopping)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            _receiveThread = Environment.CurrentManagedThreadId;
+            var registration = stopping.CanBeCanceled ? stopping.Register(static c => ((ControlConnection)c!).Abort(), this) : default;
+            Task task;
+            try
+            {
+                task = loop();
+            }
+            catch (Exception ex)
+            {
+                task = Task.FromException(ex);
+            }
+            _ = task.ContinueWith(t =>
+            {
+                registration.Dispose();
+                if (t.IsFaulted) done.TrySetException(t.Exception!.InnerExceptions);
+                else if (t.IsCanceled) done.TrySetCanceled();
+                else done.TrySetResult();
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        })
+        {
+            IsBackground = true,
+            Name = name,
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    public async ValueTask SendAsync<T>(MessageType type, T message, CancellationToken ct, bool flush = true)
+    {
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            WriteFrame(type, message);
+            if (flush || _txLength >= FlushThreshold) await FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
 
     /// <summary>Sends an already serialized body (the handshake keeps the exact bytes for its transcript).</summary>
     public async ValueTask SendRawAsync(MessageType type, byte[] body, CancellationToken ct, bool flush = true)
@@ -92,8 +170,8 @@ internal sealed class ControlConnection : IAsyncDisposable
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            WriteFrame(type, body);
-            if (flush || _unflushed >= FlushThreshold) await FlushAsync().ConfigureAwait(false);
+            WriteRawFrame(type, body);
+            if (flush || _txLength >= FlushThreshold) await FlushAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -103,41 +181,32 @@ internal sealed class ControlConnection : IAsyncDisposable
 
     /// <summary>
     /// One data chunk: its header frame, the payload's MAC (when data is authenticated), then the payload. Small payloads
-    /// are copied into the send buffer and go out with their neighbours in one system call (a KV batch of thousands of
-    /// 4 KiB blocks would otherwise cost a call per block); large ones go from the region straight to the socket. Not
-    /// flushed unless <paramref name="flush"/> or enough is buffered: the batch's commit flushes.
+    /// are copied into the send buffer and go out with their neighbours in one system call; large ones go from the region
+    /// straight to the socket. Not flushed unless <paramref name="flush"/> or enough is buffered: the batch's commit flushes.
     /// </summary>
     public async ValueTask SendDataAsync(DataChunkMessage header, ReadOnlyMemory<byte> payload, CancellationToken ct, bool flush = false)
     {
-        var body = MessagePackSerializer.Serialize(header, WireFormat.Options);
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            WriteFrame(MessageType.DataChunk, body);
+            WriteFrame(MessageType.DataChunk, header);
             if (_dataMac)
             {
-                var tag = Output.GetSpan(FrameMac.TagBytes);
-                _sendMac!.Sign(payload.Span, tag[..FrameMac.TagBytes]);
-                Output.Advance(FrameMac.TagBytes);
-                _unflushed += FrameMac.TagBytes;
+                _sendMac!.Sign(payload.Span, Reserve(FrameMac.TagBytes));
+                _txLength += FrameMac.TagBytes;
             }
             if (payload.Length <= CopyBelowBytes)
             {
-                Output.Write(payload.Span);
-                _unflushed += payload.Length;
-                if (flush || _unflushed >= FlushThreshold) await FlushAsync().ConfigureAwait(false);
+                payload.Span.CopyTo(Reserve(payload.Length));
+                _txLength += payload.Length;
+                if (flush || _txLength >= FlushThreshold) await FlushAsync().ConfigureAwait(false);
             }
             else
             {
-                // StreamPipeWriter writes what is buffered, then the payload straight to the socket: no copy of the region's bytes.
-                var result = await Output.WriteAsync(payload, _lifetime.Token).ConfigureAwait(false);
-                _unflushed = 0;
-                if (result.IsCanceled || result.IsCompleted) throw Lost("the connection is closed");
+                // what is buffered, then the payload straight from the region to the socket: no copy of the region's bytes
+                await FlushAsync().ConfigureAwait(false);
+                await SendAllAsync(payload).ConfigureAwait(false);
             }
-        }
-        catch (Exception ex) when (IsSocketFailure(ex))
-        {
-            throw Lost(ex.Message, ex);
         }
         finally
         {
@@ -147,27 +216,58 @@ internal sealed class ControlConnection : IAsyncDisposable
 
     /// <summary>
     /// A run of whole small writes: its header frame, then every piece copied straight into the send buffer back to
-    /// back (the one copy small payloads get anyway), then one MAC over all of them when data is authenticated.
+    /// back (the one copy the MAC needs: it is computed over contiguous bytes), then one MAC over all of them when data
+    /// is authenticated.
     /// </summary>
     public async ValueTask SendDataRunAsync(DataRunMessage header, IReadOnlyList<ReadOnlyMemory<byte>> pieces, CancellationToken ct)
     {
-        var body = MessagePackSerializer.Serialize(header, WireFormat.Options);
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            WriteFrame(MessageType.DataRun, body);
+            WriteFrame(MessageType.DataRun, header);
             var tag = _dataMac ? FrameMac.TagBytes : 0;
-            var span = Output.GetSpan(header.Length + tag);
+            var span = Reserve(header.Length + tag);
             var at = 0;
-            foreach (var piece in pieces)
+            for (var i = 0; i < pieces.Count; i++)
             {
-                piece.Span.CopyTo(span[at..]);
+                var piece = pieces[i].Span;
+                piece.CopyTo(span[at..]);
                 at += piece.Length;
             }
             if (_dataMac) _sendMac!.Sign(span[..at], span.Slice(at, tag));
-            Output.Advance(at + tag);
-            _unflushed += at + tag;
-            if (_unflushed >= FlushThreshold) await FlushAsync().ConfigureAwait(false);
+            _txLength += at + tag;
+            if (_txLength >= FlushThreshold) await FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// A run of whole small writes taken straight from their source regions (writes <paramref name="first"/> .. +
+    /// header.Count - 1 of <paramref name="writes"/>): as <see cref="SendDataRunAsync(DataRunMessage, IReadOnlyList{ReadOnlyMemory{byte}}, CancellationToken)"/>,
+    /// without a Memory object per write.
+    /// </summary>
+    public async ValueTask SendDataRunAsync(DataRunMessage header, IReadOnlyList<Backends.PlannedWrite> writes, int first, CancellationToken ct)
+    {
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            WriteFrame(MessageType.DataRun, header);
+            var tag = _dataMac ? FrameMac.TagBytes : 0;
+            var span = Reserve(header.Length + tag);
+            var at = 0;
+            for (var i = first; i < first + header.Count; i++)
+            {
+                var w = writes[i];
+                var length = (int)w.Length;
+                RegionMemory.Span(w.Source, w.SourceOffset, length).CopyTo(span[at..]);
+                at += length;
+            }
+            if (_dataMac) _sendMac!.Sign(span[..at], span.Slice(at, tag));
+            _txLength += at + tag;
+            if (_txLength >= FlushThreshold) await FlushAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -183,9 +283,8 @@ internal sealed class ControlConnection : IAsyncDisposable
     {
         await ReadRawAsync(destination, ct).ConfigureAwait(false);
         if (!_dataMac) return;
-        var tag = new byte[FrameMac.TagBytes];
-        await ReadRawAsync(tag, ct).ConfigureAwait(false);
-        if (!_receiveMac!.Verify(destination.Span, tag))
+        await ReadRawAsync(_receiveTag, ct).ConfigureAwait(false);
+        if (!_receiveMac!.Verify(destination.Span, _receiveTag))
         {
             TransportMetrics.MacFailure();
             throw new TransferException(TransferErrorCode.Unauthenticated, $"a data run from {RemoteEndPoint} failed authentication (altered on the way): nothing of it placed, session ended");
@@ -199,21 +298,16 @@ internal sealed class ControlConnection : IAsyncDisposable
         {
             while (true)
             {
-                var result = await Input.ReadAsync(ct).ConfigureAwait(false);
-                var buffer = result.Buffer;
-                if (TryParse(ref buffer, out var frame))
+                var need = Parse(out var frame);
+                if (need == 0) return frame;
+                EnsureRoom(need);
+                if (await ReceiveMoreAsync(ct, mayBlock: true).ConfigureAwait(false) == 0)
                 {
-                    Input.AdvanceTo(buffer.Start);
-                    return frame;
-                }
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    var held = buffer.Length;
-                    Input.AdvanceTo(buffer.End);
+                    var held = _rxEnd - _rxStart;
+                    _rxStart = _rxEnd = 0;
                     if (held == 0) return null;
                     throw new TransferException(TransferErrorCode.Protocol, $"truncated frame: the connection ended {held} bytes into a frame");
                 }
-                Input.AdvanceTo(buffer.Start, buffer.End);
             }
         }
         catch (Exception ex) when (IsSocketFailure(ex))
@@ -224,21 +318,16 @@ internal sealed class ControlConnection : IAsyncDisposable
 
     /// <summary>
     /// Places the next <paramref name="length"/> raw bytes into <paramref name="region"/> at <paramref name="offset"/>
-    /// (validated by the caller): first what the pipe already buffered, then straight from the socket into the region's
+    /// (validated by the caller): first what is already buffered, then straight from the socket into the region's
     /// memory, so the bulk of a data chunk is never staged. Safe because this connection has exactly one reader.
     /// With data authentication the payload's MAC comes first and is checked once the bytes are in place: a payload
     /// altered on the way lands only inside the extent the (authenticated) header named, and fails the session.
     /// </summary>
     public async ValueTask ReadPayloadIntoAsync(IMemoryRegion region, long offset, int length, CancellationToken ct)
     {
-        byte[]? tag = null;
-        if (_dataMac)
-        {
-            tag = new byte[FrameMac.TagBytes];
-            await ReadRawAsync(tag, ct).ConfigureAwait(false);
-        }
+        if (_dataMac) await ReadRawAsync(_receiveTag, ct).ConfigureAwait(false);
         await ReadRawAsync(RegionMemory.Memory(region, offset, length), ct).ConfigureAwait(false);
-        if (tag is not null && !_receiveMac!.Verify(RegionMemory.Span(region, offset, length), tag))
+        if (_dataMac && !_receiveMac!.Verify(RegionMemory.Span(region, offset, length), _receiveTag))
         {
             TransportMetrics.MacFailure();
             throw new TransferException(TransferErrorCode.Unauthenticated, $"a data payload from {RemoteEndPoint} failed authentication (altered on the way): session ended");
@@ -250,10 +339,10 @@ internal sealed class ControlConnection : IAsyncDisposable
     {
         if (_dataMac)
         {
-            await ReadRawAsync(new byte[FrameMac.TagBytes], ct).ConfigureAwait(false);
+            await ReadRawAsync(_receiveTag, ct).ConfigureAwait(false);
             _receiveMac!.Skip();
         }
-        var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(length, 64 << 10));
+        var scratch = ArrayPool<byte>.Shared.Rent(Math.Min(length, 64 << 10));
         try
         {
             for (var done = 0; done < length;)
@@ -265,7 +354,7 @@ internal sealed class ControlConnection : IAsyncDisposable
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
@@ -275,19 +364,27 @@ internal sealed class ControlConnection : IAsyncDisposable
         try
         {
             var placed = 0;
-            if (Input.TryRead(out var result))
+            while (true)
             {
-                var take = (int)Math.Min(result.Buffer.Length, length);
-                result.Buffer.Slice(0, take).CopyTo(destination.Span);
-                Input.AdvanceTo(result.Buffer.GetPosition(take));
-                placed = take;
-                if (placed < length && result.IsCompleted) throw Lost($"the connection ended {placed} of {length} bytes into a data chunk");
-            }
-            while (placed < length)
-            {
-                var n = await _stream.ReadAsync(destination[placed..], ct).ConfigureAwait(false);
+                var take = Math.Min(_rxEnd - _rxStart, length - placed);
+                _rx.AsSpan(_rxStart, take).CopyTo(destination.Span[placed..]);
+                _rxStart += take;
+                placed += take;
+                if (placed == length) return;
+                int n;
+                if (length - placed >= DirectReadBytes)
+                {
+                    // the bulk of a payload: from the socket straight to where it goes
+                    n = await ReceiveIntoAsync(destination[placed..], ct).ConfigureAwait(false);
+                    placed += n;
+                }
+                else
+                {
+                    EnsureRoom(length - placed);
+                    n = await ReceiveMoreAsync(ct, mayBlock: true).ConfigureAwait(false);
+                }
                 if (n == 0) throw Lost($"the connection ended {placed} of {length} bytes into a data chunk");
-                placed += n;
+                if (placed == length) return;
             }
         }
         catch (Exception ex) when (IsSocketFailure(ex))
@@ -304,7 +401,7 @@ internal sealed class ControlConnection : IAsyncDisposable
 
     /// <summary>
     /// Discards what the peer still sends, until it closes or <paramref name="limit"/> passes, so that closing with unread
-    /// bytes does not reset the connection and destroy the error frame just sent.
+    /// bytes does not reset the connection and destroy the error frame just sent. Never blocks a thread.
     /// </summary>
     public async ValueTask DrainAsync(TimeSpan limit)
     {
@@ -313,9 +410,8 @@ internal sealed class ControlConnection : IAsyncDisposable
         {
             while (true)
             {
-                var result = await Input.ReadAsync(timeout.Token).ConfigureAwait(false);
-                Input.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.IsCanceled) return;
+                _rxStart = _rxEnd = 0;
+                if (await ReceiveMoreAsync(timeout.Token, mayBlock: false).ConfigureAwait(false) == 0) return;
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException || IsSocketFailure(ex))
@@ -327,40 +423,50 @@ internal sealed class ControlConnection : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _lifetime.Cancel();
-        try { _socket.Shutdown(SocketShutdown.Both); } catch (Exception ex) when (IsSocketFailure(ex)) { }
-        await Input.CompleteAsync().ConfigureAwait(false);
-        try { await Output.CompleteAsync().ConfigureAwait(false); } catch (Exception ex) when (IsSocketFailure(ex)) { }
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        Abort();
+        _socket.Dispose();
         if (await _sendLock.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false))
         {
             _sendMac?.Dispose();
+            var tx = _tx;
+            _tx = [];
+            _txLength = 0;
+            if (tx.Length > 0) ArrayPool<byte>.Shared.Return(tx);
             _sendLock.Release();
         }
-        // the receive side's MAC (a SafeHandle inside) is left to the collector: the reader may still be unwinding
-        // _lifetime is cancelled, not disposed: the receive loop may still read its token while it unwinds.
+        // the receive side's MAC (a SafeHandle inside) and buffer are left to the collector: the reader may still be
+        // unwinding. _lifetime is cancelled, not disposed: the receive loop may still read its token while it unwinds.
     }
 
-    private bool TryParse(ref ReadOnlySequence<byte> buffer, out Frame frame)
+    /// <summary>Shuts the socket both ways: a read blocked in the kernel returns, the peer sees the end.</summary>
+    private void Abort()
+    {
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (Exception ex) when (IsSocketFailure(ex)) { }
+    }
+
+    /// <summary>
+    /// Takes the next whole frame out of the receive buffer (0), or says how many bytes from the buffer's start the
+    /// next frame needs (the length prefix is checked against the frame limit before a byte of the body is awaited).
+    /// </summary>
+    private int Parse(out Frame frame)
     {
         frame = default;
-        if (buffer.Length < 4) return false;
-        Span<byte> prefix = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(prefix);
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(prefix);
+        var buffered = _rxEnd - _rxStart;
+        if (buffered < 4) return 4;
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(_rx.AsSpan(_rxStart));
         if (length == 0) throw new TransferException(TransferErrorCode.Protocol, "empty frame");
         if (length > (uint)_frameLimit)
         {
             throw new TransferException(TransferErrorCode.Protocol, $"oversized frame: {length} bytes announced, at most {_frameLimit} accepted{(_frameLimit < MaxFrameBytes ? " before authentication" : "")}");
         }
-        if (buffer.Length < 4 + length) return false;
-        var body = buffer.Slice(4, length).ToArray();
-        buffer = buffer.Slice(4 + length);
+        if (buffered - 4 < length) return 4 + (int)length;
+        var body = _rx.AsSpan(_rxStart + 4, (int)length);
         var end = body.Length;
         if (_receiveMac is not null)
         {
             if (body.Length < 1 + FrameMac.TagBytes) throw new TransferException(TransferErrorCode.Protocol, $"frame of {body.Length} bytes is too short to carry its MAC");
             end = body.Length - FrameMac.TagBytes;
-            if (!_receiveMac.Verify(body.AsSpan(0, end), body.AsSpan(end)))
+            if (!_receiveMac.Verify(body[..end], body[end..]))
             {
                 TransportMetrics.MacFailure();
                 throw new TransferException(TransferErrorCode.Unauthenticated, $"frame {_receiveMac.Sequence - 1} from {RemoteEndPoint} failed authentication (injected, altered, replayed or out of order): session ended");
@@ -370,34 +476,185 @@ internal sealed class ControlConnection : IAsyncDisposable
         {
             throw new TransferException(TransferErrorCode.Protocol, $"unknown frame type {body[0]}");
         }
-        frame = new Frame((MessageType)body[0], body.AsMemory(1, end - 1));
-        return true;
+        // the frame owns its body: the receive buffer is reused by the next read
+        frame = new Frame((MessageType)body[0], body[1..end].ToArray());
+        _rxStart += 4 + (int)length;
+        return 0;
     }
 
-    private void WriteFrame(MessageType type, ReadOnlySpan<byte> body)
+    /// <summary>Makes room for <paramref name="need"/> bytes from the buffer's start (and at least one more to read).</summary>
+    private void EnsureRoom(int need)
+    {
+        var buffered = _rxEnd - _rxStart;
+        need = Math.Max(need, buffered + 1);
+        if (_rx.Length - _rxStart >= need && _rxEnd < _rx.Length) return;
+        if (_rx.Length >= need)
+        {
+            _rx.AsSpan(_rxStart, buffered).CopyTo(_rx);
+        }
+        else
+        {
+            // a frame larger than the buffer (a begin of thousands of writes): at most the frame limit, which stays
+            // small until the peer is authenticated
+            var larger = ArrayPool<byte>.Shared.Rent(need);
+            _rx.AsSpan(_rxStart, buffered).CopyTo(larger);
+            if (_rx.Length > ReceiveBufferBytes) ArrayPool<byte>.Shared.Return(_rx);
+            _rx = larger;
+        }
+        _rxStart = 0;
+        _rxEnd = buffered;
+    }
+
+    /// <summary>
+    /// Reads what the peer sent next into the receive buffer (after <see cref="EnsureRoom"/>); 0 at the end of the
+    /// stream. On the receive thread (and <paramref name="mayBlock"/>) a blocking read; elsewhere an awaited one.
+    /// </summary>
+    private ValueTask<int> ReceiveMoreAsync(CancellationToken ct, bool mayBlock)
+    {
+        if (mayBlock && Environment.CurrentManagedThreadId == _receiveThread)
+        {
+            WaitReadable(ct);
+            var n = _socket.Receive(_rx, _rxEnd, _rx.Length - _rxEnd, SocketFlags.None);
+            _rxEnd += n;
+            return new ValueTask<int>(n);
+        }
+        return ReceiveMoreAwaitedAsync(ct);
+    }
+
+    private async ValueTask<int> ReceiveMoreAwaitedAsync(CancellationToken ct)
+    {
+        var n = await _socket.ReceiveAsync(_rx.AsMemory(_rxEnd), SocketFlags.None, ct).ConfigureAwait(false);
+        _rxEnd += n;
+        return n;
+    }
+
+    /// <summary>Reads straight into <paramref name="destination"/> (nothing may be buffered); 0 at the end of the stream.</summary>
+    private ValueTask<int> ReceiveIntoAsync(Memory<byte> destination, CancellationToken ct)
+    {
+        if (Environment.CurrentManagedThreadId == _receiveThread)
+        {
+            WaitReadable(ct);
+            return new ValueTask<int>(_socket.Receive(destination.Span, SocketFlags.None));
+        }
+        return _socket.ReceiveAsync(destination, SocketFlags.None, ct);
+    }
+
+    /// <summary>
+    /// Blocks the receive thread in poll(2) until the socket has bytes (or its end, or an error): the kernel wakes this
+    /// thread itself, where a blocking Receive on the runtime's non-blocking socket would wait for its event thread to
+    /// relay the readiness (one more thread switch per frame). The receive that follows completes at once. Wakes each
+    /// quarter second to look at <paramref name="ct"/> (a handshake deadline); a disposal shuts the socket down, which
+    /// makes it readable at once.
+    /// </summary>
+    private void WaitReadable(CancellationToken ct)
+    {
+        while (!_socket.Poll(250_000, SelectMode.SelectRead))
+        {
+            ct.ThrowIfCancellationRequested();
+        }
+        ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Frame header, MessagePack body serialized in place, MAC: straight into the send buffer.</summary>
+    private void WriteFrame<T>(MessageType type, T message)
+    {
+        var start = _txLength;
+        try
+        {
+            Reserve(5);
+            _txLength += 5;
+            MessagePackSerializer.Serialize(new SendBufferWriter(this), message, WireFormat.Options);
+            SealFrame(start, type);
+        }
+        catch
+        {
+            _txLength = start;
+            throw;
+        }
+    }
+
+    private void WriteRawFrame(MessageType type, ReadOnlySpan<byte> body)
+    {
+        var start = _txLength;
+        body.CopyTo(Reserve(5 + body.Length)[5..]);
+        _txLength += 5 + body.Length;
+        SealFrame(start, type);
+    }
+
+    /// <summary>Fills in the length and type of the frame that starts at <paramref name="start"/>, then appends its MAC.</summary>
+    private void SealFrame(int start, MessageType type)
     {
         var tag = _sendMac is null ? 0 : FrameMac.TagBytes;
-        var total = 4 + 1 + body.Length + tag;
-        var span = Output.GetSpan(total);
-        BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)(1 + body.Length + tag));
-        span[4] = (byte)type;
-        body.CopyTo(span[5..]);
-        _sendMac?.Sign(span.Slice(4, 1 + body.Length), span.Slice(5 + body.Length, tag));
-        Output.Advance(total);
-        _unflushed += total;
+        if (tag > 0) Reserve(tag);
+        var bodyBytes = _txLength - start - 4;
+        BinaryPrimitives.WriteUInt32LittleEndian(_tx.AsSpan(start), (uint)(bodyBytes + tag));
+        _tx[start + 4] = (byte)type;
+        if (tag > 0)
+        {
+            _sendMac!.Sign(_tx.AsSpan(start + 4, bodyBytes), _tx.AsSpan(_txLength, tag));
+            _txLength += tag;
+        }
+    }
+
+    /// <summary>At least <paramref name="bytes"/> free bytes after what is buffered for sending (the buffer grows from the pool).</summary>
+    private Span<byte> Reserve(int bytes)
+    {
+        if (_tx.Length - _txLength < bytes)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_txLength + bytes, Math.Max(SendBufferBytes, _tx.Length * 2)));
+            _tx.AsSpan(0, _txLength).CopyTo(larger);
+            if (_tx.Length > 0) ArrayPool<byte>.Shared.Return(_tx);
+            _tx = larger;
+        }
+        return _tx.AsSpan(_txLength, bytes);
     }
 
     private async ValueTask FlushAsync()
     {
+        if (_txLength == 0) return;
         try
         {
-            _unflushed = 0;
-            var result = await Output.FlushAsync(_lifetime.Token).ConfigureAwait(false);
-            if (result.IsCanceled || result.IsCompleted) throw Lost("the connection is closed");
+            await SendAllAsync(_tx.AsMemory(0, _txLength)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _txLength = 0;
+        }
+    }
+
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes)
+    {
+        try
+        {
+            while (bytes.Length > 0)
+            {
+                // completes at once while the socket's send buffer has room: no thread hop
+                var n = await _socket.SendAsync(bytes, SocketFlags.None, _lifetime.Token).ConfigureAwait(false);
+                if (n <= 0) throw Lost("the connection is closed");
+                bytes = bytes[n..];
+            }
         }
         catch (Exception ex) when (IsSocketFailure(ex))
         {
             throw Lost(ex.Message, ex);
+        }
+    }
+
+    /// <summary>MessagePack's view of the send buffer, so frames are serialized in place (no array per frame).</summary>
+    private readonly struct SendBufferWriter(ControlConnection connection) : IBufferWriter<byte>
+    {
+        public void Advance(int count) => connection._txLength += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            connection.Reserve(Math.Max(sizeHint, 256));
+            return connection._tx.AsMemory(connection._txLength);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            connection.Reserve(Math.Max(sizeHint, 256));
+            return connection._tx.AsSpan(connection._txLength);
         }
     }
 

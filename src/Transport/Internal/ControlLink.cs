@@ -30,6 +30,15 @@ internal sealed class ControlLink(ControlConnection connection) : IControlLink
         return connection.SendDataAsync(header, bytes, ct);
     }
 
+    public ValueTask SendDataRunAsync(PlannedBatch batch, int first, int count, CancellationToken ct)
+    {
+        var length = 0L;
+        for (var i = first; i < first + count; i++) length += batch.Writes[i].Length;
+        if (length > MaxDataChunkBytes) throw new ArgumentOutOfRangeException(nameof(count), length, $"at most {MaxDataChunkBytes} bytes per run");
+        var header = new DataRunMessage { BatchId = batch.BatchId, FirstWrite = batch.Writes[first].Index, Count = count, Length = (int)length };
+        return connection.SendDataRunAsync(header, batch.Writes, first, ct);
+    }
+
     public ValueTask SendDataRunAsync(long batchId, int firstWrite, IReadOnlyList<ReadOnlyMemory<byte>> pieces, CancellationToken ct)
     {
         var length = 0L;

@@ -25,6 +25,7 @@ internal sealed class InitiatorHandshake(AgentCore core, ControlConnection conne
             Nonce = ClusterAuth.NewNonce(),
             AuthRequired = options.ClusterSecret is not null,
             DataMac = options.AuthenticateData,
+            BatchedDone = true,
         }, ct).ConfigureAwait(false);
 
         var first = await ExpectAsync(MessageType.Hello, ct).ConfigureAwait(false);

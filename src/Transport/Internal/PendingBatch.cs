@@ -4,7 +4,12 @@ namespace PdRdma.Transport.Internal;
 internal sealed class PendingBatch
 {
     public TaskCompletionSource Proceed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// Completed by the connection's receive thread with the writer's continuation run right there (no hop through the
+    /// thread pool on the latency path): WriteAsync returns and its caller continues on that thread until it next awaits
+    /// (PeerConnection.WriteAsync documents this). Proceed keeps asynchronous continuations: what follows it moves data.
+    /// </summary>
+    public TaskCompletionSource Done { get; } = new();
 
     public void Fail(Exception ex)
     {

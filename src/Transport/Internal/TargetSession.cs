@@ -23,11 +23,25 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
     /// <summary>Batches refused after their data may already be on the way: their chunks are drained, their commit ignored.</summary>
     private readonly Dictionary<long, byte> _refused = new();
     private long _bytesInFlight;
+
+    /// <summary>Batches done but not yet acknowledged: sent together (one Dones frame) before the loop next waits for the peer.</summary>
+    private readonly List<long> _acks = new();
+
+    /// <summary>The initiator reads Dones frames (its hello said so); otherwise one Done per batch.</summary>
+    private bool _batchedDone;
     private string _peer = "(unauthenticated)";
     private ITransferBackend? _backend;
     private IBackendLink? _link;
 
-    public async Task RunAsync(CancellationToken stopping)
+    /// <summary>
+    /// The whole session (handshake, then the loop) runs on a thread of its own that reads the socket synchronously
+    /// (<see cref="ControlConnection.StartReceiveThread"/>): an arriving batch wakes this thread directly, never through the
+    /// runtime's socket event thread and the thread pool.
+    /// </summary>
+    public Task RunAsync(CancellationToken stopping) =>
+        connection.StartReceiveThread(() => SessionAsync(stopping), "pdrdma-target-rx", stopping);
+
+    private async Task SessionAsync(CancellationToken stopping)
     {
         try
         {
@@ -77,6 +91,7 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             throw new TransferException(TransferErrorCode.VersionMismatch, $"peer speaks protocol version {version}, target {core.Options.NodeId} speaks version {core.ProtocolVersion}");
         }
         var hello = first.Read<HelloMessage>();
+        _batchedDone = hello.BatchedDone;
         _peer = string.IsNullOrWhiteSpace(hello.NodeId) ? "(unnamed)" : hello.NodeId;
         if (hello.Nonce.Length != ClusterAuth.NonceBytes) throw new TransferException(TransferErrorCode.Protocol, $"hello nonce of {hello.Nonce.Length} bytes, {ClusterAuth.NonceBytes} expected");
         transcript.Add(MessageType.Hello, first.Body.Span);
@@ -151,8 +166,11 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         using var deadlines = new Timer(_ => ExpireOverdue(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         try
         {
-            while (await connection.ReadFrameAsync(stopping).ConfigureAwait(false) is { } frame)
+            while (true)
             {
+                // about to wait for the peer: what is done is acknowledged first, all of it in one frame
+                if (_acks.Count > 0 && !connection.HasBufferedFrame) await FlushAcksAsync(stopping).ConfigureAwait(false);
+                if (await connection.ReadFrameAsync(stopping).ConfigureAwait(false) is not { } frame) break;
                 switch (frame.Type)
                 {
                     case MessageType.BatchBegin:
@@ -368,6 +386,7 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
     {
         RequireDataOnControlLink();
         if (chunk.Length <= 0 || chunk.Length > connection.MaxFrameBytes) throw new TransferException(TransferErrorCode.Protocol, $"data chunk of {chunk.Length} bytes");
+        await FlushAcksBeforeWaitingAsync(chunk.Length, ct).ConfigureAwait(false);
         if (await AcceptedForDataAsync(chunk.BatchId, chunk.Length, ct).ConfigureAwait(false) is not { } batch) return;
         if ((uint)chunk.WriteIndex >= (uint)batch.Writes.Length) throw new TransferException(TransferErrorCode.Protocol, $"data for write {chunk.WriteIndex} of a batch of {batch.Writes.Length}");
         var (region, offset, length) = batch.Writes[chunk.WriteIndex];
@@ -396,6 +415,7 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
     {
         RequireDataOnControlLink();
         if (run.Length <= 0 || run.Length > Math.Min(1 << 20, connection.MaxFrameBytes)) throw new TransferException(TransferErrorCode.Protocol, $"data run of {run.Length} bytes");
+        await FlushAcksBeforeWaitingAsync(run.Length, ct).ConfigureAwait(false);
         if (await AcceptedForDataAsync(run.BatchId, run.Length, ct).ConfigureAwait(false) is not { } batch) return;
         if (run.FirstWrite < 0 || run.Count <= 0 || run.FirstWrite > batch.Writes.Length - run.Count) throw new TransferException(TransferErrorCode.Protocol, $"data run of writes [{run.FirstWrite}, +{run.Count}) in a batch of {batch.Writes.Length}");
         long sum = 0;
@@ -461,8 +481,35 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         {
             await core.Notifications.Writer.WriteAsync(new TransferNotification(_peer, payload, batch.TotalBytes), ct).ConfigureAwait(false);
         }
-        await connection.SendAsync(MessageType.Done, new BatchIdMessage { BatchId = batch.Id }, ct).ConfigureAwait(false);
+        if (!_batchedDone)
+        {
+            await connection.SendAsync(MessageType.Done, new BatchIdMessage { BatchId = batch.Id }, ct).ConfigureAwait(false);
+            return;
+        }
+        _acks.Add(batch.Id);
+        if (_acks.Count >= DoneListMessage.MaxBatches) await FlushAcksAsync(ct).ConfigureAwait(false);
     }
+
+    /// <summary>Acknowledges the batches done since the last flush: one Done, or one Dones frame for several.</summary>
+    private async ValueTask FlushAcksAsync(CancellationToken ct)
+    {
+        if (_acks.Count == 1)
+        {
+            var id = _acks[0];
+            _acks.Clear();
+            await connection.SendAsync(MessageType.Done, new BatchIdMessage { BatchId = id }, ct).ConfigureAwait(false);
+            return;
+        }
+        var ids = _acks.ToArray();
+        _acks.Clear();
+        await connection.SendAsync(MessageType.Dones, new DoneListMessage { BatchIds = ids }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Before a payload that is not all here yet: acknowledge what is done rather than hold it for the transfer.</summary>
+    private ValueTask FlushAcksBeforeWaitingAsync(long payloadBytes, CancellationToken ct) =>
+        _acks.Count > 0 && !connection.HasBuffered(payloadBytes + (connection.DataAuthenticated ? FrameMac.TagBytes : 0))
+            ? FlushAcksAsync(ct)
+            : ValueTask.CompletedTask;
 
     /// <summary>Moves an accepted batch to the refused set (its later bytes are drained) and tells the initiator.</summary>
     private async ValueTask CancelAsync(AcceptedBatch batch, TransferException why, CancellationToken ct)

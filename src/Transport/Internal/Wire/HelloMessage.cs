@@ -21,6 +21,12 @@ internal sealed class HelloMessage : IWireMessage
     /// <summary>Whether this side wants tcp data payloads authenticated too (both must, for it to be on).</summary>
     [Key(6)] public bool DataMac { get; set; } = true;
 
+    /// <summary>
+    /// Initiator: it reads <see cref="MessageType.Dones"/> (several batches acknowledged in one frame). Absent (false) from
+    /// older initiators, which then get one Done per batch; the target's own hello leaves it false.
+    /// </summary>
+    [Key(7)] public bool BatchedDone { get; set; }
+
     public void Validate()
     {
         if (NodeId is null) throw new TransferException(TransferErrorCode.Protocol, "hello without a node id (nil)");

@@ -23,5 +23,11 @@ internal enum MessageType : byte
 
     /// <summary>The target's answer to <see cref="OpenGrant"/>: the window and the backend's keys, or why not.</summary>
     GrantWindow = 18,
+
+    /// <summary>
+    /// Target → initiator: several batches done in one frame (their ids). Sent only to an initiator whose hello says it
+    /// reads them (<see cref="HelloMessage.BatchedDone"/>); others get one <see cref="Done"/> per batch.
+    /// </summary>
+    Dones = 19,
     Error = 20,
 }
