@@ -6,4 +6,13 @@ namespace PdRdma.Transport.Backends;
 /// <param name="SameHostOnly">Only between agents with the same host id (shared memory).</param>
 /// <param name="DataOverControlLink">The bytes travel as data frames on the control link, and the target agent places
 /// them (tcp). False: the backend places them itself, one-sided (shm, verbs), and data frames are a protocol error.</param>
-public sealed record BackendCapabilities(IReadOnlySet<MemoryKind> MemoryKinds, bool Notifications, bool SameHostOnly, bool DataOverControlLink);
+public sealed record BackendCapabilities(IReadOnlySet<MemoryKind> MemoryKinds, bool Notifications, bool SameHostOnly, bool DataOverControlLink)
+{
+    /// <summary>
+    /// The backend carries whole batches on a channel of its own (writes, notification, checksum, completion): for a
+    /// batch its link accepts (<see cref="IBackendLink.CanCarry"/>) the agent sends no begin/proceed/commit/done frames
+    /// and calls <see cref="IBackendLink.CarryAsync"/>; the target's link hands each batch to
+    /// <see cref="BackendConnectContext.Batches"/> for the agent's checks and notification (shm).
+    /// </summary>
+    public bool CarriesBatches { get; init; }
+}
