@@ -9,6 +9,14 @@ namespace PdRdma.Transport.Backends;
 public sealed record BackendCapabilities(IReadOnlySet<MemoryKind> MemoryKinds, bool Notifications, bool SameHostOnly, bool DataOverControlLink)
 {
     /// <summary>
+    /// The backend publishes grants (<see cref="IBackendLink.PublishGrantAsync"/>) so that a batch naming a grant the
+    /// initiator opened moves its data with no proceed round trip (issue 10): the backend makes writes outside a live
+    /// grant fail where they land (verbs: memory windows in the NIC; shm: the shared grant table the initiator checks).
+    /// False: a batch that needs the target's go-ahead waits for it (unless the data travels on the control link).
+    /// </summary>
+    public bool GrantWindows { get; init; }
+
+    /// <summary>
     /// The backend carries whole batches on a channel of its own (writes, notification, checksum, completion): for a
     /// batch its link accepts (<see cref="IBackendLink.CanCarry"/>) the agent sends no begin/proceed/commit/done frames
     /// and calls <see cref="IBackendLink.CarryAsync"/>; the target's link hands each batch to

@@ -11,6 +11,6 @@ public sealed record PlannedBatch(long BatchId, IReadOnlyList<PlannedWrite> Writ
 
     public ulong ChecksumValue { get; init; }
 
-    /// <summary>The grant the batch names (null: none).</summary>
+    /// <summary>The grant the batch writes under when it goes through a published window (no proceed); null otherwise.</summary>
     public string? Grant { get; init; }
 }

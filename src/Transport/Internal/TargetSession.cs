@@ -9,10 +9,16 @@ namespace PdRdma.Transport.Internal;
 /// The target side of one accepted connection: handshake, then one loop that validates batches, places tcp data,
 /// verifies checksums and notifies. Any failure of this peer ends this session only; the agent keeps serving others.
 /// </summary>
-internal sealed class TargetSession(AgentCore core, ControlConnection connection)
+internal sealed partial class TargetSession(AgentCore core, ControlConnection connection)
 {
     private const int MaxNotificationBytes = 64 << 10;
+
+    /// <summary>Most grants one connection may hold open (published) at once; ended ones are pruned first.</summary>
+    internal const int MaxOpenGrants = 4096;
     private readonly Dictionary<long, AcceptedBatch> _batches = new();
+
+    /// <summary>Grants published on this connection (OpenGrant), by name; only the receive loop touches it.</summary>
+    private readonly Dictionary<string, GrantWindow> _published = new(StringComparer.Ordinal);
 
     /// <summary>Batches refused after their data may already be on the way: their chunks are drained, their commit ignored.</summary>
     private readonly Dictionary<long, byte> _refused = new();
@@ -133,6 +139,7 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             RemoteRegions = setup.Regions.Where(r => r is not null).GroupBy(r => r.RegionId).ToDictionary(g => g.Key, g => g.First()),
             Control = new ControlLink(connection),
             Logger = core.Logger,
+            Batches = _backend.Capabilities.CarriesBatches ? this : null,
         };
         _link = await _backend.AcceptAsync(context, ct).ConfigureAwait(false);
         TransportLog.Accepted(core.Logger, _peer, connection.RemoteEndPoint, _backend.Name, select.Reason);
@@ -143,9 +150,13 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         // Accepted batches have a deadline: one the initiator never finishes is failed with Timeout and its later bytes
         // drained, so a stalled or hostile peer cannot pin state (or a grant's blocks) for ever.
         using var deadlines = new Timer(_ => ExpireOverdue(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        // A backend that carries batches on its own channel ends the session through Fail (a malformed record).
+        using var channelFailed = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _channelFailed = channelFailed;
+        if (_channelFault is not null) channelFailed.Cancel();
         try
         {
-            while (await connection.ReadFrameAsync(stopping).ConfigureAwait(false) is { } frame)
+            while (await ReadFrameOrChannelFailureAsync(channelFailed.Token, stopping).ConfigureAwait(false) is { } frame)
             {
                 switch (frame.Type)
                 {
@@ -160,6 +171,9 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
                         break;
                     case MessageType.Commit:
                         await CommitAsync(frame.Read<CommitMessage>(), stopping).ConfigureAwait(false);
+                        break;
+                    case MessageType.OpenGrant:
+                        await OpenGrantAsync(frame.Read<OpenGrantMessage>(), stopping).ConfigureAwait(false);
                         break;
                     case MessageType.Abort:
                         var id = frame.Read<BatchIdMessage>().BatchId;
@@ -197,6 +211,10 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         }
         try
         {
+            if (begin.Windowed && !_published.ContainsKey(begin.Grant!))
+            {
+                throw new TransferException(TransferErrorCode.Protocol, $"batch {begin.BatchId} is written under grant '{begin.Grant}', which was not opened on this connection");
+            }
             var batch = Validate(begin);
             lock (_batches)
             {
@@ -209,9 +227,9 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
                 TransportMetrics.InFlight(batch.TotalBytes);
                 _batches.Add(batch.Id, batch);
             }
-            // Version 2: tcp data follows the begin at once; only backends whose initiator writes the memory itself
-            // (shm, verbs without memory windows) still wait for this go-ahead before any byte moves.
-            if (!_backend!.Capabilities.DataOverControlLink)
+            // Version 2: tcp data follows the begin at once, and so do writes under a published grant window; only
+            // batches an initiator writes into memory itself without a window still wait for this go-ahead.
+            if (!_backend!.Capabilities.DataOverControlLink && !begin.Windowed)
             {
                 await connection.SendAsync(MessageType.Proceed, new BatchIdMessage { BatchId = batch.Id }, ct).ConfigureAwait(false);
             }
@@ -223,21 +241,94 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         }
     }
 
+    /// <summary>
+    /// Answers an OpenGrant: asks the authorizer for the grant's window for this peer, checks it against the local
+    /// regions, lets the backend publish it (verbs: memory windows; shm: the grant table) and sends the window with the
+    /// backend's keys — or the typed reason it is refused (the connection stays usable).
+    /// </summary>
+    private async ValueTask OpenGrantAsync(OpenGrantMessage open, CancellationToken ct)
+    {
+        var reply = new GrantWindowMessage { RequestId = open.RequestId, Grant = open.Grant };
+        try
+        {
+            if (!_backend!.Capabilities.GrantWindows)
+            {
+                throw new TransferException(TransferErrorCode.Unsupported, $"backend '{_backend.Name}' publishes no grant windows; name the grant in each batch instead");
+            }
+            var window = core.Options.Authorizer?.DescribeGrant(_peer, open.Grant);
+            if (window is null || window.PeerNodeId != _peer || window.Grant != open.Grant || window.Ended.IsCancellationRequested)
+            {
+                throw new TransferException(TransferErrorCode.AccessDenied, $"peer '{_peer}' holds no live grant '{open.Grant}' on {core.Options.NodeId}");
+            }
+            if (window.Extents.Count is 0 or > GrantWindow.MaxExtents)
+            {
+                throw new TransferException(TransferErrorCode.PoolFull, $"grant '{open.Grant}' covers {window.Extents.Count} extents; a window holds 1 to {GrantWindow.MaxExtents}");
+            }
+            foreach (var e in window.Extents)
+            {
+                if (!core.Regions.TryGetValue(e.RegionId, out var region) || e.Offset < 0 || e.Length <= 0 || e.Offset > region.Length - e.Length)
+                {
+                    throw new TransferException(TransferErrorCode.OutOfBounds, $"grant '{open.Grant}' names [{e.Offset}, +{e.Length}) of region '{e.RegionId}', which is not inside a region registered here");
+                }
+                if (!_backend.Capabilities.MemoryKinds.Contains(region.Kind))
+                {
+                    throw new TransferException(TransferErrorCode.Unsupported, $"grant '{open.Grant}': backend '{_backend.Name}' cannot write {region.Kind} region '{region.Id}'");
+                }
+            }
+            if (_published.Count >= MaxOpenGrants)
+            {
+                foreach (var ended in _published.Where(p => p.Value.Ended.IsCancellationRequested || p.Value.Expires <= DateTimeOffset.UtcNow).Select(p => p.Key).ToList()) _published.Remove(ended);
+                if (_published.Count >= MaxOpenGrants)
+                {
+                    TransportMetrics.Limit("open_grants");
+                    throw new TransferException(TransferErrorCode.PoolFull, $"peer '{_peer}' holds {MaxOpenGrants} open grants on this connection, the most allowed");
+                }
+            }
+            var blob = await _link!.PublishGrantAsync(window, ct).ConfigureAwait(false);
+            if (blob is { Length: > GrantWindowMessage.MaxBlobBytes })
+            {
+                throw new TransferException(TransferErrorCode.PoolFull, $"backend '{_backend.Name}' made {blob.Length} bytes of keys for grant '{open.Grant}', more than a window carries");
+            }
+            _published[open.Grant] = window;
+            reply.Granted = true;
+            reply.Extents = window.Extents.Select(e => new WireWrite { Region = e.RegionId, Offset = e.Offset, Length = e.Length }).ToArray();
+            reply.ExpiresInMs = Math.Max(0, (long)(window.Expires - DateTimeOffset.UtcNow).TotalMilliseconds);
+            reply.Blob = blob;
+        }
+        catch (TransferException ex) when (ex.Code is not TransferErrorCode.Protocol)
+        {
+            TransportMetrics.Error("target", ex.Code);
+            TransportLog.GrantRefused(core.Logger, open.Grant, _peer, ex.Code, ex.Detail);
+            reply.Code = ex.Code;
+            reply.Message = ex.Detail;
+        }
+        await connection.SendAsync(MessageType.GrantWindow, reply, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Every write of the batch is checked before any is accepted: a rejected batch places nothing.</summary>
     private AcceptedBatch Validate(BatchBeginMessage begin)
     {
-        if (begin.BatchId < 0) throw new TransferException(TransferErrorCode.Protocol, $"negative batch id {begin.BatchId}");
-        if (!Enum.IsDefined(begin.Checksum)) throw new TransferException(TransferErrorCode.Unsupported, $"unknown checksum kind {(int)begin.Checksum}");
-        if (begin.Notification is { Length: > MaxNotificationBytes }) throw new TransferException(TransferErrorCode.Protocol, $"notification of {begin.Notification.Length} bytes, at most {MaxNotificationBytes}");
-        if (begin.Writes.Length > core.Options.MaxWritesPerBatch)
+        var writes = ValidateWrites(begin.BatchId, begin.Grant, begin.Writes.Length, i => (begin.Writes[i].Region, begin.Writes[i].Offset, begin.Writes[i].Length),
+            begin.Notification?.Length ?? 0, begin.Checksum);
+        return new AcceptedBatch(begin.BatchId, writes, begin.Notification, begin.Checksum, begin.Grant, Environment.TickCount64 + (long)core.Options.BatchDeadline.TotalMilliseconds);
+    }
+
+    /// <summary>The checks of a begin, for a batch from the control link or from a backend's own channel.</summary>
+    private (IMemoryRegion Region, long Offset, long Length)[] ValidateWrites(long batchId, string? grant, int writeCount,
+        Func<int, (string Region, long Offset, long Length)> write, int notificationBytes, ChecksumKind checksum)
+    {
+        if (batchId < 0) throw new TransferException(TransferErrorCode.Protocol, $"negative batch id {batchId}");
+        if (!Enum.IsDefined(checksum)) throw new TransferException(TransferErrorCode.Unsupported, $"unknown checksum kind {(int)checksum}");
+        if (notificationBytes > MaxNotificationBytes) throw new TransferException(TransferErrorCode.Protocol, $"notification of {notificationBytes} bytes, at most {MaxNotificationBytes}");
+        if (writeCount > core.Options.MaxWritesPerBatch)
         {
             TransportMetrics.Limit("writes_per_batch");
-            throw new TransferException(TransferErrorCode.PoolFull, $"batch {begin.BatchId} has {begin.Writes.Length} writes, at most {core.Options.MaxWritesPerBatch}");
+            throw new TransferException(TransferErrorCode.PoolFull, $"batch {batchId} has {writeCount} writes, at most {core.Options.MaxWritesPerBatch}");
         }
-        var writes = new (IMemoryRegion, long, long)[begin.Writes.Length];
+        var writes = new (IMemoryRegion, long, long)[writeCount];
         for (var i = 0; i < writes.Length; i++)
         {
-            var w = begin.Writes[i];
+            var w = write(i);
             if (!core.Regions.TryGetValue(w.Region, out var region))
             {
                 throw new TransferException(TransferErrorCode.UnknownRegion, $"write {i}: region '{w.Region}' is not registered on {core.Options.NodeId}");
@@ -250,13 +341,13 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             {
                 throw new TransferException(TransferErrorCode.Unsupported, $"write {i}: backend '{_backend.Name}' cannot write {region.Kind} region '{region.Id}'");
             }
-            if (core.Options.Authorizer is { } authorizer && !authorizer.CanWrite(_peer, begin.Grant, region.Id, w.Offset, w.Length))
+            if (core.Options.Authorizer is { } authorizer && !authorizer.CanWrite(_peer, grant, region.Id, w.Offset, w.Length))
             {
-                throw new TransferException(TransferErrorCode.AccessDenied, $"write {i}: peer '{_peer}' holds no live grant{(begin.Grant is null ? "" : $" '{begin.Grant}'")} on [{w.Offset}, {w.Offset + w.Length}) of region '{region.Id}'");
+                throw new TransferException(TransferErrorCode.AccessDenied, $"write {i}: peer '{_peer}' holds no live grant{(grant is null ? "" : $" '{grant}'")} on [{w.Offset}, {w.Offset + w.Length}) of region '{region.Id}'");
             }
             writes[i] = (region, w.Offset, w.Length);
         }
-        return new AcceptedBatch(begin.BatchId, writes, begin.Notification, begin.Checksum, begin.Grant, Environment.TickCount64 + (long)core.Options.BatchDeadline.TotalMilliseconds);
+        return writes;
     }
 
     private void RequireDataOnControlLink()

@@ -1,13 +1,32 @@
 using System.Collections.Concurrent;
+using PdRdma.Transport.Backends.SharedMemory.Internal;
 using PdRdma.Transport.Internal;
 
 namespace PdRdma.Transport.Backends.SharedMemory;
 
-/// <summary>Initiator: the peer's region files, mapped on first use and kept for the connection's life.</summary>
-internal sealed class SharedMemoryLink(IReadOnlyDictionary<string, RegionDescriptor> remote) : IBackendLink
+/// <summary>
+/// Initiator: the peer's region files, mapped on first use and kept for the connection's life, and the connection's
+/// channel. A batch the channel can carry is checked here against what the target published (its region bounds, and
+/// for a grant the live flag in the shared grant table), copied, and posted as one record: no socket on its way.
+/// </summary>
+internal sealed class SharedMemoryLink : IBackendLink
 {
+    private readonly IReadOnlyDictionary<string, RegionDescriptor> _remote;
+    private readonly InitiatorChannel? _channel;
+    private readonly Dictionary<string, int> _index;
     private readonly ConcurrentDictionary<string, Lazy<HostRegion>> _mapped = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (int Slot, long Generation)> _grantSlots = new(StringComparer.Ordinal);
+    private readonly string _peer;
     private int _disposed;
+
+    public SharedMemoryLink(IReadOnlyDictionary<string, RegionDescriptor> remote, InitiatorChannel? channel, IReadOnlyList<string> regionNames, string peer)
+    {
+        _remote = remote;
+        _channel = channel;
+        _peer = peer;
+        _index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < regionNames.Count; i++) _index[regionNames[i]] = i;
+    }
 
     public ValueTask WriteAsync(PlannedBatch batch, CancellationToken ct)
     {
@@ -24,10 +43,70 @@ internal sealed class SharedMemoryLink(IReadOnlyDictionary<string, RegionDescrip
     // The initiator's copy finished before it sent the commit; the commit's socket round trip orders it for this process.
     public ValueTask WaitPlacedAsync(long batchId, CancellationToken ct) => ValueTask.CompletedTask;
 
+    public void AcceptGrant(GrantWindow window, byte[]? blob)
+    {
+        if (GrantSlotBlob.Read(blob) is { } entry) _grantSlots[window.Grant] = entry;
+    }
+
+    /// <summary>
+    /// On the channel: batches whose record fits the ring, whose regions the target offered as files, and which either
+    /// name a grant the target entered in the table or go to a target that checks no grants. Anything else takes the
+    /// control link, where the target checks it before any byte moves.
+    /// </summary>
+    public bool CanCarry(PlannedBatch batch)
+    {
+        if (_channel is null || _disposed != 0) return false;
+        if (InitiatorChannel.RecordBytes(batch.Writes.Count, batch.Notification?.Length ?? 0) > _channel.MaxRecordBytes) return false;
+        if (batch.Grant is { } grant ? !_grantSlots.ContainsKey(grant) : _channel.RequiresGrant) return false;
+        foreach (var write in batch.Writes)
+        {
+            if (!_index.ContainsKey(write.Target.RegionId)) return false;
+        }
+        return true;
+    }
+
+    public async ValueTask CarryAsync(PlannedBatch batch, CancellationToken ct)
+    {
+        var channel = _channel ?? throw new TransferException(TransferErrorCode.Unsupported, "shm: this connection has no channel");
+        ct.ThrowIfCancellationRequested();
+        var slot = -1;
+        var generation = 0L;
+        if (batch.Grant is { } grant)
+        {
+            if (!_grantSlots.TryGetValue(grant, out var entry) || !channel.IsLive(entry.Slot, entry.Generation))
+            {
+                _grantSlots.TryRemove(grant, out _);
+                throw new TransferException(TransferErrorCode.AccessDenied, $"grant '{grant}' is no longer live in {_peer}'s shared grant table (it ended or expired); nothing copied");
+            }
+            (slot, generation) = entry;
+        }
+        // every write checked before the first byte moves: a refused batch changes nothing
+        var writes = new (int Region, long Offset, long Length)[batch.Writes.Count];
+        for (var i = 0; i < writes.Length; i++)
+        {
+            var w = batch.Writes[i];
+            var length = w.Target.Length;
+            if (w.Length <= 0 || w.TargetOffset < 0 || w.TargetOffset > length - w.Length)
+            {
+                throw new TransferException(TransferErrorCode.OutOfBounds, $"write {i}: [{w.TargetOffset}, {w.TargetOffset + w.Length}) is outside region '{w.Target.RegionId}' of {length} bytes; nothing copied");
+            }
+            writes[i] = (_index[w.Target.RegionId], w.TargetOffset, w.Length);
+        }
+        foreach (var w in batch.Writes)
+        {
+            RegionMemory.Copy(w.Source, w.SourceOffset, Map(w.Target.RegionId), w.TargetOffset, w.Length);
+        }
+        var carried = channel.Post(batch.BatchId, writes, batch.Notification, batch.Checksum == ChecksumKind.XxHash3, batch.ChecksumValue, slot, generation, ct);
+        await channel.WaitAsync(carried, ct).ConfigureAwait(false);
+    }
+
+    public void Fail(TransferException reason) => _channel?.Fail(reason);
+
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            _channel?.Dispose();
             foreach (var region in _mapped.Values.Where(l => l.IsValueCreated)) region.Value.Dispose();
         }
         return ValueTask.CompletedTask;
@@ -36,7 +115,7 @@ internal sealed class SharedMemoryLink(IReadOnlyDictionary<string, RegionDescrip
     private HostRegion Map(string regionId)
     {
         if (_mapped.TryGetValue(regionId, out var mapped)) return mapped.Value;
-        if (!remote.TryGetValue(regionId, out var descriptor) || descriptor.SharedPath is not { } path)
+        if (!_remote.TryGetValue(regionId, out var descriptor) || descriptor.SharedPath is not { } path)
         {
             throw new TransferException(TransferErrorCode.UnknownRegion, $"shm: peer region '{regionId}' has no shared file to map");
         }

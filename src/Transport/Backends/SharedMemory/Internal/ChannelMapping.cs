@@ -52,7 +52,7 @@ internal sealed unsafe class ChannelMapping : IDisposable
         var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         try
         {
-            File.SetUnixFileMode(handle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(handle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             var grantsAt = ChannelLayout.GrantsAt(ringBytes, errorSlots);
             var bytes = ChannelLayout.FileBytes(ringBytes, errorSlots, grantSlots);
             RandomAccess.SetLength(handle, bytes);

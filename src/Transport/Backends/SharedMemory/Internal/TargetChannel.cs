@@ -31,6 +31,7 @@ internal sealed unsafe class TargetChannel : IDisposable
     private string[] _regions = [];
     private Thread? _thread;
     private volatile bool _stopping;
+    private bool _closed;
     private long _head;
     private long _errorTail;
     private long _expectedTicket = 1;
@@ -84,6 +85,7 @@ internal sealed unsafe class TargetChannel : IDisposable
     {
         lock (_grantLock)
         {
+            if (_closed) return null;
             for (var slot = 0; slot < GrantSlots; slot++)
             {
                 if (_grantNames[slot].Grant is not null) continue;
@@ -104,7 +106,7 @@ internal sealed unsafe class TargetChannel : IDisposable
     {
         lock (_grantLock)
         {
-            if ((uint)slot >= (uint)GrantSlots || _grantNames[slot].Generation != generation || _grantNames[slot].Grant is null) return;
+            if (_closed || (uint)slot >= (uint)GrantSlots || _grantNames[slot].Generation != generation || _grantNames[slot].Grant is null) return;
             Store32(_grants + (long)slot * GrantSlotBytes + GrantLive, 0);
             _grantNames[slot] = (null, generation);
         }
@@ -115,6 +117,7 @@ internal sealed unsafe class TargetChannel : IDisposable
         _stopping = true;
         if (_base != null) Ring(_base + DoorbellAt, _base + TargetWaitingAt);
         if (_thread is { } thread && thread != Thread.CurrentThread) thread.Join();
+        lock (_grantLock) _closed = true;
         _map.Dispose();
     }
 

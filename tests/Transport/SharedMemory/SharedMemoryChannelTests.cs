@@ -1,0 +1,47 @@
+using PdRdma.Tests.Security;
+using PdRdma.Tests.Transport.Support;
+using PdRdma.Transport;
+using PdRdma.Transport.Backends;
+using PdRdma.Transport.Backends.SharedMemory;
+
+namespace PdRdma.Tests.Transport.SharedMemory;
+
+/// <summary>
+/// Issue 10, shm: batches travel on the connection's shared-memory channel, not on the socket. A relay between the
+/// two agents counts every frame the initiator sends: after the handshake (and one OpenGrant per grant) it sees none.
+/// </summary>
+public sealed class SharedMemoryChannelTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+
+    private static Func<IReadOnlyList<ITransferBackend>> Shm => () => [new SharedMemoryBackend()];
+
+    [Fact]
+    public async Task BatchesWithNotificationsAndChecksumsSendNoFrameOnTheSocket()
+    {
+        await using var pair = await AgentPair.StartAsync(Shm);
+        await using var relay = new RelayProxy(pair.Endpoint, 10_000, (_, frame) => [frame]);
+        await using var connection = await pair.Initiator.ConnectAsync(relay.Endpoint, CancellationToken.None);
+        Assert.Equal("shm", connection.Backend);
+        await connection.WriteAsync(new WriteBatch([new WriteOp("src", 0, "kv", 0, 64)], "warm"u8.ToArray()), CancellationToken.None).WaitAsync(Limit);
+        Assert.Equal("warm", System.Text.Encoding.UTF8.GetString((await pair.NextNotificationAsync()).Payload));
+        var framesAfterHandshake = FramesSent(relay);
+
+        for (var i = 0; i < 100; i++)
+        {
+            var ops = Enumerable.Range(0, 1 + i % 5).Select(k => new WriteOp("src", (i * 5L + k) * 8192, "kv", (i * 5L + k) * 8192, 4096)).ToArray();
+            await connection.WriteAsync(new WriteBatch(ops, System.Text.Encoding.UTF8.GetBytes($"n{i}"), i % 2 == 0 ? ChecksumKind.XxHash3 : ChecksumKind.None), CancellationToken.None).WaitAsync(Limit);
+            Assert.Equal($"n{i}", System.Text.Encoding.UTF8.GetString((await pair.NextNotificationAsync()).Payload));
+        }
+        Assert.Equal(framesAfterHandshake, FramesSent(relay));
+        for (var i = 0; i < 100 * 5; i += 5)
+        {
+            Assert.Equal(TestBytes.Hash(pair.SourceRegion, i * 8192L, 4096), TestBytes.Hash(pair.TargetRegion, i * 8192L, 4096));
+        }
+    }
+
+    private static int FramesSent(RelayProxy relay)
+    {
+        lock (relay.Seen) return relay.Seen.Sum(c => c.Count);
+    }
+}
