@@ -254,10 +254,16 @@ public sealed class PeerConnection : IAsyncDisposable
     private List<PlannedWrite> Plan(IReadOnlyList<WriteOp> ops)
     {
         var planned = new List<PlannedWrite>(ops.Count);
+        IMemoryRegion? lastSource = null;
+        RegionDescriptor? lastTarget = null;
         for (var i = 0; i < ops.Count; i++)
         {
             var op = ops[i];
-            if (!_core.Regions.TryGetValue(op.SourceRegion, out var source))
+            // a KV batch names the same two regions thousands of times: the names just seen are not looked up again
+            IMemoryRegion? source;
+            if (ReferenceEquals(op.SourceRegion, lastSource?.Id) || op.SourceRegion == lastSource?.Id) source = lastSource;
+            else if (_core.Regions.TryGetValue(op.SourceRegion, out source)) lastSource = source;
+            else
             {
                 throw new TransferException(TransferErrorCode.UnknownRegion, $"source region '{op.SourceRegion}' is not registered on {_core.Options.NodeId}");
             }
@@ -266,9 +272,11 @@ public sealed class PeerConnection : IAsyncDisposable
                 throw new TransferException(TransferErrorCode.OutOfBounds, $"source [{op.SourceOffset}, {op.SourceOffset + op.Length}) is outside region '{source.Id}' of {source.Length} bytes");
             }
             // The target decides about its own regions; an unknown name is passed on so that its refusal is the one answer.
-            var target = _remote.TryGetValue(op.TargetRegion, out var known)
-                ? known
-                : new RegionDescriptor { NodeId = PeerNodeId, RegionId = op.TargetRegion, Length = 0, Kind = MemoryKind.Host };
+            var target = lastTarget is not null && (ReferenceEquals(op.TargetRegion, lastTarget.RegionId) || op.TargetRegion == lastTarget.RegionId)
+                ? lastTarget
+                : _remote.TryGetValue(op.TargetRegion, out var known)
+                    ? lastTarget = known
+                    : new RegionDescriptor { NodeId = PeerNodeId, RegionId = op.TargetRegion, Length = 0, Kind = MemoryKind.Host };
             planned.Add(new PlannedWrite(i, source, op.SourceOffset, target, op.TargetOffset, op.Length));
         }
         return planned;

@@ -326,10 +326,16 @@ internal sealed partial class TargetSession(AgentCore core, ControlConnection co
             throw new TransferException(TransferErrorCode.PoolFull, $"batch {batchId} has {writeCount} writes, at most {core.Options.MaxWritesPerBatch}");
         }
         var writes = new (IMemoryRegion, long, long)[writeCount];
+        string? lastName = null;
+        IMemoryRegion? lastRegion = null;
+        IMemoryRegion? region;
         for (var i = 0; i < writes.Length; i++)
         {
             var w = write(i);
-            if (!core.Regions.TryGetValue(w.Region, out var region))
+            // thousands of KV blocks name one region: a name seen just before is not looked up again
+            if (ReferenceEquals(w.Region, lastName) && lastRegion is not null) region = lastRegion;
+            else if (core.Regions.TryGetValue(w.Region, out region)) (lastName, lastRegion) = (w.Region, region);
+            else
             {
                 throw new TransferException(TransferErrorCode.UnknownRegion, $"write {i}: region '{w.Region}' is not registered on {core.Options.NodeId}");
             }

@@ -17,6 +17,9 @@ internal sealed class SharedMemoryLink : IBackendLink
     private readonly ConcurrentDictionary<string, Lazy<HostRegion>> _mapped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (int Slot, long Generation)> _grantSlots = new(StringComparer.Ordinal);
     private readonly string _peer;
+
+    /// <summary>The mapped target regions by channel index, filled on first use (a lookup per write costs more than the copy of a small block).</summary>
+    private readonly HostRegion?[] _byIndex;
     private int _disposed;
 
     public SharedMemoryLink(IReadOnlyDictionary<string, RegionDescriptor> remote, InitiatorChannel? channel, IReadOnlyList<string> regionNames, string peer)
@@ -26,6 +29,7 @@ internal sealed class SharedMemoryLink : IBackendLink
         _peer = peer;
         _index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < regionNames.Count; i++) _index[regionNames[i]] = i;
+        _byIndex = new HostRegion?[regionNames.Count];
     }
 
     public ValueTask WriteAsync(PlannedBatch batch, CancellationToken ct)
@@ -58,9 +62,13 @@ internal sealed class SharedMemoryLink : IBackendLink
         if (_channel is null || _disposed != 0) return false;
         if (InitiatorChannel.RecordBytes(batch.Writes.Count, batch.Notification?.Length ?? 0) > _channel.MaxRecordBytes) return false;
         if (batch.Grant is { } grant ? !_grantSlots.ContainsKey(grant) : _channel.RequiresGrant) return false;
+        string? known = null;
         foreach (var write in batch.Writes)
         {
+            // KV batches name one region thousands of times: look each distinct name up once
+            if (ReferenceEquals(write.Target.RegionId, known)) continue;
             if (!_index.ContainsKey(write.Target.RegionId)) return false;
+            known = write.Target.RegionId;
         }
         return true;
     }
@@ -82,6 +90,8 @@ internal sealed class SharedMemoryLink : IBackendLink
         }
         // every write checked before the first byte moves: a refused batch changes nothing
         var writes = new (int Region, long Offset, long Length)[batch.Writes.Count];
+        string? lastName = null;
+        var lastIndex = -1;
         for (var i = 0; i < writes.Length; i++)
         {
             var w = batch.Writes[i];
@@ -90,14 +100,31 @@ internal sealed class SharedMemoryLink : IBackendLink
             {
                 throw new TransferException(TransferErrorCode.OutOfBounds, $"write {i}: [{w.TargetOffset}, {w.TargetOffset + w.Length}) is outside region '{w.Target.RegionId}' of {length} bytes; nothing copied");
             }
-            writes[i] = (_index[w.Target.RegionId], w.TargetOffset, w.Length);
+            if (!ReferenceEquals(w.Target.RegionId, lastName)) (lastName, lastIndex) = (w.Target.RegionId, _index[w.Target.RegionId]);
+            writes[i] = (lastIndex, w.TargetOffset, w.Length);
         }
-        foreach (var w in batch.Writes)
-        {
-            RegionMemory.Copy(w.Source, w.SourceOffset, Map(w.Target.RegionId), w.TargetOffset, w.Length);
-        }
+        CopyAll(batch, writes);
         var carried = channel.Post(batch.BatchId, writes, batch.Notification, batch.Checksum == ChecksumKind.XxHash3, batch.ChecksumValue, slot, generation, ct);
         await channel.WaitAsync(carried, ct).ConfigureAwait(false);
+    }
+
+    private unsafe void CopyAll(PlannedBatch batch, (int Region, long Offset, long Length)[] writes)
+    {
+        for (var i = 0; i < writes.Length; i++)
+        {
+            var w = batch.Writes[i];
+            var target = _byIndex[writes[i].Region] ??= Map(w.Target.RegionId);
+            if (w.Source.Kind == MemoryKind.Host && w.Source.Address != 0)
+            {
+                StreamingCopy.Copy((byte*)w.Source.Address + w.SourceOffset, (byte*)target.Address + w.TargetOffset, w.Length);
+            }
+            else
+            {
+                RegionMemory.Copy(w.Source, w.SourceOffset, target, w.TargetOffset, w.Length);
+            }
+        }
+        // the streaming stores are visible before the record that announces them
+        StreamingCopy.Fence();
     }
 
     public void Fail(TransferException reason) => _channel?.Fail(reason);
