@@ -40,6 +40,23 @@ public sealed class SharedMemoryChannelTests
         }
     }
 
+    [Fact]
+    public async Task AFullRingMakesWritersWaitAndEveryBatchStillCompletesInPlace()
+    {
+        await using var pair = await AgentPair.StartAsync(Shm);
+        await using var connection = await pair.ConnectAsync();
+        // 16 batches of 20000 separate 64-byte writes: each record is ~480 KB, the ring holds four
+        const int Writes = 20_000;
+        var batches = Enumerable.Range(0, 16).Select(b => new WriteBatch(
+            Enumerable.Range(0, Writes).Select(i => new WriteOp("src", (long)i * 256 + b * 16, "kv", (long)i * 256 + b * 16, 16)).ToArray(),
+            System.Text.Encoding.UTF8.GetBytes($"b{b}"))).ToArray();
+        await Task.WhenAll(batches.Select(b => connection.WriteAsync(b, CancellationToken.None))).WaitAsync(Limit);
+        var notes = new HashSet<string>();
+        for (var i = 0; i < 16; i++) notes.Add(System.Text.Encoding.UTF8.GetString((await pair.NextNotificationAsync()).Payload));
+        Assert.Equal(16, notes.Count);
+        Assert.Equal(TestBytes.Hash(pair.SourceRegion, 0, Writes * 256L), TestBytes.Hash(pair.TargetRegion, 0, Writes * 256L));
+    }
+
     private static int FramesSent(RelayProxy relay)
     {
         lock (relay.Seen) return relay.Seen.Sum(c => c.Count);

@@ -22,6 +22,8 @@ internal sealed class SharedMemoryLink : IBackendLink
     private readonly HostRegion?[] _byIndex;
     private int _disposed;
 
+    private const long YieldBytes = 1 << 20;
+
     public SharedMemoryLink(IReadOnlyDictionary<string, RegionDescriptor> remote, InitiatorChannel? channel, IReadOnlyList<string> regionNames, string peer)
     {
         _remote = remote;
@@ -76,6 +78,9 @@ internal sealed class SharedMemoryLink : IBackendLink
     public async ValueTask CarryAsync(PlannedBatch batch, CancellationToken ct)
     {
         var channel = _channel ?? throw new TransferException(TransferErrorCode.Unsupported, "shm: this connection has no channel");
+        // A large batch is milliseconds of copying: the caller gets its task back first, as it would from real I/O.
+        // Small ones are copied and posted on the caller's thread (the latency path).
+        if (batch.TotalBytes >= YieldBytes) await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         ct.ThrowIfCancellationRequested();
         var slot = -1;
         var generation = 0L;
