@@ -28,6 +28,8 @@ internal sealed unsafe class InitiatorChannel : IDisposable
     private long _ticket;
     private long _errorHead;
     private long _waitingFor;
+    private int _sleeper;
+    private readonly AdaptiveSpin _callerSpin = new();
     private volatile TransferException? _fault;
     private volatile bool _disposed;
 
@@ -130,7 +132,29 @@ internal sealed unsafe class InitiatorChannel : IDisposable
     public ValueTask WaitAsync(CarriedBatch carried, CancellationToken ct)
     {
         var task = carried.Done.Task;
-        if (!task.IsCompleted) TargetChannel.SpinFor(() => { TryDrain(); return task.IsCompleted; });
+        // one caller at a time spins, then sleeps on the completion word itself (bounded); the others leave it to the poller
+        if (!task.IsCompleted && Interlocked.CompareExchange(ref _sleeper, 1, 0) == 0)
+        {
+            // the mapping stays until this thread is done with it, even if the connection is disposed meanwhile
+            var entered = _map.Enter();
+            try
+            {
+                if (!entered) return new ValueTask(task);
+                _callerSpin.Spin(() => { TryDrain(); return task.IsCompleted; });
+                var until = Environment.TickCount64 + CallerSleepMicroseconds / 1000 + 1;
+                Func<bool> done = () => { TryDrain(); return task.IsCompleted || _fault is not null; };
+                Func<bool> finished = () => Load64(_base + CompletedAt) >= carried.Ticket || Load32(_base + TargetClosedAt) != 0 || _disposed;
+                while (!done() && Environment.TickCount64 < until && !ct.IsCancellationRequested)
+                {
+                    Sleep(_base + CompletionDoorbellAt, _base + InitiatorWaitingAt, CallerSleepMicroseconds, finished);
+                }
+            }
+            finally
+            {
+                if (entered) _map.Exit();
+                Volatile.Write(ref _sleeper, 0);
+            }
+        }
         if (task.IsCompleted) return new ValueTask(task);
         _work.Set();
         return new ValueTask(ct.CanBeCanceled ? task.WaitAsync(ct) : task);

@@ -12,7 +12,14 @@ namespace PdRdma.Transport.Backends.SharedMemory.Internal;
 internal static unsafe class SharedWords
 {
     /// <summary>How long a side busy-polls a word before it sleeps on the futex, in µs per idle period.</summary>
-    public const int SpinMicroseconds = 50;
+    public const int SpinMicroseconds = 20;
+
+    /// <summary>
+    /// After its spin, how long a caller sleeps on the completion futex itself (the target wakes it) before it leaves the
+    /// wait to the poller thread. On a busy machine the target's thread may share the caller's core: sleeping gives it
+    /// the core, and the wake-up hands it back without two more thread hops.
+    /// </summary>
+    public const int CallerSleepMicroseconds = 500;
 
     public static long Load64(byte* at) => Volatile.Read(ref Unsafe.AsRef<long>(at));
 
@@ -38,7 +45,8 @@ internal static unsafe class SharedWords
     public static void Sleep(byte* doorbell, byte* waitingFlag, long timeoutMicroseconds, Func<bool> ready)
     {
         var seen = Load32(doorbell);
-        Exchange32(waitingFlag, 1);
+        // a count, not a flag: two threads of one side may sleep on the same word (a caller and the poller)
+        Interlocked.Increment(ref Unsafe.AsRef<int>(waitingFlag));
         try
         {
             if (ready()) return;
@@ -46,7 +54,7 @@ internal static unsafe class SharedWords
         }
         finally
         {
-            Store32(waitingFlag, 0);
+            Interlocked.Decrement(ref Unsafe.AsRef<int>(waitingFlag));
         }
     }
 }

@@ -27,6 +27,7 @@ internal sealed unsafe class TargetChannel : IDisposable
     private readonly long[] _generations;
     private readonly Lock _grantLock = new();
     private readonly Func<bool> _workOrStop;
+    private readonly AdaptiveSpin _idleSpin = new();
     private readonly Func<bool> _errorSpaceOrStop;
     private string[] _regions = [];
     private Thread? _thread;
@@ -131,7 +132,7 @@ internal sealed unsafe class TargetChannel : IDisposable
                 var tail = Load64(_base + TailAt);
                 if (tail == _head)
                 {
-                    if (!SpinFor(_workOrStop)) Sleep(_base + DoorbellAt, _base + TargetWaitingAt, 200_000, _workOrStop);
+                    if (!_idleSpin.Spin(_workOrStop)) Sleep(_base + DoorbellAt, _base + TargetWaitingAt, 200_000, _workOrStop);
                     continue;
                 }
                 if (tail < _head || tail - _head > RingBytes)
@@ -160,14 +161,14 @@ internal sealed unsafe class TargetChannel : IDisposable
         var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
         do
         {
-            for (var i = 0; i < 16; i++)
+            for (var i = 0; i < 8; i++)
             {
                 if (ready()) return true;
-                Thread.SpinWait(4);
+                Thread.SpinWait(8);
             }
         }
         while (Stopwatch.GetTimestamp() < until);
-        return false;
+        return ready();
     }
 
     /// <summary>One record at the head; false when the channel failed.</summary>
