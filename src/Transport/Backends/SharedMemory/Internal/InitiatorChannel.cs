@@ -110,14 +110,8 @@ internal sealed unsafe class InitiatorChannel : IDisposable
             Unsafe.WriteUnaligned(record + RecGrantGeneration, grantGeneration);
             Unsafe.WriteUnaligned(record + RecChecksum, checksum);
             var at = record + RecordHeaderBytes;
-            foreach (var (region, off, len) in writes)
-            {
-                Unsafe.WriteUnaligned(at, region);
-                Unsafe.WriteUnaligned(at + 4, 0);
-                Unsafe.WriteUnaligned(at + 8, off);
-                Unsafe.WriteUnaligned(at + 16, len);
-                at += WriteBytes;
-            }
+            WriteEntries(writes, at);
+            at += (long)writes.Length * WriteBytes;
             notification?.CopyTo(new Span<byte>(at, notification.Length));
             var carried = new CarriedBatch(ticket, batchId);
             lock (_drain) _pending.Enqueue(carried);
@@ -125,6 +119,47 @@ internal sealed unsafe class InitiatorChannel : IDisposable
             Store64(_base + TailAt, _tail);
             Ring(_base + DoorbellAt, _base + TargetWaitingAt);
             return carried;
+        }
+    }
+
+    /// <summary>
+    /// The record's write entries. Many are built in a private buffer and streamed into the ring: written in place, each
+    /// cache line the target read on the last lap would first be fetched back from its core (~0.1 µs a line, a
+    /// millisecond for a KV batch of 16384 blocks).
+    /// </summary>
+    private static void WriteEntries(ReadOnlySpan<(int Region, long Offset, long Length)> writes, byte* at)
+    {
+        const int Direct = 64;
+        if (writes.Length <= Direct || !StreamingCopy.IsSupported)
+        {
+            Fill(writes, new Span<byte>(at, writes.Length * WriteBytes));
+            return;
+        }
+        var bytes = writes.Length * WriteBytes;
+        var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(bytes);
+        try
+        {
+            Fill(writes, scratch.AsSpan(0, bytes));
+            fixed (byte* from = scratch) StreamingCopy.Copy(from, at, bytes);
+            StreamingCopy.Fence();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private static void Fill(ReadOnlySpan<(int Region, long Offset, long Length)> writes, Span<byte> into)
+    {
+        var at = 0;
+        foreach (var (region, offset, length) in writes)
+        {
+            var entry = into.Slice(at, WriteBytes);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry, region);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry[4..], 0);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(entry[8..], offset);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(entry[16..], length);
+            at += WriteBytes;
         }
     }
 
