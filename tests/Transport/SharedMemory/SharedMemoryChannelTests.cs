@@ -57,6 +57,36 @@ public sealed class SharedMemoryChannelTests
         Assert.Equal(TestBytes.Hash(pair.SourceRegion, 0, Writes * 256L), TestBytes.Hash(pair.TargetRegion, 0, Writes * 256L));
     }
 
+    [Fact]
+    public async Task AGrantThatEndedIsRefusedFromTheSharedTableWithoutAMessageAndChangesNothing()
+    {
+        var grants = new TestGrants();
+        grants.Grant("req-a", 0, 1 << 20);
+        await using var pair = await AgentPair.StartAsync(Shm, target: o => new TransferAgentOptions { NodeId = o.NodeId, Listen = o.Listen, Backends = o.Backends, Authorizer = grants });
+        await using var relay = new RelayProxy(pair.Endpoint, 10_000, (_, frame) => [frame]);
+        await using var connection = await pair.Initiator.ConnectAsync(relay.Endpoint, CancellationToken.None);
+        // the first batch opens the grant (one OpenGrant frame), later ones send nothing on the socket
+        await connection.WriteAsync(new WriteBatch([new WriteOp("src", 0, "kv", 0, 4096)], "a1"u8.ToArray(), Grant: "req-a"), CancellationToken.None).WaitAsync(Limit);
+        var frames = FramesSent(relay);
+        await connection.WriteAsync(new WriteBatch([new WriteOp("src", 4096, "kv", 4096, 4096)], "a2"u8.ToArray(), Grant: "req-a"), CancellationToken.None).WaitAsync(Limit);
+        Assert.Equal(frames, FramesSent(relay));
+        Assert.Equal("a1", System.Text.Encoding.UTF8.GetString((await pair.NextNotificationAsync()).Payload));
+        Assert.Equal("a2", System.Text.Encoding.UTF8.GetString((await pair.NextNotificationAsync()).Payload));
+
+        grants.End("req-a");
+        var before = TestBytes.Hash(pair.TargetRegion);
+        var ex = await Assert.ThrowsAsync<TransferException>(() => connection.WriteAsync(
+            new WriteBatch([new WriteOp("src", 8192, "kv", 8192, 4096)], "late"u8.ToArray(), Grant: "req-a"), CancellationToken.None).WaitAsync(Limit));
+        Assert.Equal(TransferErrorCode.AccessDenied, ex.Code);
+        Assert.Contains("shared grant table", ex.Message);
+        // refused by the initiator from the table the target cleared: no frame, no byte, no notification
+        Assert.Equal(frames, FramesSent(relay));
+        Assert.Equal(before, TestBytes.Hash(pair.TargetRegion));
+        await Task.Delay(200);
+        Assert.False(pair.Target.Notifications.TryRead(out _));
+        Assert.True(connection.IsConnected);
+    }
+
     private static int FramesSent(RelayProxy relay)
     {
         lock (relay.Seen) return relay.Seen.Sum(c => c.Count);

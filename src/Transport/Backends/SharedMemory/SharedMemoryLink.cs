@@ -113,20 +113,13 @@ internal sealed class SharedMemoryLink : IBackendLink
         await channel.WaitAsync(carried, ct).ConfigureAwait(false);
     }
 
-    private unsafe void CopyAll(PlannedBatch batch, (int Region, long Offset, long Length)[] writes)
+    private void CopyAll(PlannedBatch batch, (int Region, long Offset, long Length)[] writes)
     {
         for (var i = 0; i < writes.Length; i++)
         {
             var w = batch.Writes[i];
             var target = _byIndex[writes[i].Region] ??= Map(w.Target.RegionId);
-            if (w.Source.Kind == MemoryKind.Host && w.Source.Address != 0)
-            {
-                StreamingCopy.Copy((byte*)w.Source.Address + w.SourceOffset, (byte*)target.Address + w.TargetOffset, w.Length);
-            }
-            else
-            {
-                RegionMemory.Copy(w.Source, w.SourceOffset, target, w.TargetOffset, w.Length);
-            }
+            StreamingCopy.Copy(w.Source, w.SourceOffset, target, w.TargetOffset, w.Length);
         }
         // the streaming stores are visible before the record that announces them
         StreamingCopy.Fence();

@@ -17,6 +17,19 @@ internal static unsafe class StreamingCopy
 
     public static bool IsSupported => Avx.IsSupported && Sse.IsSupported;
 
+    /// <summary>One write from a local region into a mapped peer region (both checked by the caller).</summary>
+    public static void Copy(IMemoryRegion source, long sourceOffset, HostRegion target, long targetOffset, long length)
+    {
+        if (source.Kind == MemoryKind.Host && source.Address != 0)
+        {
+            Copy((byte*)source.Address + sourceOffset, (byte*)target.Address + targetOffset, length);
+        }
+        else
+        {
+            PdRdma.Transport.Internal.RegionMemory.Copy(source, sourceOffset, target, targetOffset, length);
+        }
+    }
+
     public static void Copy(byte* source, byte* destination, long length)
     {
         if (!IsSupported || length < Threshold)
