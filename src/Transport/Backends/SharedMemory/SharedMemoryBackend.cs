@@ -45,17 +45,9 @@ public sealed class SharedMemoryBackend : ITransferBackend
             throw new TransferException(TransferErrorCode.Unsupported, $"shm: none of peer {context.PeerNodeId}'s regions has a shared file ({string.Join(", ", unmappable)})");
         }
         var offer = Read<ChannelOffer>(await context.Control.ReceiveSetupBlobAsync(ct).ConfigureAwait(false), context.PeerNodeId);
-        if (offer.Version != ChannelLayout.Version)
+        if (OfferRefusal(offer) is { } refusal)
         {
-            throw new TransferException(TransferErrorCode.VersionMismatch, $"shm: peer {context.PeerNodeId} offers channel version {offer.Version}, this initiator speaks {ChannelLayout.Version}");
-        }
-        if (offer.RingBytes is < 64 << 10 or > 64 << 20 || (offer.RingBytes & (offer.RingBytes - 1)) != 0 || offer.ErrorSlots is < 1 or > 4096 || offer.GrantSlots is < 1 or > 65536)
-        {
-            throw new TransferException(TransferErrorCode.Protocol, $"shm: peer {context.PeerNodeId} offers a channel of {offer.RingBytes} ring bytes, {offer.ErrorSlots} error slots, {offer.GrantSlots} grant slots (ring: a power of two from 64 KiB to 64 MiB; 1-4096 error slots; 1-65536 grant slots)");
-        }
-        if (SharedPathPolicy.Refusal(offer.Path ?? "", HostRegion.DefaultDirectory) is { } why)
-        {
-            throw new TransferException(TransferErrorCode.AccessDenied, $"shm: peer {context.PeerNodeId} offers the channel file '{offer.Path}', which {why}: not opened");
+            throw new TransferException(refusal.Code, $"shm: peer {context.PeerNodeId} {refusal.Why}");
         }
         var names = context.RemoteRegions.Values.Where(r => r.SharedPath is not null).Select(r => r.RegionId).Order(StringComparer.Ordinal).ToArray();
         var channel = new InitiatorChannel(offer, context.PeerNodeId);
@@ -90,6 +82,24 @@ public sealed class SharedMemoryBackend : ITransferBackend
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Why an initiator must not open the channel a target offered (a hostile target names any path, any size); null: acceptable.</summary>
+    internal static (TransferErrorCode Code, string Why)? OfferRefusal(ChannelOffer offer)
+    {
+        if (offer.Version != ChannelLayout.Version)
+        {
+            return (TransferErrorCode.VersionMismatch, $"offers channel version {offer.Version}, this initiator speaks {ChannelLayout.Version}");
+        }
+        if (offer.RingBytes is < 64 << 10 or > 64 << 20 || (offer.RingBytes & (offer.RingBytes - 1)) != 0 || offer.ErrorSlots is < 1 or > 4096 || offer.GrantSlots is < 1 or > 65536)
+        {
+            return (TransferErrorCode.Protocol, $"offers a channel of {offer.RingBytes} ring bytes, {offer.ErrorSlots} error slots, {offer.GrantSlots} grant slots (ring: a power of two from 64 KiB to 64 MiB; 1-4096 error slots; 1-65536 grant slots)");
+        }
+        if (SharedPathPolicy.Refusal(offer.Path ?? "", HostRegion.DefaultDirectory) is { } why)
+        {
+            return (TransferErrorCode.AccessDenied, $"offers the channel file '{offer.Path}', which {why}: not opened");
+        }
+        return null;
+    }
 
     private static T Read<T>(byte[] blob, string peer)
     {
