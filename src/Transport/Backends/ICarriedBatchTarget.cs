@@ -14,6 +14,12 @@ public interface ICarriedBatchTarget
     /// </summary>
     bool RequiresGrant { get; }
 
+    /// <summary>Most writes one batch may hold (the agent's limit); an initiator sends a bigger batch the control-link way, to be refused before it copies.</summary>
+    int MaxWritesPerBatch { get; }
+
+    /// <summary>Most bytes one batch may carry (the agent's bytes-in-flight limit per peer), likewise.</summary>
+    long MaxBatchBytes { get; }
+
     /// <summary>
     /// Checks a whole batch as a control-link begin is checked (limits, region names, bounds, memory kinds, the
     /// authorizer under <paramref name="grant"/>); throws <see cref="TransferException"/> with the typed refusal.

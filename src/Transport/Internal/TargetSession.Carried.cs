@@ -15,12 +15,24 @@ internal sealed partial class TargetSession : ICarriedBatchTarget
 
     bool ICarriedBatchTarget.RequiresGrant => core.Options.Authorizer is not null;
 
+    int ICarriedBatchTarget.MaxWritesPerBatch => core.Options.MaxWritesPerBatch;
+
+    long ICarriedBatchTarget.MaxBatchBytes => core.Options.MaxBytesInFlightPerPeer;
+
     (IMemoryRegion Region, long Offset, long Length)[] ICarriedBatchTarget.Validate(long batchId, string? grant, int writeCount,
         Func<int, (string Region, long Offset, long Length)> write, int notificationBytes, ChecksumKind checksum)
     {
         try
         {
-            return ValidateWrites(batchId, grant, writeCount, write, notificationBytes, checksum);
+            var writes = ValidateWrites(batchId, grant, writeCount, write, notificationBytes, checksum);
+            long total = 0;
+            foreach (var w in writes) total += w.Length;
+            if (total > core.Options.MaxBytesInFlightPerPeer)
+            {
+                TransportMetrics.Limit("bytes_in_flight");
+                throw new TransferException(TransferErrorCode.PoolFull, $"batch {batchId} of {total} bytes would put more than {core.Options.MaxBytesInFlightPerPeer} bytes in flight from '{_peer}'");
+            }
+            return writes;
         }
         catch (TransferException ex)
         {

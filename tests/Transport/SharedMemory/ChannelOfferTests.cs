@@ -11,7 +11,7 @@ namespace PdRdma.Tests.Transport.SharedMemory;
 /// </summary>
 public sealed class ChannelOfferTests
 {
-    private static ChannelOffer Good(string path) => new(ChannelLayout.Version, path, ChannelLayout.DefaultRingBytes, ChannelLayout.DefaultErrorSlots, ChannelLayout.DefaultGrantSlots, false);
+    private static ChannelOffer Good(string path) => new(ChannelLayout.Version, path, ChannelLayout.DefaultRingBytes, ChannelLayout.DefaultErrorSlots, ChannelLayout.DefaultGrantSlots, false, 1 << 17, 1L << 30);
 
     [Fact]
     public void AFileMadeLikeAChannelIsAccepted()
@@ -61,7 +61,7 @@ public sealed class ChannelOfferTests
     public void SizesOutsideTheBoundsAreRefused(int ringBytes, int errorSlots, int grantSlots)
     {
         using var file = HostRegion.Create("shm-channel", 4096);
-        var refusal = SharedMemoryBackend.OfferRefusal(new ChannelOffer(ChannelLayout.Version, file.SharedPath!, ringBytes, errorSlots, grantSlots, false));
+        var refusal = SharedMemoryBackend.OfferRefusal(new ChannelOffer(ChannelLayout.Version, file.SharedPath!, ringBytes, errorSlots, grantSlots, false, 1 << 17, 1L << 30));
         Assert.Equal(TransferErrorCode.Protocol, refusal?.Code);
     }
 

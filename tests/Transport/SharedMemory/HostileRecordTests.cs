@@ -73,6 +73,25 @@ public sealed class HostileRecordTests
     }
 
     [Fact]
+    public async Task ARecordOverTheTargetsBatchLimitsIsRefusedWithPoolFull()
+    {
+        await using var pair = await AgentPair.StartAsync(Shm, target: o => new TransferAgentOptions
+        {
+            NodeId = o.NodeId, Listen = o.Listen, Backends = o.Backends, MaxWritesPerBatch = 4, MaxBytesInFlightPerPeer = 1 << 20,
+        });
+        using var peer = await HostileChannelPeer.ConnectAsync(pair.Endpoint, "kv");
+        Assert.Equal(4, peer.Offer.MaxWritesPerBatch);
+        var tooMany = await peer.OutcomeAsync(peer.Post(1, Enumerable.Range(0, 5).Select(i => (0, i * 64L, 64L)).ToArray(), "no"u8.ToArray()));
+        Assert.Equal(TransferErrorCode.PoolFull, tooMany?.Code);
+        var tooBig = await peer.OutcomeAsync(peer.Post(2, [(0, 0, 2 << 20)], "no"u8.ToArray()));
+        Assert.Equal(TransferErrorCode.PoolFull, tooBig?.Code);
+        Assert.Contains("in flight", tooBig?.Message);
+        Assert.False(pair.Target.Notifications.TryRead(out _));
+        Assert.Null(await peer.OutcomeAsync(peer.Post(3, [(0, 0, 64)], "fine"u8.ToArray())));
+        Assert.Equal("fine", System.Text.Encoding.UTF8.GetString((await pair.NextNotificationAsync()).Payload));
+    }
+
+    [Fact]
     public async Task ARecordWhoseFramingLiesFailsTheConnectionCleanlyAndTheTargetServesOthers()
     {
         await using var pair = await AgentPair.StartAsync(Shm);

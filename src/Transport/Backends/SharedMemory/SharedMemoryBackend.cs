@@ -94,6 +94,10 @@ public sealed class SharedMemoryBackend : ITransferBackend
         {
             return (TransferErrorCode.Protocol, $"offers a channel of {offer.RingBytes} ring bytes, {offer.ErrorSlots} error slots, {offer.GrantSlots} grant slots (ring: a power of two from 64 KiB to 64 MiB; 1-4096 error slots; 1-65536 grant slots)");
         }
+        if (offer.MaxWritesPerBatch < 0 || offer.MaxBatchBytes < 0)
+        {
+            return (TransferErrorCode.Protocol, $"offers negative batch limits ({offer.MaxWritesPerBatch} writes, {offer.MaxBatchBytes} bytes)");
+        }
         if (SharedPathPolicy.Refusal(offer.Path ?? "", HostRegion.DefaultDirectory) is { } why)
         {
             return (TransferErrorCode.AccessDenied, $"offers the channel file '{offer.Path}', which {why}: not opened");

@@ -63,6 +63,7 @@ internal sealed class SharedMemoryLink : IBackendLink
     {
         if (_channel is null || _disposed != 0) return false;
         if (InitiatorChannel.RecordBytes(batch.Writes.Count, batch.Notification?.Length ?? 0) > _channel.MaxRecordBytes) return false;
+        if (batch.Writes.Count > _channel.MaxWritesPerBatch || batch.TotalBytes > _channel.MaxBatchBytes) return false;
         if (batch.Grant is { } grant ? !_grantSlots.ContainsKey(grant) : _channel.RequiresGrant) return false;
         string? known = null;
         foreach (var write in batch.Writes)

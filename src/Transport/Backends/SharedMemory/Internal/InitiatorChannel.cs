@@ -49,6 +49,8 @@ internal sealed unsafe class InitiatorChannel : IDisposable
             throw new TransferException(TransferErrorCode.Protocol, $"shm: the channel file peer '{peer}' offered does not hold the channel it described");
         }
         RequiresGrant = offer.RequiresGrant;
+        MaxWritesPerBatch = offer.MaxWritesPerBatch;
+        MaxBatchBytes = offer.MaxBatchBytes;
         _completionOrClosed = () => Load64(_base + CompletedAt) >= Volatile.Read(ref _waitingFor) || Load32(_base + TargetClosedAt) != 0 || _disposed;
         _poller = new Thread(Poll) { IsBackground = true, Name = $"shm completions {peer}" };
         _poller.Start();
@@ -58,6 +60,10 @@ internal sealed unsafe class InitiatorChannel : IDisposable
     public int ErrorSlots { get; }
     public int GrantSlots { get; }
     public bool RequiresGrant { get; }
+
+    /// <summary>The target's per-batch limits: a batch over them goes the control-link way and is refused before it copies.</summary>
+    public int MaxWritesPerBatch { get; }
+    public long MaxBatchBytes { get; }
 
     /// <summary>The largest record the ring takes (half of it, so that a record never waits for the ring to empty completely).</summary>
     public int MaxRecordBytes => RingBytes / 2;

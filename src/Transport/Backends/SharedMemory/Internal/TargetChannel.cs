@@ -65,7 +65,7 @@ internal sealed unsafe class TargetChannel : IDisposable
     public int ErrorSlots { get; }
     public int GrantSlots { get; }
 
-    public ChannelOffer Offer => new(ChannelLayout.Version, Path, RingBytes, ErrorSlots, GrantSlots, _sink.RequiresGrant);
+    public ChannelOffer Offer => new(ChannelLayout.Version, Path, RingBytes, ErrorSlots, GrantSlots, _sink.RequiresGrant, _sink.MaxWritesPerBatch, _sink.MaxBatchBytes);
 
     /// <summary>Starts serving once the initiator mapped the channel and named its regions; the file's name is removed.</summary>
     public void Start(ChannelRegions regions)
