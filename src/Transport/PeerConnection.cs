@@ -78,7 +78,8 @@ public sealed class PeerConnection : IAsyncDisposable
     /// Writes the batch (adjacent writes coalesced) and completes once every byte is placed on the target, the checksum
     /// (when asked) matched there and the notification (when set) was delivered. Faults with <see cref="TransferException"/>:
     /// UnknownRegion/OutOfBounds for local sources (nothing sent); the target's typed refusal (nothing placed);
-    /// ChecksumMismatch; PeerLost. Cancelling abandons the batch: its target bytes are then undefined and nothing is notified.
+    /// ChecksumMismatch; PeerLost. Cancelling abandons the batch: its target bytes are then undefined and nothing is notified
+    /// (on a backend that carries whole batches, shm, a batch already posted on its channel still completes there).
     /// On a backend with grant windows a batch naming a grant opens it on first use (one round trip per grant) and then
     /// writes at once; a write outside the window is refused here with AccessDenied before anything is sent.
     /// </summary>
