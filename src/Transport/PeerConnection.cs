@@ -27,6 +27,9 @@ public sealed class PeerConnection : IAsyncDisposable
 
     /// <summary>The backend publishes grant windows: a batch naming a grant opens it once and then writes without a proceed.</summary>
     private readonly bool _grantWindows;
+
+    /// <summary>The backend carries whole batches on its own channel (shm): no frame per batch on the control link.</summary>
+    private readonly bool _carriesBatches;
     private readonly ConcurrentDictionary<string, OpenedGrant> _grants = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, TaskCompletionSource<GrantWindowMessage>> _opening = new();
     private long _nextOpenId;
@@ -38,11 +41,12 @@ public sealed class PeerConnection : IAsyncDisposable
     internal Action<PeerConnection>? OnDisposed { get; set; }
 
     internal PeerConnection(AgentCore core, ControlConnection connection, IBackendLink link, string peerNodeId, string peerHostId,
-        string backend, string reason, IReadOnlyList<RegionDescriptor> remoteRegions, bool oneSided, bool grantWindows = false)
+        string backend, string reason, IReadOnlyList<RegionDescriptor> remoteRegions, bool oneSided, bool grantWindows = false, bool carriesBatches = false)
     {
         _core = core;
         _oneSided = oneSided;
         _grantWindows = grantWindows;
+        _carriesBatches = carriesBatches;
         _connection = connection;
         _link = link;
         PeerNodeId = peerNodeId;
@@ -75,7 +79,8 @@ public sealed class PeerConnection : IAsyncDisposable
     /// Writes the batch (adjacent writes coalesced) and completes once every byte is placed on the target, the checksum
     /// (when asked) matched there and the notification (when set) was delivered. Faults with <see cref="TransferException"/>:
     /// UnknownRegion/OutOfBounds for local sources (nothing sent); the target's typed refusal (nothing placed);
-    /// ChecksumMismatch; PeerLost. Cancelling abandons the batch: its target bytes are then undefined and nothing is notified.
+    /// ChecksumMismatch; PeerLost. Cancelling abandons the batch: its target bytes are then undefined and nothing is notified
+    /// (on a backend that carries whole batches, shm, a batch already posted on its channel still completes there).
     /// The returned task usually completes on the connection's receive thread, and the caller's continuation runs there
     /// until it next awaits (no thread-pool hop on the latency path): do long or blocking work after an await of
     /// something else (or <c>await Task.Yield()</c>), not straight after this call, or the connection's later
@@ -118,8 +123,17 @@ public sealed class PeerConnection : IAsyncDisposable
         try
         {
             ThrowIfFaulted();
-            var plannedBatch = new PlannedBatch(id, planned, planned.Sum(w => w.Length)) { Grant = windowed ? batch.Grant : null };
+            var plannedBatch = new PlannedBatch(id, planned, planned.Sum(w => w.Length))
+            {
+                Grant = windowed ? batch.Grant : null, Notification = batch.Notification, Checksum = batch.Checksum, ChecksumValue = checksum,
+            };
             _core.Options.AfterChecksumForTests?.Invoke(plannedBatch);
+            if (_carriesBatches && _link.CanCarry(plannedBatch))
+            {
+                await _link.CarryAsync(plannedBatch, ct).ConfigureAwait(false);
+                TransportMetrics.Written(PeerNodeId, Backend, plannedBatch.TotalBytes, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                return;
+            }
             await _connection.SendAsync(MessageType.BatchBegin, new BatchBeginMessage
             {
                 BatchId = id,
@@ -246,10 +260,16 @@ public sealed class PeerConnection : IAsyncDisposable
     private List<PlannedWrite> Plan(IReadOnlyList<WriteOp> ops)
     {
         var planned = new List<PlannedWrite>(ops.Count);
+        IMemoryRegion? lastSource = null;
+        RegionDescriptor? lastTarget = null;
         for (var i = 0; i < ops.Count; i++)
         {
             var op = ops[i];
-            if (!_core.Regions.TryGetValue(op.SourceRegion, out var source))
+            // a KV batch names the same two regions thousands of times: the names just seen are not looked up again
+            IMemoryRegion? source;
+            if (ReferenceEquals(op.SourceRegion, lastSource?.Id) || op.SourceRegion == lastSource?.Id) source = lastSource;
+            else if (_core.Regions.TryGetValue(op.SourceRegion, out source)) lastSource = source;
+            else
             {
                 throw new TransferException(TransferErrorCode.UnknownRegion, $"source region '{op.SourceRegion}' is not registered on {_core.Options.NodeId}");
             }
@@ -258,9 +278,11 @@ public sealed class PeerConnection : IAsyncDisposable
                 throw new TransferException(TransferErrorCode.OutOfBounds, $"source [{op.SourceOffset}, {op.SourceOffset + op.Length}) is outside region '{source.Id}' of {source.Length} bytes");
             }
             // The target decides about its own regions; an unknown name is passed on so that its refusal is the one answer.
-            var target = _remote.TryGetValue(op.TargetRegion, out var known)
-                ? known
-                : new RegionDescriptor { NodeId = PeerNodeId, RegionId = op.TargetRegion, Length = 0, Kind = MemoryKind.Host };
+            var target = lastTarget is not null && (ReferenceEquals(op.TargetRegion, lastTarget.RegionId) || op.TargetRegion == lastTarget.RegionId)
+                ? lastTarget
+                : _remote.TryGetValue(op.TargetRegion, out var known)
+                    ? lastTarget = known
+                    : new RegionDescriptor { NodeId = PeerNodeId, RegionId = op.TargetRegion, Length = 0, Kind = MemoryKind.Host };
             planned.Add(new PlannedWrite(i, source, op.SourceOffset, target, op.TargetOffset, op.Length));
         }
         return planned;
@@ -323,6 +345,7 @@ public sealed class PeerConnection : IAsyncDisposable
             if (ex.Code != TransferErrorCode.PeerLost || _disposed == 0) TransportLog.ConnectionFailed(_core.Logger, PeerNodeId, ex.Code, ex.Detail);
         }
         foreach (var pending in _pending.Values) pending.Fail(_fault);
+        _link.Fail(_fault);
         foreach (var opening in _opening.Values) opening.TrySetException(_fault);
         foreach (var grant in _grants) ForgetGrant(grant.Key, grant.Value);
     }

@@ -7,6 +7,7 @@ namespace PdRdma.Tests.Security;
 internal sealed class TestGrants : IWriteAuthorizer
 {
     private readonly ConcurrentDictionary<string, (long Offset, long Length)> _grants = new();
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _ended = new();
 
     public int Checks;
 
@@ -15,9 +16,24 @@ internal sealed class TestGrants : IWriteAuthorizer
 
     public string? EndsGrant { get; set; }
 
-    public void Grant(string name, long offset, long length) => _grants[name] = (offset, length);
+    public void Grant(string name, long offset, long length)
+    {
+        _grants[name] = (offset, length);
+        _ended[name] = new CancellationTokenSource();
+    }
 
-    public void End(string name) => _grants.TryRemove(name, out _);
+    /// <summary>Ends the grant: later checks refuse it, and its published windows are revoked (their token fires).</summary>
+    public void End(string name)
+    {
+        _grants.TryRemove(name, out _);
+        if (_ended.TryRemove(name, out var ended)) ended.Cancel();
+    }
+
+    /// <summary>The grant's window (one extent of region "kv"), for backends that publish windows (shm's grant table).</summary>
+    public GrantWindow? DescribeGrant(string peerNodeId, string grant) =>
+        _grants.TryGetValue(grant, out var g) && _ended.TryGetValue(grant, out var ended)
+            ? new GrantWindow(grant, peerNodeId, [new GrantExtent("kv", g.Offset, g.Length)], DateTimeOffset.UtcNow.AddHours(1), ended.Token)
+            : null;
 
     public bool CanWrite(string peerNodeId, string regionId, long offset, long length) => false;
 

@@ -15,4 +15,12 @@ public sealed record BackendCapabilities(IReadOnlySet<MemoryKind> MemoryKinds, b
     /// False: a batch that needs the target's go-ahead waits for it (unless the data travels on the control link).
     /// </summary>
     public bool GrantWindows { get; init; }
+
+    /// <summary>
+    /// The backend carries whole batches on a channel of its own (writes, notification, checksum, completion): for a
+    /// batch its link accepts (<see cref="IBackendLink.CanCarry"/>) the agent sends no begin/proceed/commit/done frames
+    /// and calls <see cref="IBackendLink.CarryAsync"/>; the target's link hands each batch to
+    /// <see cref="BackendConnectContext.Batches"/> for the agent's checks and notification (shm).
+    /// </summary>
+    public bool CarriesBatches { get; init; }
 }

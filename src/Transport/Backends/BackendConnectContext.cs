@@ -12,4 +12,7 @@ public sealed class BackendConnectContext
     public required IReadOnlyDictionary<string, RegionDescriptor> RemoteRegions { get; init; }
     public required IControlLink Control { get; init; }
     public required ILogger Logger { get; init; }
+
+    /// <summary>Target side only: where a backend that carries whole batches hands them to the agent (null on the initiator).</summary>
+    public ICarriedBatchTarget? Batches { get; init; }
 }

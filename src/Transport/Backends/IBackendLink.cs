@@ -39,4 +39,25 @@ public interface IBackendLink : IAsyncDisposable
     void AcceptGrant(GrantWindow window, byte[]? blob)
     {
     }
+
+    /// <summary>
+    /// Initiator, backends with <see cref="BackendCapabilities.CarriesBatches"/>: whether this batch can travel on the
+    /// backend's own channel (false: the agent uses the control-link flow for it). Called once per batch.
+    /// </summary>
+    bool CanCarry(PlannedBatch batch) => false;
+
+    /// <summary>
+    /// Initiator: carries a whole batch (checks it against what the target published, places every byte, posts it with
+    /// its notification and checksum) and completes when the target finished it: placed, checksum matched, notification
+    /// delivered. Faults with the target's typed refusal, or locally (AccessDenied, OutOfBounds, UnknownRegion: nothing
+    /// copied). Cancelling before the batch is posted sends nothing; after, the wait is abandoned and the target still
+    /// finishes the batch. The source memory is borrowed until it completes.
+    /// </summary>
+    ValueTask CarryAsync(PlannedBatch batch, CancellationToken ct) =>
+        throw new TransferException(TransferErrorCode.Unsupported, "this backend does not carry whole batches");
+
+    /// <summary>Initiator: the connection failed (peer lost, protocol error); every batch the link still carries faults with <paramref name="reason"/>.</summary>
+    void Fail(TransferException reason)
+    {
+    }
 }

@@ -9,7 +9,7 @@ namespace PdRdma.Transport.Internal;
 /// The target side of one accepted connection: handshake, then one loop that validates batches, places tcp data,
 /// verifies checksums and notifies. Any failure of this peer ends this session only; the agent keeps serving others.
 /// </summary>
-internal sealed class TargetSession(AgentCore core, ControlConnection connection)
+internal sealed partial class TargetSession(AgentCore core, ControlConnection connection)
 {
     private const int MaxNotificationBytes = 64 << 10;
 
@@ -154,6 +154,7 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             RemoteRegions = setup.Regions.Where(r => r is not null).GroupBy(r => r.RegionId).ToDictionary(g => g.Key, g => g.First()),
             Control = new ControlLink(connection),
             Logger = core.Logger,
+            Batches = _backend.Capabilities.CarriesBatches ? this : null,
         };
         _link = await _backend.AcceptAsync(context, ct).ConfigureAwait(false);
         TransportLog.Accepted(core.Logger, _peer, connection.RemoteEndPoint, _backend.Name, select.Reason);
@@ -164,13 +165,17 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         // Accepted batches have a deadline: one the initiator never finishes is failed with Timeout and its later bytes
         // drained, so a stalled or hostile peer cannot pin state (or a grant's blocks) for ever.
         using var deadlines = new Timer(_ => ExpireOverdue(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        // A backend that carries batches on its own channel ends the session through Fail (a malformed record).
+        using var channelFailed = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _channelFailed = channelFailed;
+        if (_channelFault is not null) channelFailed.Cancel();
         try
         {
             while (true)
             {
                 // about to wait for the peer: what is done is acknowledged first, all of it in one frame
                 if (_acks.Count > 0 && !connection.HasBufferedFrame) await FlushAcksAsync(stopping).ConfigureAwait(false);
-                if (await connection.ReadFrameAsync(stopping).ConfigureAwait(false) is not { } frame) break;
+                if (await ReadFrameOrChannelFailureAsync(channelFailed.Token, stopping).ConfigureAwait(false) is not { } frame) break;
                 switch (frame.Type)
                 {
                     case MessageType.BatchBegin:
@@ -321,19 +326,34 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
     /// <summary>Every write of the batch is checked before any is accepted: a rejected batch places nothing.</summary>
     private AcceptedBatch Validate(BatchBeginMessage begin)
     {
-        if (begin.BatchId < 0) throw new TransferException(TransferErrorCode.Protocol, $"negative batch id {begin.BatchId}");
-        if (!Enum.IsDefined(begin.Checksum)) throw new TransferException(TransferErrorCode.Unsupported, $"unknown checksum kind {(int)begin.Checksum}");
-        if (begin.Notification is { Length: > MaxNotificationBytes }) throw new TransferException(TransferErrorCode.Protocol, $"notification of {begin.Notification.Length} bytes, at most {MaxNotificationBytes}");
-        if (begin.Writes.Length > core.Options.MaxWritesPerBatch)
+        var writes = ValidateWrites(begin.BatchId, begin.Grant, begin.Writes.Length, i => (begin.Writes[i].Region, begin.Writes[i].Offset, begin.Writes[i].Length),
+            begin.Notification?.Length ?? 0, begin.Checksum);
+        return new AcceptedBatch(begin.BatchId, writes, begin.Notification, begin.Checksum, begin.Grant, Environment.TickCount64 + (long)core.Options.BatchDeadline.TotalMilliseconds);
+    }
+
+    /// <summary>The checks of a begin, for a batch from the control link or from a backend's own channel.</summary>
+    private (IMemoryRegion Region, long Offset, long Length)[] ValidateWrites(long batchId, string? grant, int writeCount,
+        Func<int, (string Region, long Offset, long Length)> write, int notificationBytes, ChecksumKind checksum)
+    {
+        if (batchId < 0) throw new TransferException(TransferErrorCode.Protocol, $"negative batch id {batchId}");
+        if (!Enum.IsDefined(checksum)) throw new TransferException(TransferErrorCode.Unsupported, $"unknown checksum kind {(int)checksum}");
+        if (notificationBytes > MaxNotificationBytes) throw new TransferException(TransferErrorCode.Protocol, $"notification of {notificationBytes} bytes, at most {MaxNotificationBytes}");
+        if (writeCount > core.Options.MaxWritesPerBatch)
         {
             TransportMetrics.Limit("writes_per_batch");
-            throw new TransferException(TransferErrorCode.PoolFull, $"batch {begin.BatchId} has {begin.Writes.Length} writes, at most {core.Options.MaxWritesPerBatch}");
+            throw new TransferException(TransferErrorCode.PoolFull, $"batch {batchId} has {writeCount} writes, at most {core.Options.MaxWritesPerBatch}");
         }
-        var writes = new (IMemoryRegion, long, long)[begin.Writes.Length];
+        var writes = new (IMemoryRegion, long, long)[writeCount];
+        string? lastName = null;
+        IMemoryRegion? lastRegion = null;
+        IMemoryRegion? region;
         for (var i = 0; i < writes.Length; i++)
         {
-            var w = begin.Writes[i];
-            if (!core.Regions.TryGetValue(w.Region, out var region))
+            var w = write(i);
+            // thousands of KV blocks name one region: a name seen just before is not looked up again
+            if (ReferenceEquals(w.Region, lastName) && lastRegion is not null) region = lastRegion;
+            else if (core.Regions.TryGetValue(w.Region, out region)) (lastName, lastRegion) = (w.Region, region);
+            else
             {
                 throw new TransferException(TransferErrorCode.UnknownRegion, $"write {i}: region '{w.Region}' is not registered on {core.Options.NodeId}");
             }
@@ -345,13 +365,13 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             {
                 throw new TransferException(TransferErrorCode.Unsupported, $"write {i}: backend '{_backend.Name}' cannot write {region.Kind} region '{region.Id}'");
             }
-            if (core.Options.Authorizer is { } authorizer && !authorizer.CanWrite(_peer, begin.Grant, region.Id, w.Offset, w.Length))
+            if (core.Options.Authorizer is { } authorizer && !authorizer.CanWrite(_peer, grant, region.Id, w.Offset, w.Length))
             {
-                throw new TransferException(TransferErrorCode.AccessDenied, $"write {i}: peer '{_peer}' holds no live grant{(begin.Grant is null ? "" : $" '{begin.Grant}'")} on [{w.Offset}, {w.Offset + w.Length}) of region '{region.Id}'");
+                throw new TransferException(TransferErrorCode.AccessDenied, $"write {i}: peer '{_peer}' holds no live grant{(grant is null ? "" : $" '{grant}'")} on [{w.Offset}, {w.Offset + w.Length}) of region '{region.Id}'");
             }
             writes[i] = (region, w.Offset, w.Length);
         }
-        return new AcceptedBatch(begin.BatchId, writes, begin.Notification, begin.Checksum, begin.Grant, Environment.TickCount64 + (long)core.Options.BatchDeadline.TotalMilliseconds);
+        return writes;
     }
 
     private void RequireDataOnControlLink()

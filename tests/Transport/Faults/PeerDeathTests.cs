@@ -33,21 +33,25 @@ public sealed class PeerDeathTests
         await pair.AssertServesAnotherPeerAsync();
     }
 
-    [Fact]
-    public async Task ATargetKilledMidTransferFailsPendingWritesPromptlyWithPeerLost()
+    [Theory]
+    [InlineData(BackendChoice.Tcp)]
+    [InlineData(BackendChoice.Shm)] // batches wait on the shared-memory channel's completions: the socket closing ends them
+    public async Task ATargetKilledMidTransferFailsPendingWritesPromptlyWithPeerLost(BackendChoice backend)
     {
         var port = FreePorts.One();
         using var target = PdrdmaProgram.Cli.Start(null, "transfer-target", "--listen", $"127.0.0.1:{port}", "--region-mb", "256");
         await target.ReadJsonAsync(Limit, "listening");
         using var source = HostRegion.Create($"src-{Guid.NewGuid():N}", 256 << 20);
         TestBytes.Fill(source, 3);
-        await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = "survivor", Backend = BackendChoice.Tcp });
+        await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = "survivor", Backend = backend });
         agent.RegisterRegion(source);
         await using var connection = await agent.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), CancellationToken.None);
+        Assert.Equal(backend.ToString().ToLowerInvariant(), connection.Backend);
         var batch = new WriteBatch([new WriteOp(source.Id, 0, "kv", 0, source.Length)], "x"u8.ToArray());
         await connection.WriteAsync(batch, CancellationToken.None).WaitAsync(Limit);
 
-        var writes = Enumerable.Range(0, 4).Select(_ => connection.WriteAsync(batch, CancellationToken.None)).ToArray();
+        // shm copies at memory speed: more batches, so that some are still in flight when the kill lands
+        var writes = Enumerable.Range(0, backend == BackendChoice.Shm ? 32 : 4).Select(_ => connection.WriteAsync(batch, CancellationToken.None)).ToArray();
         await Task.Delay(50);
         target.Kill();
         var killedAt = Stopwatch.GetTimestamp();
