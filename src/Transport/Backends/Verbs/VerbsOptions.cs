@@ -31,4 +31,10 @@ public sealed class VerbsOptions
 
     /// <summary>Device regions always go through a registered host bounce buffer, never ibv_reg_dmabuf_mr (to compare the paths, or around a driver that misbehaves).</summary>
     public bool DeviceMemoryStaged { get; init; }
+
+    /// <summary>
+    /// Enforce grants with type-2 memory windows where the device has them (the default). Off: per-batch validation
+    /// (a proceed round trip per batch), as on a device without them; for comparisons and around a driver that misbehaves.
+    /// </summary>
+    public bool MemoryWindows { get; init; } = true;
 }
