@@ -16,4 +16,12 @@ public interface IWriteAuthorizer
     /// request cannot write into blocks granted to another.
     /// </summary>
     bool CanWrite(string peerNodeId, string? grant, string regionId, long offset, long length) => CanWrite(peerNodeId, regionId, offset, length);
+
+    /// <summary>
+    /// The window <paramref name="grant"/> gives <paramref name="peerNodeId"/> now, for backends that let the peer write
+    /// without a round trip per batch (verbs memory windows, the shm grant table); null when the peer holds no such live
+    /// grant. Called when the peer opens the grant, once per grant and connection. By default no grant has a window, so
+    /// every batch is checked before its data moves.
+    /// </summary>
+    GrantWindow? DescribeGrant(string peerNodeId, string grant) => null;
 }

@@ -24,6 +24,12 @@ public sealed class PeerConnection : IAsyncDisposable
 
     /// <summary>The data goes right behind the begin, no proceed round trip (tcp: the target checks as bytes land).</summary>
     private readonly bool _oneSided;
+
+    /// <summary>The backend publishes grant windows: a batch naming a grant opens it once and then writes without a proceed.</summary>
+    private readonly bool _grantWindows;
+    private readonly ConcurrentDictionary<string, OpenedGrant> _grants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<GrantWindowMessage>> _opening = new();
+    private long _nextOpenId;
     private long _nextBatchId;
     private volatile TransferException? _fault;
     private int _disposed;
@@ -32,10 +38,11 @@ public sealed class PeerConnection : IAsyncDisposable
     internal Action<PeerConnection>? OnDisposed { get; set; }
 
     internal PeerConnection(AgentCore core, ControlConnection connection, IBackendLink link, string peerNodeId, string peerHostId,
-        string backend, string reason, IReadOnlyList<RegionDescriptor> remoteRegions, bool oneSided)
+        string backend, string reason, IReadOnlyList<RegionDescriptor> remoteRegions, bool oneSided, bool grantWindows = false)
     {
         _core = core;
         _oneSided = oneSided;
+        _grantWindows = grantWindows;
         _connection = connection;
         _link = link;
         PeerNodeId = peerNodeId;
@@ -68,6 +75,8 @@ public sealed class PeerConnection : IAsyncDisposable
     /// (when asked) matched there and the notification (when set) was delivered. Faults with <see cref="TransferException"/>:
     /// UnknownRegion/OutOfBounds for local sources (nothing sent); the target's typed refusal (nothing placed);
     /// ChecksumMismatch; PeerLost. Cancelling abandons the batch: its target bytes are then undefined and nothing is notified.
+    /// On a backend with grant windows a batch naming a grant opens it on first use (one round trip per grant) and then
+    /// writes at once; a write outside the window is refused here with AccessDenied before anything is sent.
     /// </summary>
     public async Task WriteAsync(WriteBatch batch, CancellationToken ct)
     {
@@ -79,6 +88,22 @@ public sealed class PeerConnection : IAsyncDisposable
             ? ChecksumCalculator.Compute(planned.Select(w => (w.Source, w.SourceOffset, w.Length)))
             : 0;
 
+        OpenedGrant? opened = null;
+        if (_grantWindows && batch.Grant is { } grant)
+        {
+            opened = await OpenGrantAsync(grant, ct).ConfigureAwait(false);
+            var window = opened.Window.Result;
+            foreach (var w in planned)
+            {
+                if (!window.Covers(w.Target.RegionId, w.TargetOffset, w.Length))
+                {
+                    throw new TransferException(TransferErrorCode.AccessDenied,
+                        $"write {w.Index}: [{w.TargetOffset}, +{w.Length}) of region '{w.Target.RegionId}' is outside grant '{grant}' as {PeerNodeId} published it; nothing sent");
+                }
+            }
+        }
+        var windowed = opened is not null;
+
         await _inFlight.WaitAsync(ct).ConfigureAwait(false);
         var id = Interlocked.Increment(ref _nextBatchId);
         var pending = new PendingBatch();
@@ -88,7 +113,7 @@ public sealed class PeerConnection : IAsyncDisposable
         try
         {
             ThrowIfFaulted();
-            var plannedBatch = new PlannedBatch(id, planned, planned.Sum(w => w.Length));
+            var plannedBatch = new PlannedBatch(id, planned, planned.Sum(w => w.Length)) { Grant = windowed ? batch.Grant : null };
             _core.Options.AfterChecksumForTests?.Invoke(plannedBatch);
             await _connection.SendAsync(MessageType.BatchBegin, new BatchBeginMessage
             {
@@ -97,9 +122,10 @@ public sealed class PeerConnection : IAsyncDisposable
                 Notification = batch.Notification,
                 Checksum = batch.Checksum,
                 Grant = batch.Grant,
-            }, ct, flush: !_oneSided).ConfigureAwait(false);
+                Windowed = windowed,
+            }, ct, flush: !_oneSided && !windowed).ConfigureAwait(false);
             began = true;
-            if (!_oneSided) await pending.Proceed.Task.WaitAsync(ct).ConfigureAwait(false);
+            if (!_oneSided && !windowed) await pending.Proceed.Task.WaitAsync(ct).ConfigureAwait(false);
             await _link.WriteAsync(plannedBatch, ct).ConfigureAwait(false);
             await _connection.SendAsync(MessageType.Commit, new CommitMessage { BatchId = id, Checksum = checksum }, ct).ConfigureAwait(false);
             await pending.Done.Task.WaitAsync(ct).ConfigureAwait(false);
@@ -113,6 +139,8 @@ public sealed class PeerConnection : IAsyncDisposable
         catch (TransferException ex)
         {
             TransportMetrics.Error("initiator", ex.Code);
+            // A window the target (or its NIC) refused is not used again: the next batch asks for the grant afresh.
+            if (opened is not null && ex.Code == TransferErrorCode.AccessDenied) ForgetGrant(batch.Grant!, opened);
             // A local failure after the begin (a region file refused, ...): the target forgets the batch at once.
             if (began && ex.Code != TransferErrorCode.PeerLost && _fault is null) await TryAbortAsync(id).ConfigureAwait(false);
             // A send that found the link dead may beat the receive loop to it: the connection is lost either way.
@@ -135,6 +163,79 @@ public sealed class PeerConnection : IAsyncDisposable
         await _link.DisposeAsync().ConfigureAwait(false);
         TransportMetrics.Forget(PeerNodeId, sent: true);
         OnDisposed?.Invoke(this);
+    }
+
+    /// <summary>
+    /// The live window of <paramref name="grant"/>: cached, or asked of the target (OpenGrant → GrantWindow, one round
+    /// trip) and handed to the backend. A window that ended here is asked for once more; the target's refusal is thrown.
+    /// </summary>
+    private async Task<OpenedGrant> OpenGrantAsync(string grant, CancellationToken ct)
+    {
+        if (grant.Length is 0 or > OpenGrantMessage.MaxGrantChars)
+        {
+            throw new TransferException(TransferErrorCode.Protocol, $"grant name of {grant.Length} characters (1 to {OpenGrantMessage.MaxGrantChars})");
+        }
+        for (var attempt = 0; ; attempt++)
+        {
+            ThrowIfFaulted();
+            if (!_grants.TryGetValue(grant, out var opened))
+            {
+                if (_grants.Count >= TargetSession.MaxOpenGrants)
+                {
+                    foreach (var stale in _grants.Where(g => g.Value.Window.IsCompleted && !g.Value.IsLive).ToList()) ForgetGrant(stale.Key, stale.Value);
+                }
+                var ended = new CancellationTokenSource();
+                var fresh = new OpenedGrant(RequestWindowAsync(grant, ended), ended);
+                opened = _grants.GetOrAdd(grant, fresh);
+                if (!ReferenceEquals(opened, fresh)) fresh.End();
+            }
+            try
+            {
+                await opened.Window.WaitAsync(ct).ConfigureAwait(false);
+            }
+            catch (TransferException)
+            {
+                ForgetGrant(grant, opened);
+                throw;
+            }
+            if (opened.IsLive) return opened;
+            ForgetGrant(grant, opened);
+            if (attempt > 0) throw new TransferException(TransferErrorCode.AccessDenied, $"grant '{grant}' of {PeerNodeId} ended");
+        }
+    }
+
+    private async Task<GrantWindow> RequestWindowAsync(string grant, CancellationTokenSource ended)
+    {
+        var id = Interlocked.Increment(ref _nextOpenId);
+        var answer = new TaskCompletionSource<GrantWindowMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _opening[id] = answer;
+        try
+        {
+            ThrowIfFaulted();
+            await _connection.SendAsync(MessageType.OpenGrant, new OpenGrantMessage { RequestId = id, Grant = grant }, _connection.Lifetime).ConfigureAwait(false);
+            var reply = await answer.Task.WaitAsync(_core.Options.BatchDeadline).ConfigureAwait(false);
+            if (!reply.Granted) throw reply.ToException();
+            if (reply.Grant != grant) throw new TransferException(TransferErrorCode.Protocol, $"asked for grant '{grant}', {PeerNodeId} answered for '{reply.Grant}'");
+            var extents = GrantWindow.Normalize(reply.Extents.Select(e => new GrantExtent(e.Region, e.Offset, e.Length)));
+            ended.CancelAfter(TimeSpan.FromMilliseconds(Math.Min(reply.ExpiresInMs, (long)TimeSpan.FromDays(1).TotalMilliseconds)));
+            var window = new GrantWindow(grant, PeerNodeId, extents, DateTimeOffset.UtcNow.AddMilliseconds(reply.ExpiresInMs), ended.Token);
+            _link.AcceptGrant(window, reply.Blob);
+            return window;
+        }
+        catch (TimeoutException)
+        {
+            throw new TransferException(TransferErrorCode.Timeout, $"{PeerNodeId} did not answer for grant '{grant}' within {_core.Options.BatchDeadline.TotalSeconds:0.#} s");
+        }
+        finally
+        {
+            _opening.TryRemove(id, out _);
+        }
+    }
+
+    private void ForgetGrant(string grant, OpenedGrant opened)
+    {
+        _grants.TryRemove(KeyValuePair.Create(grant, opened));
+        opened.End();
     }
 
     private List<PlannedWrite> Plan(IReadOnlyList<WriteOp> ops)
@@ -174,6 +275,10 @@ public sealed class PeerConnection : IAsyncDisposable
                     case MessageType.Done:
                         if (_pending.TryGetValue(frame.Read<BatchIdMessage>().BatchId, out var done)) done.Done.TrySetResult();
                         break;
+                    case MessageType.GrantWindow:
+                        var window = frame.Read<GrantWindowMessage>();
+                        if (_opening.TryRemove(window.RequestId, out var opening)) opening.TrySetResult(window);
+                        break;
                     case MessageType.Error:
                         var error = frame.Read<ErrorMessage>();
                         if (error.BatchId == ErrorMessage.Connection)
@@ -207,6 +312,8 @@ public sealed class PeerConnection : IAsyncDisposable
             if (ex.Code != TransferErrorCode.PeerLost || _disposed == 0) TransportLog.ConnectionFailed(_core.Logger, PeerNodeId, ex.Code, ex.Detail);
         }
         foreach (var pending in _pending.Values) pending.Fail(_fault);
+        foreach (var opening in _opening.Values) opening.TrySetException(_fault);
+        foreach (var grant in _grants) ForgetGrant(grant.Key, grant.Value);
     }
 
     private void ThrowIfFaulted()

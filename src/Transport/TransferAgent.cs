@@ -148,7 +148,7 @@ public sealed class TransferAgent : IAsyncDisposable
             }
             connection = new ControlConnection(socket, _core.Options.MaxFrameBytes);
             var result = await new InitiatorHandshake(_core, connection).RunAsync(timeout.Token).ConfigureAwait(false);
-            var connected = new PeerConnection(_core, connection, result.Link, result.PeerNodeId, result.PeerHostId, result.Backend.Name, result.Reason, result.RemoteRegions, result.Backend.Capabilities.DataOverControlLink);
+            var connected = new PeerConnection(_core, connection, result.Link, result.PeerNodeId, result.PeerHostId, result.Backend.Name, result.Reason, result.RemoteRegions, result.Backend.Capabilities.DataOverControlLink, result.Backend.Capabilities.GrantWindows);
             _connections[connected] = 0;
             connected.OnDisposed = c => _connections.TryRemove(c, out _);
             TransportLog.Connected(_core.Logger, result.PeerNodeId, peer, result.Backend.Name, result.Reason);

@@ -131,6 +131,8 @@ public sealed partial class TransferAgentFabric : IKvFabric
         public bool CanWrite(string peerNodeId, string regionId, long offset, long length) => gate.CanWrite(peerNodeId, regionId, offset, length);
 
         public bool CanWrite(string peerNodeId, string? grant, string regionId, long offset, long length) => gate.CanWrite(peerNodeId, grant, regionId, offset, length);
+
+        public GrantWindow? DescribeGrant(string peerNodeId, string grant) => gate.DescribeGrant(peerNodeId, grant);
     }
 
     private sealed class AgentPeer(PeerConnection connection) : IKvPeer

@@ -16,4 +16,7 @@ public sealed class Lease
 
     /// <summary>Every byte arrived: the peer may no longer write; the blocks stay with the engine until it releases them.</summary>
     public bool Arrived { get; set; }
+
+    /// <summary>Fires when the lease ends (released, arrived, expired, its engine gone) or at its expiry, whichever is first.</summary>
+    internal CancellationTokenSource Ending { get; init; } = new();
 }

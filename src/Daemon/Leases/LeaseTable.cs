@@ -84,6 +84,8 @@ public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
                 PeerNodeId = peerNodeId,
                 OwnerSession = owner,
                 ExpiresAt = _time.GetUtcNow() + ttl,
+                // The window a peer may hold closes at the expiry even before the expiry loop removes the lease.
+                Ending = new CancellationTokenSource(ttl, _time),
             };
             _byRequest[requestId] = lease;
             return lease;
@@ -93,47 +95,56 @@ public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
     /// <summary>Ends a lease; false when the request holds none (already released or expired).</summary>
     public bool Release(string requestId, long owner)
     {
+        Lease? lease;
         lock (_lock)
         {
-            if (!_byRequest.TryGetValue(requestId, out var lease) || lease.OwnerSession != owner) return false;
-            return _byRequest.Remove(requestId);
+            if (!_byRequest.TryGetValue(requestId, out lease) || lease.OwnerSession != owner) return false;
+            _byRequest.Remove(requestId);
         }
+        End(lease);
+        return true;
     }
 
     /// <summary>Marks a request's KV complete when the notice comes from the peer the lease names; returns the lease or null.</summary>
     public Lease? MarkArrived(string requestId, string fromPeer)
     {
+        Lease? lease;
         lock (_lock)
         {
-            if (!_byRequest.TryGetValue(requestId, out var lease) || lease.PeerNodeId != fromPeer || lease.Arrived) return null;
+            if (!_byRequest.TryGetValue(requestId, out lease) || lease.PeerNodeId != fromPeer || lease.Arrived) return null;
             lease.Arrived = true;
-            return lease;
         }
+        End(lease);
+        return lease;
     }
 
     /// <summary>Removes leases still waiting for data past their deadline.</summary>
     public IReadOnlyList<Lease> ExpireDue()
     {
         var now = _time.GetUtcNow();
+        List<Lease> due;
         lock (_lock)
         {
-            var due = _byRequest.Values.Where(l => !l.Arrived && l.ExpiresAt <= now).ToList();
+            due = _byRequest.Values.Where(l => !l.Arrived && l.ExpiresAt <= now).ToList();
             foreach (var lease in due) _byRequest.Remove(lease.RequestId);
             Interlocked.Add(ref _expired, due.Count);
-            return due;
         }
+        foreach (var lease in due) End(lease);
+        return due;
     }
 
     /// <summary>An engine connection closed: its pools and leases go.</summary>
     public IReadOnlyList<Lease> DropOwner(long owner)
     {
+        List<Lease> leases;
         lock (_lock)
         {
             foreach (var pool in _pools.Where(p => p.Value.Owner == owner).Select(p => p.Key).ToList()) _pools.Remove(pool);
-            var leases = _byRequest.Values.Where(l => l.OwnerSession == owner).ToList();
+            leases = _byRequest.Values.Where(l => l.OwnerSession == owner).ToList();
             foreach (var lease in leases) _byRequest.Remove(lease.RequestId);
-            return leases;
         }
+        foreach (var lease in leases) End(lease);
+        return leases;
     }
 
     /// <summary>Without a named grant: any active lease of this peer on the pool covers the blocks.</summary>
@@ -176,4 +187,38 @@ public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
             return true;
         }
     }
+
+    /// <summary>
+    /// The window of a live lease for its peer (issue 10): every chunk of the pool that holds one of the lease's blocks
+    /// (each layer's K and V part of each block), merged into runs; it ends when the lease does. Null when
+    /// <paramref name="grant"/> names no live lease of <paramref name="peerNodeId"/>.
+    /// </summary>
+    public GrantWindow? DescribeGrant(string peerNodeId, string grant)
+    {
+        Lease lease;
+        lock (_lock)
+        {
+            if (!_byRequest.TryGetValue(grant, out var found) || found.PeerNodeId != peerNodeId || found.Arrived || found.ExpiresAt <= _time.GetUtcNow()) return null;
+            lease = found;
+        }
+        var layout = lease.Layout;
+        var blockBytes = layout.BlockBytes;
+        var chunks = layout.TotalBytes / blockBytes;
+        var extents = new List<GrantExtent>();
+        for (long chunk = 0; chunk < chunks; chunk++)
+        {
+            if (lease.Blocks.Contains((int)(chunk % layout.Blocks))) extents.Add(new GrantExtent(lease.PoolId, chunk * blockBytes, blockBytes));
+        }
+        try
+        {
+            return new GrantWindow(grant, peerNodeId, GrantWindow.Normalize(extents), lease.ExpiresAt, lease.Ending.Token);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Ends a lease's window (outside the lock: the callbacks revoke windows in backends).</summary>
+    private static void End(Lease lease) => lease.Ending.Cancel();
 }

@@ -22,4 +22,21 @@ public interface IBackendLink : IAsyncDisposable
     /// checksum and the notification.
     /// </summary>
     ValueTask WaitPlacedAsync(long batchId, CancellationToken ct);
+
+    /// <summary>
+    /// Target: the peer opened <paramref name="window"/> (its capabilities say <see cref="BackendCapabilities.GrantWindows"/>).
+    /// Publish it so the peer can write there without asking (verbs: bind memory windows on the peer's queue pair; shm:
+    /// enter it in the shared grant table) and revoke it when <see cref="GrantWindow.Ended"/> fires. Returns what the
+    /// initiator needs to write there (verbs: the windows' rkeys), or null.
+    /// </summary>
+    ValueTask<byte[]?> PublishGrantAsync(GrantWindow window, CancellationToken ct) => ValueTask.FromResult<byte[]?>(null);
+
+    /// <summary>
+    /// Initiator: the target published <paramref name="window"/> with <paramref name="blob"/> (what
+    /// <see cref="PublishGrantAsync"/> returned there). Later batches naming the grant (<see cref="PlannedBatch.Grant"/>)
+    /// are written at once, without a proceed; each of their writes lies inside the window.
+    /// </summary>
+    void AcceptGrant(GrantWindow window, byte[]? blob)
+    {
+    }
 }

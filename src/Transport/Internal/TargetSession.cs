@@ -12,7 +12,13 @@ namespace PdRdma.Transport.Internal;
 internal sealed class TargetSession(AgentCore core, ControlConnection connection)
 {
     private const int MaxNotificationBytes = 64 << 10;
+
+    /// <summary>Most grants one connection may hold open (published) at once; ended ones are pruned first.</summary>
+    internal const int MaxOpenGrants = 4096;
     private readonly Dictionary<long, AcceptedBatch> _batches = new();
+
+    /// <summary>Grants published on this connection (OpenGrant), by name; only the receive loop touches it.</summary>
+    private readonly Dictionary<string, GrantWindow> _published = new(StringComparer.Ordinal);
 
     /// <summary>Batches refused after their data may already be on the way: their chunks are drained, their commit ignored.</summary>
     private readonly Dictionary<long, byte> _refused = new();
@@ -161,6 +167,9 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
                     case MessageType.Commit:
                         await CommitAsync(frame.Read<CommitMessage>(), stopping).ConfigureAwait(false);
                         break;
+                    case MessageType.OpenGrant:
+                        await OpenGrantAsync(frame.Read<OpenGrantMessage>(), stopping).ConfigureAwait(false);
+                        break;
                     case MessageType.Abort:
                         var id = frame.Read<BatchIdMessage>().BatchId;
                         lock (_batches)
@@ -197,6 +206,10 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
         }
         try
         {
+            if (begin.Windowed && !_published.ContainsKey(begin.Grant!))
+            {
+                throw new TransferException(TransferErrorCode.Protocol, $"batch {begin.BatchId} is written under grant '{begin.Grant}', which was not opened on this connection");
+            }
             var batch = Validate(begin);
             lock (_batches)
             {
@@ -209,9 +222,9 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
                 TransportMetrics.InFlight(batch.TotalBytes);
                 _batches.Add(batch.Id, batch);
             }
-            // Version 2: tcp data follows the begin at once; only backends whose initiator writes the memory itself
-            // (shm, verbs without memory windows) still wait for this go-ahead before any byte moves.
-            if (!_backend!.Capabilities.DataOverControlLink)
+            // Version 2: tcp data follows the begin at once, and so do writes under a published grant window; only
+            // batches an initiator writes into memory itself without a window still wait for this go-ahead.
+            if (!_backend!.Capabilities.DataOverControlLink && !begin.Windowed)
             {
                 await connection.SendAsync(MessageType.Proceed, new BatchIdMessage { BatchId = batch.Id }, ct).ConfigureAwait(false);
             }
@@ -221,6 +234,70 @@ internal sealed class TargetSession(AgentCore core, ControlConnection connection
             lock (_batches) _refused[begin.BatchId] = 0;
             await RejectAsync(begin.BatchId, ex, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Answers an OpenGrant: asks the authorizer for the grant's window for this peer, checks it against the local
+    /// regions, lets the backend publish it (verbs: memory windows; shm: the grant table) and sends the window with the
+    /// backend's keys — or the typed reason it is refused (the connection stays usable).
+    /// </summary>
+    private async ValueTask OpenGrantAsync(OpenGrantMessage open, CancellationToken ct)
+    {
+        var reply = new GrantWindowMessage { RequestId = open.RequestId, Grant = open.Grant };
+        try
+        {
+            if (!_backend!.Capabilities.GrantWindows)
+            {
+                throw new TransferException(TransferErrorCode.Unsupported, $"backend '{_backend.Name}' publishes no grant windows; name the grant in each batch instead");
+            }
+            var window = core.Options.Authorizer?.DescribeGrant(_peer, open.Grant);
+            if (window is null || window.PeerNodeId != _peer || window.Grant != open.Grant || window.Ended.IsCancellationRequested)
+            {
+                throw new TransferException(TransferErrorCode.AccessDenied, $"peer '{_peer}' holds no live grant '{open.Grant}' on {core.Options.NodeId}");
+            }
+            if (window.Extents.Count is 0 or > GrantWindow.MaxExtents)
+            {
+                throw new TransferException(TransferErrorCode.PoolFull, $"grant '{open.Grant}' covers {window.Extents.Count} extents; a window holds 1 to {GrantWindow.MaxExtents}");
+            }
+            foreach (var e in window.Extents)
+            {
+                if (!core.Regions.TryGetValue(e.RegionId, out var region) || e.Offset < 0 || e.Length <= 0 || e.Offset > region.Length - e.Length)
+                {
+                    throw new TransferException(TransferErrorCode.OutOfBounds, $"grant '{open.Grant}' names [{e.Offset}, +{e.Length}) of region '{e.RegionId}', which is not inside a region registered here");
+                }
+                if (!_backend.Capabilities.MemoryKinds.Contains(region.Kind))
+                {
+                    throw new TransferException(TransferErrorCode.Unsupported, $"grant '{open.Grant}': backend '{_backend.Name}' cannot write {region.Kind} region '{region.Id}'");
+                }
+            }
+            if (_published.Count >= MaxOpenGrants)
+            {
+                foreach (var ended in _published.Where(p => p.Value.Ended.IsCancellationRequested || p.Value.Expires <= DateTimeOffset.UtcNow).Select(p => p.Key).ToList()) _published.Remove(ended);
+                if (_published.Count >= MaxOpenGrants)
+                {
+                    TransportMetrics.Limit("open_grants");
+                    throw new TransferException(TransferErrorCode.PoolFull, $"peer '{_peer}' holds {MaxOpenGrants} open grants on this connection, the most allowed");
+                }
+            }
+            var blob = await _link!.PublishGrantAsync(window, ct).ConfigureAwait(false);
+            if (blob is { Length: > GrantWindowMessage.MaxBlobBytes })
+            {
+                throw new TransferException(TransferErrorCode.PoolFull, $"backend '{_backend.Name}' made {blob.Length} bytes of keys for grant '{open.Grant}', more than a window carries");
+            }
+            _published[open.Grant] = window;
+            reply.Granted = true;
+            reply.Extents = window.Extents.Select(e => new WireWrite { Region = e.RegionId, Offset = e.Offset, Length = e.Length }).ToArray();
+            reply.ExpiresInMs = Math.Max(0, (long)(window.Expires - DateTimeOffset.UtcNow).TotalMilliseconds);
+            reply.Blob = blob;
+        }
+        catch (TransferException ex) when (ex.Code is not TransferErrorCode.Protocol)
+        {
+            TransportMetrics.Error("target", ex.Code);
+            TransportLog.GrantRefused(core.Logger, open.Grant, _peer, ex.Code, ex.Detail);
+            reply.Code = ex.Code;
+            reply.Message = ex.Detail;
+        }
+        await connection.SendAsync(MessageType.GrantWindow, reply, ct).ConfigureAwait(false);
     }
 
     /// <summary>Every write of the batch is checked before any is accepted: a rejected batch places nothing.</summary>

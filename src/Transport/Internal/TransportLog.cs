@@ -31,4 +31,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "connection to peer {PeerNodeId} failed: {Code} {Detail}")]
     public static partial void ConnectionFailed(ILogger logger, string peerNodeId, TransferErrorCode code, string detail);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "refused to open grant {Grant} for {PeerNodeId}: {Code} {Detail}")]
+    public static partial void GrantRefused(ILogger logger, string grant, string peerNodeId, TransferErrorCode code, string detail);
 }

@@ -17,6 +17,12 @@ internal sealed class BatchBeginMessage : IWireMessage
     /// <summary>The grant the initiator writes under (the target's name for it, e.g. a request id); null: none named.</summary>
     [Key(4)] public string? Grant { get; set; }
 
+    /// <summary>
+    /// The data is written under the grant's published window and does not wait for a proceed (backends with grant
+    /// windows). The target refuses this for a grant it did not publish on this connection.
+    /// </summary>
+    [Key(5)] public bool Windowed { get; set; }
+
     public void Validate()
     {
         if (Writes is null) throw new TransferException(TransferErrorCode.Protocol, $"batch {BatchId} without a write list (nil)");
@@ -25,6 +31,7 @@ internal sealed class BatchBeginMessage : IWireMessage
             if (Writes[i] is null) throw new TransferException(TransferErrorCode.Protocol, $"batch {BatchId}: write {i} is nil");
             if (Writes[i].Region is null) throw new TransferException(TransferErrorCode.Protocol, $"batch {BatchId}: write {i} names no region (nil)");
         }
+        if (Windowed && Grant is null) throw new TransferException(TransferErrorCode.Protocol, $"batch {BatchId}: windowed without a grant");
         if (Grant is { Length: > 256 }) throw new TransferException(TransferErrorCode.Protocol, $"batch {BatchId}: grant name over 256 characters");
     }
 }

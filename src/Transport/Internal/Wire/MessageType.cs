@@ -17,5 +17,11 @@ internal enum MessageType : byte
 
     /// <summary>Version 2: several whole small writes of one batch, their bytes back to back, one MAC after them.</summary>
     DataRun = 16,
+
+    /// <summary>Initiator asks for the window of a grant it will write under (once per grant and connection).</summary>
+    OpenGrant = 17,
+
+    /// <summary>The target's answer to <see cref="OpenGrant"/>: the window and the backend's keys, or why not.</summary>
+    GrantWindow = 18,
     Error = 20,
 }
