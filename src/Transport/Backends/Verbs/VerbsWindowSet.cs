@@ -10,12 +10,14 @@ namespace PdRdma.Transport.Backends.Verbs;
 public sealed class VerbsWindowSet : IDisposable
 {
     private readonly IbvMwHandle[] _handles;
+    private readonly IbvMrHandle[] _registrations;
     private int _revoked;
 
-    internal VerbsWindowSet(IReadOnlyList<VerbsWindow> windows, IbvMwHandle[] handles)
+    internal VerbsWindowSet(IReadOnlyList<VerbsWindow> windows, IbvMwHandle[] handles, IbvMrHandle[] registrations)
     {
         Windows = windows;
         _handles = handles;
+        _registrations = registrations;
     }
 
     /// <summary>What the peer needs to write: one entry per bound window.</summary>
@@ -28,5 +30,6 @@ public sealed class VerbsWindowSet : IDisposable
     {
         if (Interlocked.Exchange(ref _revoked, 1) != 0) return;
         foreach (var handle in _handles) handle.Dispose();
+        foreach (var registration in _registrations) registration.Dispose();
     }
 }
