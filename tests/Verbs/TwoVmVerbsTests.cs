@@ -96,6 +96,25 @@ public sealed class TwoVmVerbsTests(TwoVmFixture vms) : IClassFixture<TwoVmFixtu
         Assert.True((bool)result["unchanged_after_other_grant"]!, $"the other grant's blocks changed: {result.ToJsonString()}");
     }
 
+    /// <summary>
+    /// Grants between two agents as the daemon uses them: a batch under a grant goes through its memory windows (no
+    /// proceed); after the target released the grant, the initiator's write with the window it still holds is refused by
+    /// the target's NIC (AccessDenied); a write under one grant into another grant's blocks is refused before sending;
+    /// the target's region holds exactly the accepted batches.
+    /// </summary>
+    [SoftRoceVmFact]
+    public void TwoVms_AgentsWithGrantWindows_LateAndForeignWritesRefused_TargetExact()
+    {
+        var result = Result("agent-grant");
+        Assert.True((bool)result["grant_windows"]!, result.ToJsonString());
+        Assert.Equal("verbs", (string?)result["backend"]);
+        Assert.Equal("succeeded", (string?)result["batch_under_grant"]);
+        Assert.Equal("AccessDenied", (string?)result["write_after_release"]);
+        Assert.Equal("AccessDenied", (string?)result["write_into_other_grant"]);
+        Assert.Equal("succeeded", (string?)result["final_batch"]);
+        Assert.True((bool)result["target_as_expected"]!, $"the target's region differs from the accepted batches: {result.ToJsonString()}");
+    }
+
     private JsonObject Result(string mode)
     {
         var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");
