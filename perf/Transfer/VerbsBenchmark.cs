@@ -68,7 +68,7 @@ public static class VerbsBenchmark
         var done = Path.Combine(outDir, "initiator.done");
         // the baselines: ib_write_bw over the sizes (not for the patterns: kv compares with one extent of ours), and
         // ib_write_lat at the latency pattern's size (or every size)
-        var latencyArgs = options.QperfLatencyBytes > 0 ? $"-s {options.QperfLatencyBytes} -n 1000" : "-a -n 200";
+        var latencyArgs = options.QperfLatencyBytes > 0 ? $"-s {options.QperfLatencyBytes} -n 300" : "-a -n 200";
         var serve = new List<string>();
         var measure = new List<string>();
         string Retry(string command) => $"i=0; until {command}; do i=$((i+1)); [ $i -ge 60 ] && break; sleep 1; done";
