@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using MessagePack;
-using PdRdma.Transport.Serialization;
 
 namespace PdRdma.Transport.Backends.Verbs.Internal;
 
@@ -15,9 +13,6 @@ internal sealed class VerbsLink : IBackendLink, IPlacedWritesHook
 {
     /// <summary>Most memory windows one grant gets (one per extent run below it; above it the smallest gaps are closed).</summary>
     internal const int MaxWindowsPerGrant = 256;
-
-    private static readonly MessagePackSerializerOptions Untrusted = MessagePackSerializerOptions.Standard
-        .WithResolver(ReflectionFormatterResolver.ForRuntime(allowPrivate: false)).WithSecurity(MessagePackSecurity.UntrustedData);
 
     private readonly VerbsBackend _backend;
     private readonly VerbsEndpoint _endpoint;
@@ -86,25 +81,14 @@ internal sealed class VerbsLink : IBackendLink, IPlacedWritesHook
             link._published.TryRemove(published, out _);
         }, (this, set));
         if (_closed is not null) Revoke(set);
-        return MessagePackSerializer.Serialize(set.Windows, Untrusted);
+        return WindowBlob.Write(set.Windows);
     }
 
     /// <summary>Initiator: keeps the windows' keys for batches under the grant until it ends here.</summary>
-    /// <exception cref="TransferException">Protocol when the blob is not a list of windows inside the grant.</exception>
+    /// <exception cref="TransferException">Protocol when the blob is not a list of windows inside the grant (<see cref="WindowBlob.Read"/>).</exception>
     public void AcceptGrant(GrantWindow window, byte[]? blob)
     {
-        VerbsWindow[] windows;
-        try
-        {
-            windows = blob is null ? [] : MessagePackSerializer.Deserialize<VerbsWindow[]>(blob, Untrusted) ?? [];
-        }
-        catch (MessagePackSerializationException ex)
-        {
-            throw new TransferException(TransferErrorCode.Protocol, $"{_endpoint.PeerName} sent unreadable memory windows for grant '{window.Grant}' ({blob!.Length} bytes): {ex.Message}");
-        }
-        if (windows.Length is 0 or > MaxWindowsPerGrant || windows.Any(w => w is null || w.RegionId is null || w.Offset < 0 || w.Length <= 0 || w.Offset > long.MaxValue - w.Length))
-            throw new TransferException(TransferErrorCode.Protocol, $"{_endpoint.PeerName} sent {windows.Length} memory windows for grant '{window.Grant}', or a malformed one (1 to {MaxWindowsPerGrant} expected)");
-        Array.Sort(windows, static (a, b) => string.CompareOrdinal(a.RegionId, b.RegionId) is var c && c != 0 ? c : a.Offset.CompareTo(b.Offset));
+        var windows = WindowBlob.Read(blob, window, _endpoint.PeerName, MaxWindowsPerGrant);
         _grants[window.Grant] = windows;
         window.Ended.Register(static state =>
         {
