@@ -97,6 +97,8 @@ rows = [json.loads(l) for l in open(sys.argv[1])] if __import__("os").path.exist
 json.dump({"steps": rows, "ok": all(r["status"] == "ok" for r in rows)}, open(sys.argv[2], "w"), indent=2)
 PY
   echo "gpu-engine-check: summary in $summary" >&2
+  # each step's output stays beside the results (the weights do not)
+  mkdir -p "$results/logs" && cp "$work"/*.log "$work"/*.err "$results/logs/" 2>/dev/null
   rm -rf "$work"
   exit "${1:-0}"
 }

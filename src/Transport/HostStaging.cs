@@ -51,18 +51,40 @@ public sealed class HostStaging : IDisposable
         }
     }
 
-    /// <summary>Device → mirror for each extent; every extent is checked before the first byte moves.</summary>
+    /// <summary>
+    /// Device → mirror for each extent; every extent is checked before the first byte moves. Extents that touch are
+    /// copied as one (the mirror has the device's offsets): a prompt's blocks, K and V of each layer, become a few large
+    /// copies instead of one per block (the H200 run: 4096 copies of 16 KiB per side cost the one-GPU split ~140 ms).
+    /// </summary>
     public void StageOut(IReadOnlyList<ByteExtent> extents)
     {
-        foreach (var e in extents) Check(e.Offset, e.Length);
-        foreach (var e in extents) StageOut(e.Offset, e.Length);
+        foreach (var e in Merged(extents)) StageOut(e.Offset, e.Length);
     }
 
-    /// <summary>Mirror → device for each extent; every extent is checked before the first byte moves.</summary>
+    /// <summary>Mirror → device for each extent; every extent is checked before the first byte moves; touching extents are copied as one.</summary>
     public void StageIn(IReadOnlyList<ByteExtent> extents)
     {
+        foreach (var e in Merged(extents)) StageIn(e.Offset, e.Length);
+    }
+
+    private List<ByteExtent> Merged(IReadOnlyList<ByteExtent> extents)
+    {
+        ArgumentNullException.ThrowIfNull(extents);
         foreach (var e in extents) Check(e.Offset, e.Length);
-        foreach (var e in extents) StageIn(e.Offset, e.Length);
+        var merged = new List<ByteExtent>(extents.Count);
+        foreach (var e in extents.Where(e => e.Length > 0).OrderBy(e => e.Offset))
+        {
+            if (merged.Count > 0 && e.Offset <= merged[^1].End)
+            {
+                var last = merged[^1];
+                merged[^1] = last with { Length = Math.Max(last.End, e.End) - last.Offset };
+            }
+            else
+            {
+                merged.Add(e);
+            }
+        }
+        return merged;
     }
 
     private void Check(long offset, long length)

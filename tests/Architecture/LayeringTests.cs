@@ -31,7 +31,7 @@ public sealed partial class LayeringTests
         ["Interop"] = [],
         ["Transport"] = ["Interop"],
         ["Daemon"] = ["Transport", "Interop"],
-        ["Engines"] = ["Daemon", "Transport"],
+        ["Engines"] = ["Daemon", "Transport", "Interop"],
         ["Native"] = ["Daemon", "Transport", "Interop"],
         ["Hosting"] = ["Transport"],
         ["Cli"] = ["Engines", "Daemon", "Transport", "Hosting"],

@@ -1,6 +1,7 @@
 using PdRdma.Engines.Model;
 using PdRdma.Transport;
 using PdRdma.Transport.Cuda;
+using PdRdma.Interop.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -117,7 +118,8 @@ public sealed class KvPool : IDisposable
         {
             pool = torch.zeros(shape, scalar, device.ToTorch());
             TorchRuntime.Synchronize(device);
-            var pointer = checked((ulong)(long)pool.storage<byte>().data_ptr() + (ulong)(pool.storage_offset() * layout.ElementSize));
+            // Not pool.storage<byte>(): TorchSharp converts the tensor to uint8 first, and that copy's address is not the pool's.
+            var pointer = checked((ulong)(long)LibTorchSharp.StorageDataPointer(pool.Handle) + (ulong)(pool.storage_offset() * layout.ElementSize));
             var region = CudaDeviceRegion.Borrow(cuda, name, pointer, layout.TotalBytes);
             var seen = pool.permute(permutation);
             pool.Dispose();
