@@ -74,12 +74,13 @@ internal sealed class VerbsLink : IBackendLink, IPlacedWritesHook
         }
         var set = await _endpoint.BindWindowsAsync(requests, ct).ConfigureAwait(false);
         _published[set] = 0;
+        VerbsLog.GrantPublished(_endpoint.Logger, window.Grant, _endpoint.PeerName, requests.Count, _endpoint.QueuePairNumber, requests.Sum(r => r.Length));
         window.Ended.Register(static state =>
         {
-            var (link, published) = ((VerbsLink, VerbsWindowSet))state!;
-            published.Dispose();
-            link._published.TryRemove(published, out _);
-        }, (this, set));
+            var (link, published, grant) = ((VerbsLink, VerbsWindowSet, string))state!;
+            link.Revoke(published);
+            VerbsLog.GrantRevoked(link._endpoint.Logger, grant, link._endpoint.PeerName);
+        }, (this, set, window.Grant));
         if (_closed is not null) Revoke(set);
         return WindowBlob.Write(set.Windows);
     }
