@@ -115,6 +115,22 @@ public sealed class TwoVmVerbsTests(TwoVmFixture vms) : IClassFixture<TwoVmFixtu
         Assert.True((bool)result["target_as_expected"]!, $"the target's region differs from the accepted batches: {result.ToJsonString()}");
     }
 
+    /// <summary>
+    /// The fallback of a device without memory windows (forced with VerbsOptions.MemoryWindows = false): the backend
+    /// says so in its capabilities and its log, and the same grant sequence holds through per-batch validation.
+    /// </summary>
+    [SoftRoceVmFact]
+    public void TwoVms_WithoutMemoryWindows_GrantsFallBackToPerBatchValidation_LoggedAndEnforced()
+    {
+        var result = Result("agent-grant-fallback");
+        Assert.False((bool)result["grant_windows"]!, result.ToJsonString());
+        Assert.Equal("succeeded", (string?)result["batch_under_grant"]);
+        Assert.Equal("AccessDenied", (string?)result["write_after_release"]);
+        Assert.Equal("AccessDenied", (string?)result["write_into_other_grant"]);
+        Assert.True((bool)result["target_as_expected"]!, $"the target's region differs from the accepted batches: {result.ToJsonString()}");
+        Assert.Contains("grants fall back to per-batch validation", vms.Run!.LogB);
+    }
+
     private JsonObject Result(string mode)
     {
         var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");

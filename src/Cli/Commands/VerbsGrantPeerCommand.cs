@@ -17,7 +17,9 @@ namespace PdRdma.Cli.Commands;
 /// initiator writes under r1 (the grant window is opened once, the batch goes without a proceed), has the target release
 /// r1 (a notification under r2; the target answers through a file in the shared folder), writes under r1 again with the
 /// window it still holds (the target's NIC must refuse it: AccessDenied), then on a fresh connection writes under r2 into
-/// r3's blocks (refused), and finally compares the target's region with what it must hold.
+/// r3's blocks (refused), and finally compares the target's region with what it must hold. With --no-windows both sides
+/// run as on a device without memory windows: the same batches, validated one by one at the target (the late write and
+/// the foreign write are refused there, before any byte moves).
 /// </summary>
 public static class VerbsGrantPeerCommand
 {
@@ -28,6 +30,7 @@ public static class VerbsGrantPeerCommand
     private static readonly (string Name, long Offset)[] Grants = [("r1", 0), ("r2", 2 << 20), ("r3", 4 << 20)];
 
     private static readonly Option<int> TimeoutSeconds = CliOptions.Int("--timeout", "seconds before giving up", 400, 1, 86_400);
+    private static readonly Option<bool> NoWindows = CliOptions.Flag("--no-windows", "as on a device without memory windows (VerbsOptions.MemoryWindows = false): per-batch validation");
     private static readonly Option<string> Shared = CliOptions.Text("--shared", "a folder both sides see (the VMs' $PDRDMA_VM_OUT)", helpName: "DIR");
 
     /// <summary>The command (hidden: a test tool the VM tests run inside the guests).</summary>
@@ -35,17 +38,20 @@ public static class VerbsGrantPeerCommand
     {
         var command = new Command("verbs-grant-peer", "(test tool) grants enforced by memory windows between two agents") { Hidden = true };
         var listen = CliOptions.EndPoint("--listen", "where the target listens", required: true);
-        var target = new Command("target", "holds the region and the grants") { listen, Shared, TimeoutSeconds };
-        target.SetAction((parse, _) => RunAsync("target", parse.GetValue(TimeoutSeconds), ct => TargetAsync(parse.GetValue(listen)!, Folder(parse), ct)));
+        var target = new Command("target", "holds the region and the grants") { listen, Shared, TimeoutSeconds, NoWindows };
+        target.SetAction((parse, _) => RunAsync("target", parse.GetValue(TimeoutSeconds), ct => TargetAsync(parse.GetValue(listen)!, Folder(parse), Options(parse), ct)));
         var peer = CliOptions.EndPoint("--peer", "the target's address", required: true);
-        var initiator = new Command("initiator", "writes under the grants, prints one JSON result line") { peer, Shared, TimeoutSeconds };
-        initiator.SetAction((parse, _) => RunAsync("initiator", parse.GetValue(TimeoutSeconds), ct => InitiatorAsync(parse.GetValue(peer)!, Folder(parse), ct)));
+        var initiator = new Command("initiator", "writes under the grants, prints one JSON result line") { peer, Shared, TimeoutSeconds, NoWindows };
+        initiator.SetAction((parse, _) => RunAsync("initiator", parse.GetValue(TimeoutSeconds), ct => InitiatorAsync(parse.GetValue(peer)!, Folder(parse), Options(parse), ct)));
         command.Subcommands.Add(target);
         command.Subcommands.Add(initiator);
         return command;
     }
 
-    private static string Folder(ParseResult parse) => parse.GetValue(Shared) ?? throw new UsageException("--shared DIR is required");
+    private static VerbsOptions Options(ParseResult parse) => new() { MemoryWindows = !parse.GetValue(NoWindows) };
+
+    private static string Folder(ParseResult parse) =>
+        Directory.CreateDirectory(parse.GetValue(Shared) ?? throw new UsageException("--shared DIR is required")).FullName;
 
     private static async Task<int> RunAsync(string role, int timeoutSeconds, Func<CancellationToken, Task<int>> run)
     {
@@ -81,13 +87,13 @@ public static class VerbsGrantPeerCommand
         public void Release(string grant) => _grants[grant].Ended.Cancel();
     }
 
-    private static async Task<int> TargetAsync(IPEndPoint listen, string shared, CancellationToken ct)
+    private static async Task<int> TargetAsync(IPEndPoint listen, string shared, VerbsOptions options, CancellationToken ct)
     {
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
         using var region = HostRegion.Create("kv", RegionBytes);
         region.AsSpan(0, (int)RegionBytes).Fill(Untouched);
         var grantor = new Grantor();
-        var backend = new VerbsBackend(null, loggers.CreateLogger("PdRdma.Verbs"));
+        var backend = new VerbsBackend(options, loggers.CreateLogger("PdRdma.Verbs"));
         await using var agent = new TransferAgent(new TransferAgentOptions
         {
             NodeId = "grant-target", Listen = listen, Backend = BackendChoice.Verbs, Backends = [backend], LoggerFactory = loggers,
@@ -115,12 +121,12 @@ public static class VerbsGrantPeerCommand
         }
     }
 
-    private static async Task<int> InitiatorAsync(IPEndPoint peer, string shared, CancellationToken ct)
+    private static async Task<int> InitiatorAsync(IPEndPoint peer, string shared, VerbsOptions options, CancellationToken ct)
     {
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
         using var source = HostRegion.Create("src", RegionBytes);
         new Random(42).NextBytes(source.AsSpan(0, (int)RegionBytes));
-        var backend = new VerbsBackend(null, loggers.CreateLogger("PdRdma.Verbs"));
+        var backend = new VerbsBackend(options, loggers.CreateLogger("PdRdma.Verbs"));
         await using var agent = new TransferAgent(new TransferAgentOptions
         {
             NodeId = InitiatorId, Backend = BackendChoice.Verbs, Backends = [backend], LoggerFactory = loggers, ConnectTimeout = TimeSpan.FromSeconds(120),
@@ -128,7 +134,7 @@ public static class VerbsGrantPeerCommand
         agent.RegisterRegion(source);
         var expected = new byte[RegionBytes];
         expected.AsSpan().Fill(Untouched);
-        var result = new JsonObject { ["role"] = "initiator", ["mode"] = "agent-grant", ["grant_windows"] = backend.Capabilities.GrantWindows };
+        var result = new JsonObject { ["role"] = "initiator", ["mode"] = options.MemoryWindows ? "agent-grant" : "agent-grant-fallback", ["grant_windows"] = backend.Capabilities.GrantWindows };
 
         // 16 scattered blocks of a grant's MiB, from source bytes that differ per call
         int calls = 0;
