@@ -170,7 +170,8 @@ public static class BenchCommand
         var count = 0;
         foreach (var dataMac in macs)
         {
-            var plan = new TransferPlan { Budget = TimeSpan.FromMilliseconds(args.GetValue(BudgetMs) ?? 1500), Depth = full.Plan.Depth, DataMac = dataMac };
+            // Batches name the target's grant, as the node daemon's do (its lease): backends with grant windows take them.
+            var plan = new TransferPlan { Budget = TimeSpan.FromMilliseconds(args.GetValue(BudgetMs) ?? 1500), Depth = full.Plan.Depth, DataMac = dataMac, Grant = true };
             plan = pattern switch
             {
                 BenchPattern.Kv => plan with { KvBlockBytes = args.GetValue(BlockSize) is { } b ? [b] : [4 << 10, 16 << 10, 64 << 10], KvTotalBytes = 64 << 20 },

@@ -42,7 +42,7 @@ public sealed class TransferInitiator(TransferPlan plan, string backend, Action<
         foreach (var ops in plan.BatchOps)
         {
             // every other slot, so that the writes of a batch never touch and cannot be coalesced
-            var batches = new[] { new WriteBatch(Enumerable.Range(0, ops).Select(i => Op(2L * i * plan.BatchWriteBytes, plan.BatchWriteBytes)).ToArray()) };
+            var batches = new[] { Batch(Enumerable.Range(0, ops).Select(i => Op(2L * i * plan.BatchWriteBytes, plan.BatchWriteBytes)).ToArray()) };
             var (gbps, iterations) = await BandwidthAsync(connection, batches, plan.BatchWriteBytes * ops, ct);
             var latency = await LatencyAsync(connection, batches, ct);
             report(new InitiatorRecord
@@ -55,8 +55,8 @@ public sealed class TransferInitiator(TransferPlan plan, string backend, Action<
         foreach (var block in plan.KvBlockBytes)
         {
             var count = (int)(plan.KvTotalBytes / block);
-            var blocks = new[] { new WriteBatch(Enumerable.Range(0, count).Select(i => Op(2L * i * block, block)).ToArray()) };
-            var extent = new[] { new WriteBatch([Op(0, count * block)]) };
+            var blocks = new[] { Batch(Enumerable.Range(0, count).Select(i => Op(2L * i * block, block)).ToArray()) };
+            var extent = new[] { Batch([Op(0, count * block)]) };
             // the blocks and the one extent in alternating windows, best of each: a burst of other work on a shared
             // machine then falls on both alike instead of on one of them
             double blocksGbps = 0, extentGbps = 0;
@@ -77,8 +77,10 @@ public sealed class TransferInitiator(TransferPlan plan, string backend, Action<
     private WriteBatch[] Slots(long size, int ops, long stride)
     {
         var slots = (int)Math.Clamp(plan.RegionBytes / stride, 1, 16);
-        return Enumerable.Range(0, slots).Select(s => new WriteBatch([Op(s * stride, size)])).ToArray();
+        return Enumerable.Range(0, slots).Select(s => Batch([Op(s * stride, size)])).ToArray();
     }
+
+    private WriteBatch Batch(IReadOnlyList<WriteOp> ops) => new(ops, Grant: plan.Grant ? BenchGrant.Name : null);
 
     private static WriteOp Op(long offset, long length) => new(SourceRegion, offset, TargetRegion, offset, length);
 

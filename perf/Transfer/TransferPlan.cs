@@ -31,6 +31,9 @@ public sealed record TransferPlan
     /// <summary>Authenticate tcp data chunks (the default); false only to measure what the MAC costs.</summary>
     public bool DataMac { get; init; } = true;
 
+    /// <summary>Every batch names the target's grant (<see cref="BenchGrant"/>): grant windows where the backend has them.</summary>
+    public bool Grant { get; init; }
+
     /// <summary>Bytes of the source region (initiator) and the target region: enough for every write of the plan.</summary>
     public long RegionBytes
     {
@@ -62,6 +65,7 @@ public sealed record TransferPlan
         if (KvBlockBytes.Count > 0) args.AddRange(["--kv-blocks", Join(KvBlockBytes)]);
         args.AddRange(["--latency-max", Str(LatencyMaxBytes), "--batch-bytes", Str(BatchWriteBytes), "--kv-total", Str(KvTotalBytes),
             "--budget-ms", Str((long)Budget.TotalMilliseconds), "--depth", Str(Depth), "--data-mac", DataMac ? "1" : "0"]);
+        if (Grant) args.AddRange(["--grant", "1"]);
         return [.. args];
     }
 

@@ -14,12 +14,13 @@ internal sealed class TransferPlanOptions
     private readonly Option<long> _kvTotal = CliOptions.Bytes("--kv-total", "KV-shaped: bytes per batch", 0);
     private readonly Option<int> _budgetMs = CliOptions.Int("--budget-ms", "milliseconds per measured point", 500, 1, 600_000);
     private readonly Option<int> _depth = CliOptions.Int("--depth", "batches in flight in bandwidth runs", 16, 1, 1024);
+    private readonly Option<int> _grant = CliOptions.Int("--grant", "1: every batch names the target's grant (grant windows where the backend has them)", 0, 0, 1);
     private readonly Option<int> _dataMac = CliOptions.Int("--data-mac", "1: authenticate tcp payloads (the default), 0: only frames (to measure the cost)", 1, 0, 1);
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public TransferPlanOptions AddTo(Command command)
     {
-        foreach (var option in new Option[] { _sizes, _latencyMax, _batchBytes, _batchOps, _kvBlocks, _kvTotal, _budgetMs, _depth, _dataMac }) command.Options.Add(option);
+        foreach (var option in new Option[] { _sizes, _latencyMax, _batchBytes, _batchOps, _kvBlocks, _kvTotal, _budgetMs, _depth, _dataMac, _grant }) command.Options.Add(option);
         return this;
     }
 
@@ -35,5 +36,6 @@ internal sealed class TransferPlanOptions
         Budget = TimeSpan.FromMilliseconds(parse.GetValue(_budgetMs)),
         Depth = parse.GetValue(_depth),
         DataMac = parse.GetValue(_dataMac) != 0,
+        Grant = parse.GetValue(_grant) != 0,
     };
 }

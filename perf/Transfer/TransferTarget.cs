@@ -17,7 +17,7 @@ public static class TransferTarget
         await using var agent = new TransferAgent(new TransferAgentOptions
         {
             NodeId = $"bench-target-{Environment.ProcessId}", Backend = BenchBackends.ToChoice(backend), Listen = listen,
-            ClusterSecret = BenchSecret.FromEnvironment(), AuthenticateData = dataMac,
+            ClusterSecret = BenchSecret.FromEnvironment(), AuthenticateData = dataMac, Authorizer = new BenchGrant(region),
         });
         agent.RegisterRegion(region);
         await agent.StartAsync(ct);

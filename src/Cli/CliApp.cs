@@ -35,6 +35,7 @@ public static class CliApp
             DemoVmNodeCommand.Create(),
             VerbsPeerCommand.Create(),
             VerbsDmaBufPeerCommand.Create(),
+            VerbsGrantPeerCommand.Create(),
             TransferTargetCommand.Create(),
             TransferSendCommand.Create(),
             TransferMemcpyCommand.Create(),

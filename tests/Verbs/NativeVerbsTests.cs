@@ -25,6 +25,25 @@ public sealed class NativeVerbsTests
         Assert.True((bool)result["target_unchanged"]!, result.ToJsonString());
     }
 
+    /// <summary>
+    /// Grants through type-2 memory windows on this host's device; a device without them must say why (the backend then
+    /// falls back to per-batch validation).
+    /// </summary>
+    [NativeRdmaFact]
+    public async Task Native_GrantWindows_EnforcedByTheNic_OrTheFallbackIsNamed()
+    {
+        var result = await RunPairAsync("grant");
+        if (!(bool)result["memory_windows"]!)
+        {
+            Assert.False(string.IsNullOrEmpty((string?)result["memory_windows_reason"]), result.ToJsonString());
+            return;
+        }
+        Assert.True((bool)result["window_batch_identical"]! && (bool)result["window_batch_immediate_ok"]!, result.ToJsonString());
+        Assert.Equal("AccessDenied", (string?)result["write_after_revoke"]);
+        Assert.Equal("AccessDenied", (string?)result["write_into_other_grant"]);
+        Assert.True((bool)result["unchanged_after_revoke"]! && (bool)result["unchanged_after_other_grant"]!, result.ToJsonString());
+    }
+
     private static async Task<JsonObject> RunPairAsync(string mode)
     {
         const string address = "127.0.0.1"; // the control link; RDMA itself goes through the device's GID

@@ -71,6 +71,66 @@ public sealed class TwoVmVerbsTests(TwoVmFixture vms) : IClassFixture<TwoVmFixtu
         Assert.Equal((string?)sent["expected_xxhash128"], (string?)placed["region_xxhash128"]);
     }
 
+    /// <summary>
+    /// Grants enforced in the target's NIC (Soft-RoCE in 6.1 has type-2 memory windows): a batch under a window lands
+    /// bit-identically with its WRITE_WITH_IMM notification; after the window is revoked (the grant ended) the same
+    /// write is refused with AccessDenied and changes nothing.
+    /// </summary>
+    [SoftRoceVmFact]
+    public void TwoVms_WriteAfterItsGrantEnded_IsRefusedByTheNicAndChangesNothing()
+    {
+        var result = Result("grant");
+        Assert.True((bool)result["memory_windows"]!, $"rxe should have type-2 memory windows: {result.ToJsonString()}");
+        Assert.True((bool)result["window_batch_identical"]!, $"the batch under a window did not land exactly: {result.ToJsonString()}");
+        Assert.True((bool)result["window_batch_immediate_ok"]!, $"the batch's immediate notification is wrong or missing: {result.ToJsonString()}");
+        Assert.Equal("AccessDenied", (string?)result["write_after_revoke"]);
+        Assert.True((bool)result["unchanged_after_revoke"]!, $"a write after the window was revoked changed the target: {result.ToJsonString()}");
+    }
+
+    /// <summary>Two windows on one queue pair (two requests' blocks): a write with the first's key into the second's blocks is refused and changes nothing.</summary>
+    [SoftRoceVmFact]
+    public void TwoVms_WriteIntoBlocksGrantedToAnotherRequest_IsRefusedByTheNicAndChangesNothing()
+    {
+        var result = Result("grant");
+        Assert.Equal("AccessDenied", (string?)result["write_into_other_grant"]);
+        Assert.True((bool)result["unchanged_after_other_grant"]!, $"the other grant's blocks changed: {result.ToJsonString()}");
+    }
+
+    /// <summary>
+    /// Grants between two agents as the daemon uses them: a batch under a grant goes through its memory windows (no
+    /// proceed); after the target released the grant, the initiator's write with the window it still holds is refused by
+    /// the target's NIC (AccessDenied); a write under one grant into another grant's blocks is refused before sending;
+    /// the target's region holds exactly the accepted batches.
+    /// </summary>
+    [SoftRoceVmFact]
+    public void TwoVms_AgentsWithGrantWindows_LateAndForeignWritesRefused_TargetExact()
+    {
+        var result = Result("agent-grant");
+        Assert.True((bool)result["grant_windows"]!, result.ToJsonString());
+        Assert.Equal("verbs", (string?)result["backend"]);
+        Assert.Equal("succeeded", (string?)result["batch_under_grant"]);
+        Assert.Equal("AccessDenied", (string?)result["write_after_release"]);
+        Assert.Equal("AccessDenied", (string?)result["write_into_other_grant"]);
+        Assert.Equal("succeeded", (string?)result["final_batch"]);
+        Assert.True((bool)result["target_as_expected"]!, $"the target's region differs from the accepted batches: {result.ToJsonString()}");
+    }
+
+    /// <summary>
+    /// The fallback of a device without memory windows (forced with VerbsOptions.MemoryWindows = false): the backend
+    /// says so in its capabilities and its log, and the same grant sequence holds through per-batch validation.
+    /// </summary>
+    [SoftRoceVmFact]
+    public void TwoVms_WithoutMemoryWindows_GrantsFallBackToPerBatchValidation_LoggedAndEnforced()
+    {
+        var result = Result("agent-grant-fallback");
+        Assert.False((bool)result["grant_windows"]!, result.ToJsonString());
+        Assert.Equal("succeeded", (string?)result["batch_under_grant"]);
+        Assert.Equal("AccessDenied", (string?)result["write_after_release"]);
+        Assert.Equal("AccessDenied", (string?)result["write_into_other_grant"]);
+        Assert.True((bool)result["target_as_expected"]!, $"the target's region differs from the accepted batches: {result.ToJsonString()}");
+        Assert.Contains("grants fall back to per-batch validation", vms.Run!.LogB);
+    }
+
     private JsonObject Result(string mode)
     {
         var run = vms.Run ?? throw new InvalidOperationException("the VMs did not run");

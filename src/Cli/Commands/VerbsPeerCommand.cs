@@ -14,8 +14,8 @@ namespace PdRdma.Cli.Commands;
 
 /// <summary>
 /// Test tool for the verbs backend (used by tests/Verbs and perf/verbs inside the Soft-RoCE VMs):
-/// `verbs-peer target --listen IP:PORT --mode kv|oob|bench` and
-/// `verbs-peer initiator --connect IP:PORT --mode kv|oob|bench`. The two exchange connection data and
+/// `verbs-peer target --listen IP:PORT --mode kv|oob|bench|grant` and
+/// `verbs-peer initiator --connect IP:PORT --mode kv|oob|bench|grant`. The two exchange connection data and
 /// checks over a TCP control link and the initiator prints one JSON result line per check.
 /// </summary>
 public static class VerbsPeerCommand
@@ -29,7 +29,7 @@ public static class VerbsPeerCommand
 
     private sealed record PeerOptions(IPEndPoint? Connect2, long MaxSize, long Volume);
 
-    private static readonly Option<string> Mode = new("--mode") { Description = "what to check", HelpName = "kv|oob|lost|bench", DefaultValueFactory = _ => "kv" };
+    private static readonly Option<string> Mode = new("--mode") { Description = "what to check", HelpName = "kv|oob|lost|bench|grant", DefaultValueFactory = _ => "kv" };
     private static readonly Option<int> Timeout = CliOptions.Int("--timeout", "seconds the whole check may take", 300, 1, 24 * 3600);
     private static readonly Option<IPEndPoint> Listen = CliOptions.EndPoint("--listen", "where the target's control link listens", required: true);
     private static readonly Option<IPEndPoint> Connect = CliOptions.EndPoint("--connect", "the target's control link", required: true);
@@ -40,7 +40,7 @@ public static class VerbsPeerCommand
     /// <summary>The command (internal: the test tool of tests/Verbs and perf/verbs inside the Soft-RoCE VMs, not listed in help).</summary>
     public static Command Create()
     {
-        Mode.AcceptOnlyFromAmong("kv", "oob", "lost", "bench");
+        Mode.AcceptOnlyFromAmong("kv", "oob", "lost", "bench", "grant");
         var target = new Command("target", "registers a region, serves the initiator's checks over the control link") { Listen, Mode, Timeout };
         target.SetAction((parse, _) => RunAsync("target", parse.GetValue(Mode)!, parse.GetValue(Timeout), ct => TargetAsync(parse.GetValue(Listen)!, parse.GetValue(Mode)!, ct)));
         var initiator = new Command("initiator", "connects, writes, prints one JSON result line per check") { Connect, Connect2, Mode, Timeout, MaxSize, Volume };
@@ -67,6 +67,7 @@ public static class VerbsPeerCommand
 
     private static async Task<int> TargetAsync(IPEndPoint listen, string mode, CancellationToken ct)
     {
+        if (mode == "grant") return await GrantTargetAsync(listen, ct);
         long regionBytes = mode switch { "kv" => TargetLayout.TotalBytes, "oob" => OobRegionBytes, _ => BenchBytes };
         long grantBytes = mode == "oob" ? OobGrantBytes : regionBytes;
         using var region = HostRegion.Create("kv", regionBytes);
@@ -114,6 +115,7 @@ public static class VerbsPeerCommand
         FillRandom(source, seed: 42);
         using var device = VerbsDevice.Open();
         using var registration = device.Register(source);
+        if (mode == "grant") return await GrantWindowsAsync(device, registration, source, target, ct) ? 0 : 1;
         if (mode == "lost")
             return await LostPeerAsync(device, registration, source, target, opts.Connect2 ?? throw new UsageException("--mode lost needs --connect2 IP:PORT"), ct) ? 0 : 1;
 
@@ -270,6 +272,172 @@ public static class VerbsPeerCommand
             });
             return ok;
         }
+    }
+
+    /// <summary>
+    /// Target of mode grant: one region, several control connections in sequence, each with its own queue pair; per
+    /// connection the initiator asks for memory windows (bind), revokes them, and asks for the region's hash.
+    /// </summary>
+    private static async Task<int> GrantTargetAsync(IPEndPoint listen, CancellationToken ct)
+    {
+        using var region = HostRegion.Create("kv", OobRegionBytes);
+        Fill(region, Untouched);
+        using var device = VerbsDevice.Open();
+        using var registration = device.Register(region, 0, OobRegionBytes, "kv");
+        using var listener = new TcpListener(listen);
+        listener.Start();
+        Console.Error.WriteLine($"verbs-peer target: listening on {listen}, mode grant, memory windows: {device.MemoryWindows} {device.MemoryWindowsReason}");
+        while (true)
+        {
+            using var client = await listener.AcceptTcpClientAsync(ct);
+            using var link = new ControlLink(client.GetStream());
+            var remote = link.ReadInfo(await link.ReadAsync(ct));
+            await using var endpoint = device.CreateEndpoint("initiator");
+            await link.WriteAsync(new JsonObject { ["info"] = ControlLink.EncodeInfo(endpoint.LocalInfo([registration])) }, ct);
+            endpoint.Connect(remote);
+            var windows = new Dictionary<string, VerbsWindowSet>(StringComparer.Ordinal);
+            var received = new JsonArray();
+            try
+            {
+                while (true)
+                {
+                    var command = await link.ReadAsync(ct);
+                    switch ((string?)command["cmd"])
+                    {
+                        case "bind":
+                            try
+                            {
+                                var set = await endpoint.BindWindowsAsync([new VerbsWindowRequest(registration, (long)command["offset"]!, (long)command["length"]!)], ct);
+                                windows[(string)command["id"]!] = set;
+                                await link.WriteAsync(new JsonObject { ["ok"] = true, ["key"] = set.Windows[0].RemoteKey }, ct);
+                            }
+                            catch (TransferException ex)
+                            {
+                                await link.WriteAsync(new JsonObject { ["ok"] = false, ["code"] = ex.Code.ToString(), ["error"] = ex.Detail }, ct);
+                            }
+                            break;
+                        case "revoke":
+                            if (windows.Remove((string)command["id"]!, out var revoked)) revoked.Dispose();
+                            await link.WriteAsync(new JsonObject { ["ok"] = true }, ct);
+                            break;
+                        case "hash":
+                            int expect = (int)command["expect"]!;
+                            while (received.Count < expect)
+                            {
+                                var n = await endpoint.Notifications.ReadAsync(ct);
+                                received.Add(new JsonObject { ["bytes"] = n.Bytes, ["immediate"] = n.Immediate, ["payload"] = Encoding.UTF8.GetString(n.Payload) });
+                            }
+                            await link.WriteAsync(new JsonObject { ["hash"] = Hash(region), ["notifications"] = received.DeepClone() }, ct);
+                            break;
+                        case "bye":
+                            goto next;
+                        case "done":
+                            return 0;
+                        default:
+                            throw new TransferException(TransferErrorCode.Protocol, $"unknown control command {command.ToJsonString()}");
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var set in windows.Values) set.Dispose();
+            }
+        next:;
+        }
+    }
+
+    /// <summary>
+    /// Grants enforced by the target's NIC with type-2 memory windows. Session 1: a batch of 16 scattered 64 KiB blocks
+    /// under window A lands bit-identically with its WRITE_WITH_IMM notification; A is revoked, and the same write again
+    /// is refused (AccessDenied) and changes nothing. Session 2 (a fresh queue pair): windows A and B (another request's
+    /// blocks); a write with A's key into B's blocks is refused and changes nothing.
+    /// </summary>
+    private static async Task<bool> GrantWindowsAsync(VerbsDevice device, VerbsRegistration registration, HostRegion source, IPEndPoint target, CancellationToken ct)
+    {
+        const int block = 64 << 10;
+        const uint immediate = 0xC0FFEE;
+        var expected = new byte[OobRegionBytes];
+        expected.AsSpan().Fill(Untouched);
+        var result = new JsonObject { ["role"] = "initiator", ["mode"] = "grant", ["memory_windows"] = device.MemoryWindows, ["memory_windows_reason"] = device.MemoryWindowsReason };
+
+        async Task<string> TryWrite(VerbsEndpoint endpoint, List<VerbsWrite> writes)
+        {
+            try
+            {
+                await endpoint.WriteAsync(writes, immediate + 1, ct);
+                return "succeeded";
+            }
+            catch (TransferException ex)
+            {
+                Console.Error.WriteLine($"verbs-peer initiator: {ex.Message}");
+                return ex.Code.ToString();
+            }
+        }
+
+        async Task<uint?> Bind(ControlLink link, string id, long offset, long length)
+        {
+            await link.WriteAsync(new JsonObject { ["cmd"] = "bind", ["id"] = id, ["offset"] = offset, ["length"] = length }, ct);
+            var reply = await link.ReadAsync(ct);
+            if ((bool)reply["ok"]!) return (uint)reply["key"]!;
+            result[$"bind_{id}_error"] = $"{reply["code"]}: {reply["error"]}";
+            return null;
+        }
+
+        // session 1
+        var (client1, link1, first) = await ConnectAsync(device, target, "grant-1", ct);
+        using (client1)
+        using (link1)
+        await using (first)
+        {
+            if (await Bind(link1, "a", 0, 1 << 20) is not { } keyA)
+            {
+                Emit(result);
+                await link1.WriteAsync(new JsonObject { ["cmd"] = "done" }, ct);
+                return false;
+            }
+            var writes = new List<VerbsWrite>();
+            for (int i = 0; i < 16; i++)
+            {
+                long to = (i * 5 % 16) * (long)block;
+                writes.Add(new VerbsWrite(registration, (long)i * block, "kv", to, block, keyA));
+                source.AsSpan((long)i * block, block).CopyTo(expected.AsSpan((int)to, block));
+            }
+            await first.WriteAsync(writes, immediate, ct);
+            await link1.WriteAsync(new JsonObject { ["cmd"] = "hash", ["expect"] = 1 }, ct);
+            var reply = await link1.ReadAsync(ct);
+            result["window_batch_identical"] = (string?)reply["hash"] == Hash(expected);
+            result["window_batch_immediate_ok"] = (uint?)reply["notifications"]![0]!["immediate"] == immediate;
+
+            await link1.WriteAsync(new JsonObject { ["cmd"] = "revoke", ["id"] = "a" }, ct);
+            await link1.ReadAsync(ct);
+            result["write_after_revoke"] = await TryWrite(first, [new VerbsWrite(registration, 1 << 20, "kv", 0, block, keyA)]);
+            await link1.WriteAsync(new JsonObject { ["cmd"] = "hash", ["expect"] = 1 }, ct);
+            result["unchanged_after_revoke"] = (string?)(await link1.ReadAsync(ct))["hash"] == Hash(expected);
+            await link1.WriteAsync(new JsonObject { ["cmd"] = "bye" }, ct);
+        }
+
+        // session 2
+        var (client2, link2, second) = await ConnectAsync(device, target, "grant-2", ct);
+        using (client2)
+        using (link2)
+        await using (second)
+        {
+            var keyA = await Bind(link2, "a", 0, 1 << 20);
+            var keyB = await Bind(link2, "b", 2 << 20, 1 << 20);
+            result["write_into_other_grant"] = keyA is { } a && keyB is not null
+                ? await TryWrite(second, [new VerbsWrite(registration, 2 << 20, "kv", 2 << 20, block, a)])
+                : "no windows";
+            await link2.WriteAsync(new JsonObject { ["cmd"] = "hash", ["expect"] = 0 }, ct);
+            result["unchanged_after_other_grant"] = (string?)(await link2.ReadAsync(ct))["hash"] == Hash(expected);
+            await link2.WriteAsync(new JsonObject { ["cmd"] = "done" }, ct);
+        }
+
+        bool ok = result["window_batch_identical"]?.GetValue<bool>() == true && result["window_batch_immediate_ok"]?.GetValue<bool>() == true
+            && (string?)result["write_after_revoke"] == nameof(TransferErrorCode.AccessDenied) && result["unchanged_after_revoke"]?.GetValue<bool>() == true
+            && (string?)result["write_into_other_grant"] == nameof(TransferErrorCode.AccessDenied) && result["unchanged_after_other_grant"]?.GetValue<bool>() == true;
+        result["ok"] = ok;
+        Emit(result);
+        return ok;
     }
 
     /// <summary>Waits up to two minutes for a target that may still be starting (slowly, in an emulated VM).</summary>

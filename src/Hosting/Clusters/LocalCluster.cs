@@ -118,7 +118,9 @@ public sealed class LocalCluster : IAsyncDisposable
         ColocatedUrl = $"http://{hostA}:{colocatedPort}";
         ProxyUrl = $"http://{hostA}:{proxyPort}";
         // Under TCG a verbs handshake (memory registration) and the first calls (JIT) take tens of seconds.
-        string[] slowDaemon = _spec.SlowHost ? ["--connect-timeout", "120", "--handshake-timeout", "120"] : [];
+        // an engine starting under TCG may not read its socket for seconds: the default 5 s send timeout dropped the
+        // prefill engine of the verbs VM demo at its first frame
+        string[] slowDaemon = _spec.SlowHost ? ["--connect-timeout", "120", "--handshake-timeout", "120", "--engine-send-timeout", "120"] : [];
         string[] slowEngine = _spec.SlowHost ? ["--daemon-timeout", "240"] : [];
         string[] slowProxy = _spec.SlowHost ? ["--control-timeout", "120"] : [];
         var prefillTimeout = _spec.SlowHost ? "300" : "60";

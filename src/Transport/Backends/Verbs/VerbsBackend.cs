@@ -18,6 +18,7 @@ namespace PdRdma.Transport.Backends.Verbs;
 public sealed class VerbsBackend : ITransferBackend
 {
     private static readonly BackendCapabilities Caps = new(new HashSet<MemoryKind> { MemoryKind.Host, MemoryKind.CudaDevice, MemoryKind.LevelZeroDevice }, Notifications: true, SameHostOnly: false, DataOverControlLink: false);
+    private static readonly BackendCapabilities WindowCaps = Caps with { GrantWindows = true };
     private static readonly MessagePackSerializerOptions Untrusted = MessagePackSerializerOptions.Standard
         .WithResolver(ReflectionFormatterResolver.ForRuntime(allowPrivate: false)).WithSecurity(MessagePackSecurity.UntrustedData);
 
@@ -40,7 +41,11 @@ public sealed class VerbsBackend : ITransferBackend
 
     public string Name => "verbs";
 
-    public BackendCapabilities Capabilities => Caps;
+    /// <summary>
+    /// Grant windows where the device has type-2 memory windows (<see cref="VerbsDevice.MemoryWindows"/>): batches under a
+    /// grant then go without a proceed round trip, the grant enforced in the target's NIC. Opens the device on first use.
+    /// </summary>
+    public BackendCapabilities Capabilities => _device.Value.Device is { MemoryWindows: true } ? WindowCaps : Caps;
 
     /// <summary>The opened device's name (e.g. rxe0), or null when none is usable; opens the device on first use.</summary>
     public string? DeviceName => _device.Value.Device?.Name;
@@ -78,7 +83,7 @@ public sealed class VerbsBackend : ITransferBackend
             await context.Control.SendSetupBlobAsync(MessagePackSerializer.Serialize(endpoint.LocalInfo([]), Untrusted), ct).ConfigureAwait(false);
             var remote = ReadInfo(await context.Control.ReceiveSetupBlobAsync(ct).ConfigureAwait(false), context.PeerNodeId);
             endpoint.Connect(remote with { Regions = RemoteWindows(context) });
-            return new VerbsLink(this, endpoint);
+            return new VerbsLink(this, endpoint, context.LocalRegions);
         }
         catch
         {
@@ -96,7 +101,7 @@ public sealed class VerbsBackend : ITransferBackend
         {
             await context.Control.SendSetupBlobAsync(MessagePackSerializer.Serialize(endpoint.LocalInfo([]), Untrusted), ct).ConfigureAwait(false);
             endpoint.Connect(remote with { Regions = RemoteWindows(context) });
-            return new VerbsLink(this, endpoint);
+            return new VerbsLink(this, endpoint, context.LocalRegions);
         }
         catch
         {

@@ -16,5 +16,6 @@ public sealed record VerbsConnectionInfo(
     [property: Key(5)] int Mtu,
     [property: Key(6)] IReadOnlyList<VerbsRemoteRegion> Regions)
 {
-    public const int CurrentVersion = 1;
+    /// <summary>2: batch notifications are immediates (WRITE_WITH_IMM), grants may come with memory windows.</summary>
+    public const int CurrentVersion = 2;
 }

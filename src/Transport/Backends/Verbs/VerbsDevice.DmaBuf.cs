@@ -18,7 +18,7 @@ public sealed partial class VerbsDevice
         ArgumentNullException.ThrowIfNull(region);
         using var fd = region.ExportDmaBuf();
         var mr = Ibv.RegDmabufMr(_pd, 0, (nuint)region.Length, (ulong)region.Address, (int)fd.DangerousGetHandle(),
-            ibv_access_flags.IBV_ACCESS_LOCAL_WRITE | ibv_access_flags.IBV_ACCESS_REMOTE_WRITE);
+            RegionAccess);
         if (mr.IsInvalid)
         {
             int errno = Marshal.GetLastPInvokeError();

@@ -89,6 +89,7 @@ public sealed partial class VerbsDevice
 
             var device = new VerbsDevice(options, name, context, pd, channel, cq, port, gid.Value.Index, gid.Value.Gid, logger);
             VerbsLog.DeviceOpened(logger, name, options.Port, gid.Value.Index, GidSelector.Format(gid.Value.Gid), device.MtuBytes);
+            device.ProbeMemoryWindows();
             return device;
         }
         catch

@@ -76,11 +76,14 @@ public sealed partial class VerbsDevice : IDisposable
         if (offset < 0 || length <= 0 || offset + length > region.Length)
             throw new TransferException(TransferErrorCode.OutOfBounds, $"registration [{offset}, {offset + length}) is outside region {region.Id} of {region.Length} bytes");
         nint address = region.Address + (nint)offset;
-        var mr = Ibv.RegMr(_pd, address, (nuint)length,
-            ibv_access_flags.IBV_ACCESS_LOCAL_WRITE | ibv_access_flags.IBV_ACCESS_REMOTE_WRITE);
+        var mr = Ibv.RegMr(_pd, address, (nuint)length, RegionAccess);
         if (mr.IsInvalid) throw VerbsErrors.RegistrationFailed($"region {region.Id}", length, Name, Marshal.GetLastPInvokeError());
         return new VerbsRegistration(id ?? region.Id, address, length, mr);
     }
+
+    /// <summary>Local and remote write; memory-window binds too where grants are enforced with windows.</summary>
+    internal ibv_access_flags RegionAccess => ibv_access_flags.IBV_ACCESS_LOCAL_WRITE | ibv_access_flags.IBV_ACCESS_REMOTE_WRITE
+        | (MemoryWindows ? ibv_access_flags.IBV_ACCESS_MW_BIND : 0);
 
     /// <summary>Creates the RC queue pair for one peer; connect it with <see cref="VerbsEndpoint.Connect"/>.</summary>
     public VerbsEndpoint CreateEndpoint(string peerName)

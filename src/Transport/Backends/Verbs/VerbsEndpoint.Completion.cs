@@ -49,13 +49,22 @@ public sealed partial class VerbsEndpoint
                 return;
             }
             int slot = (int)(wc.wr_id & ~ReceiveTag);
-            var message = _receiveSlots.Slot(slot)[..(int)wc.byte_len];
-            if (message.Length < NotificationHeaderBytes)
+            if ((wc.wc_flags & (uint)ibv_wc_flags.IBV_WC_WITH_IMM) != 0)
             {
-                FailLocked(new TransferException(TransferErrorCode.Protocol, $"peer {PeerName} sent a {message.Length}-byte notification, shorter than its header"), ulong.MaxValue, log: true);
-                return;
+                // WRITE_WITH_IMM (the bytes went to the peer's target address, not into the slot) or an empty SEND_WITH_IMM
+                uint imm = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(wc.imm_data) : wc.imm_data;
+                notification = new VerbsNotification(PeerName, wc.byte_len, [], imm);
             }
-            notification = new VerbsNotification(PeerName, BinaryPrimitives.ReadInt64LittleEndian(message), message[NotificationHeaderBytes..].ToArray());
+            else
+            {
+                var message = _receiveSlots.Slot(slot)[..(int)Math.Min(wc.byte_len, (uint)_receiveSlots.SlotBytes)];
+                if (message.Length < NotificationHeaderBytes)
+                {
+                    FailLocked(new TransferException(TransferErrorCode.Protocol, $"peer {PeerName} sent a {message.Length}-byte notification, shorter than its header"), ulong.MaxValue, log: true);
+                    return;
+                }
+                notification = new VerbsNotification(PeerName, BinaryPrimitives.ReadInt64LittleEndian(message), message[NotificationHeaderBytes..].ToArray());
+            }
             int rc = SendPoster.PostReceive(_qp, wc.wr_id, _receiveSlots.SlotAddress(slot), (uint)_receiveSlots.SlotBytes, _receiveSlots.LocalKey);
             if (rc != 0) FailLocked(new TransferException(TransferErrorCode.Protocol, $"ibv_post_recv for {PeerName} failed: {VerbsErrors.Errno(rc)}"), ulong.MaxValue, log: true);
         }

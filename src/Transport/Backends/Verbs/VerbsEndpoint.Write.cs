@@ -21,13 +21,47 @@ public sealed partial class VerbsEndpoint
     /// refused a write (outside its registered window or a revoked key); PeerLost when the peer stopped
     /// acknowledging or the queue pair was torn down.
     /// </exception>
-    public async Task WriteAsync(IReadOnlyList<VerbsWrite> writes, byte[]? notification, CancellationToken ct)
+    public Task WriteAsync(IReadOnlyList<VerbsWrite> writes, byte[]? notification, CancellationToken ct)
     {
         var requests = BuildRequests(writes, out long totalBytes);
         if (notification is not null && notification.Length + NotificationHeaderBytes > _device.Options.NotificationSlotBytes)
             throw new TransferException(TransferErrorCode.Unsupported, $"notification of {notification.Length} bytes exceeds the verbs slot of {_device.Options.NotificationSlotBytes - NotificationHeaderBytes} bytes");
-        if (requests.Count == 0 && notification is null) return;
+        if (requests.Count == 0 && notification is null) return Task.CompletedTask;
+        return PostAsync(requests, notification is null ? null : (notifySlot, list) =>
+        {
+            var slot = _sendSlots.Slot(notifySlot);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(slot, totalBytes);
+            notification.CopyTo(slot[NotificationHeaderBytes..]);
+            list.Add(new WorkRequest(ibv_wr_opcode.IBV_WR_SEND, _sendSlots.SlotAddress(notifySlot),
+                (uint)(notification.Length + NotificationHeaderBytes), _sendSlots.LocalKey, 0, 0));
+        }, ct);
+    }
 
+    /// <summary>
+    /// Posts one batch of RDMA WRITEs, the last of them as WRITE_WITH_IMM carrying <paramref name="immediate"/> (a
+    /// zero-length SEND_WITH_IMM when the batch has no bytes): the peer reads it from <see cref="Notifications"/>
+    /// (<see cref="VerbsNotification.Immediate"/>) only after every byte of the batch is placed (RC ordering), with no
+    /// separate message and no copy. Otherwise as <see cref="WriteAsync(IReadOnlyList{VerbsWrite}, byte[], CancellationToken)"/>.
+    /// </summary>
+    public Task WriteAsync(IReadOnlyList<VerbsWrite> writes, uint immediate, CancellationToken ct)
+    {
+        var requests = BuildRequests(writes, out _);
+        return PostAsync(requests, (_, list) =>
+        {
+            if (list.Count > 0 && list[^1].Opcode == ibv_wr_opcode.IBV_WR_RDMA_WRITE)
+                list[^1] = list[^1] with { Opcode = ibv_wr_opcode.IBV_WR_RDMA_WRITE_WITH_IMM, Immediate = immediate };
+            else
+                list.Add(new WorkRequest(ibv_wr_opcode.IBV_WR_SEND_WITH_IMM, 0, 0, 0, 0, 0, immediate));
+        }, ct);
+    }
+
+    /// <summary>
+    /// Posts <paramref name="requests"/> in chains of up to <see cref="VerbsOptions.SignalEvery"/> (one doorbell each,
+    /// only the chain's last signalled) and completes when the last chain completed. <paramref name="notify"/>, when
+    /// given, gets a notification slot (bounding the receives the peer must have posted) and adds the notification.
+    /// </summary>
+    private async Task PostAsync(List<WorkRequest> requests, Action<int, List<WorkRequest>>? notify, CancellationToken ct)
+    {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await _postOrder.WaitAsync(ct).ConfigureAwait(false);
         ulong batch = 0;
@@ -36,19 +70,15 @@ public sealed partial class VerbsEndpoint
         try
         {
             ThrowIfUnusable();
-            if (notification is not null)
+            if (notify is not null)
             {
                 await _notifySlots.WaitAsync(ct).ConfigureAwait(false);
                 lock (_gate)
                 {
                     ThrowIfUnusableLocked();
                     notifySlot = _freeNotifySlots.Pop();
-                    var slot = _sendSlots.Slot(notifySlot);
-                    System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(slot, totalBytes);
-                    notification.CopyTo(slot[NotificationHeaderBytes..]);
+                    notify(notifySlot, requests);
                 }
-                requests.Add(new WorkRequest(ibv_wr_opcode.IBV_WR_SEND, _sendSlots.SlotAddress(notifySlot),
-                    (uint)(notification.Length + NotificationHeaderBytes), _sendSlots.LocalKey, 0, 0));
             }
 
             lock (_gate)
@@ -139,7 +169,7 @@ public sealed partial class VerbsEndpoint
                 long length = Math.Min(MaxRequestBytes, write.Length - done);
                 requests.Add(new WorkRequest(ibv_wr_opcode.IBV_WR_RDMA_WRITE,
                     (ulong)write.Source.Address + (ulong)(write.SourceOffset + done), (uint)length, write.Source.LocalKey,
-                    target.Address + (ulong)(write.TargetOffset + done), target.RemoteKey));
+                    target.Address + (ulong)(write.TargetOffset + done), write.RemoteKey ?? target.RemoteKey));
             }
             totalBytes += write.Length;
         }

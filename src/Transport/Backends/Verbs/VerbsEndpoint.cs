@@ -80,6 +80,8 @@ public sealed partial class VerbsEndpoint : IAsyncDisposable
 
     public string PeerName { get; }
 
+    internal Microsoft.Extensions.Logging.ILogger Logger => _device.Logger;
+
     public uint QueuePairNumber => _qp.QpNumber;
 
     /// <summary>The first packet sequence number this side sends with.</summary>

@@ -31,4 +31,19 @@ public sealed class VerbsOptions
 
     /// <summary>Device regions always go through a registered host bounce buffer, never ibv_reg_dmabuf_mr (to compare the paths, or around a driver that misbehaves).</summary>
     public bool DeviceMemoryStaged { get; init; }
+
+    /// <summary>
+    /// Enforce grants with type-2 memory windows where the device has them (the default). Off: per-batch validation
+    /// (a proceed round trip per batch), as on a device without them; for comparisons and around a driver that misbehaves.
+    /// </summary>
+    public bool MemoryWindows { get; init; } = true;
+
+    /// <summary>
+    /// Bind each memory window to its own registration of exactly the window's bytes (without remote access of its own),
+    /// not to the region's registration. Soft-RoCE (rdma_rxe, Linux 6.1) checks a type-2 window's key, queue pair and
+    /// access on every incoming write but not the window's bounds, only those of the registration beneath it: a write
+    /// with a window's key anywhere in the region would land (found by the two-VM test). On by default; a NIC that
+    /// checks window bounds itself may turn it off and save one ibv_reg_mr per window.
+    /// </summary>
+    public bool RegisterEachWindow { get; init; } = true;
 }

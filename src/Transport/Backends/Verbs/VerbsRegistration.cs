@@ -30,6 +30,9 @@ public sealed class VerbsRegistration : IDisposable
 
     public uint RemoteKey => _mr.RemoteKey;
 
+    /// <summary>The ibv_mr a memory window is bound to (valid while this registration lives).</summary>
+    internal nint NativeHandle => _mr.DangerousGetHandle();
+
     /// <summary>The descriptor a peer needs to write into this window.</summary>
     public VerbsRemoteRegion Describe() => new(RegionId, (ulong)Address, Length, RemoteKey);
 

@@ -1,10 +1,11 @@
+using System.Buffers.Binary;
 using PdRdma.Interop.Verbs;
 using PdRdma.Interop.Verbs.Handles;
 using PdRdma.Interop.Verbs.Native;
 
 namespace PdRdma.Transport.Backends.Verbs.Internal;
 
-/// <summary>Posts a chain of work requests with one ibv_post_send; only the last one is signalled.</summary>
+/// <summary>Posts a chain of work requests with one ibv_post_send (one doorbell); only the last one is signalled.</summary>
 internal static unsafe class SendPoster
 {
     public const int MaxChain = 256;
@@ -18,14 +19,30 @@ internal static unsafe class SendPoster
         for (int i = 0; i < requests.Length; i++)
         {
             var r = requests[i];
-            sges[i] = new ibv_sge { addr = r.LocalAddress, length = r.Length, lkey = r.LocalKey };
             wrs[i] = default;
             wrs[i].wr_id = wrId;
             wrs[i].next = i + 1 < requests.Length ? &wrs[i + 1] : null;
-            wrs[i].sg_list = &sges[i];
-            wrs[i].num_sge = 1;
             wrs[i].opcode = r.Opcode;
             wrs[i].send_flags = i + 1 == requests.Length ? ibv_send_flags.IBV_SEND_SIGNALED : 0;
+            if (r.Opcode == ibv_wr_opcode.IBV_WR_BIND_MW)
+            {
+                wrs[i].bind_mw.mw = r.Window;
+                wrs[i].bind_mw.rkey = r.RemoteKey;
+                wrs[i].bind_mw.bind_info = new ibv_mw_bind_info
+                {
+                    mr = r.BoundRegion, addr = r.LocalAddress, length = r.BindLength, mw_access_flags = (uint)r.BindAccess,
+                };
+                continue;
+            }
+            if (r.Length > 0)
+            {
+                // a zero-length SGE means 2^31 bytes on some devices: an empty message carries no SGE at all
+                sges[i] = new ibv_sge { addr = r.LocalAddress, length = r.Length, lkey = r.LocalKey };
+                wrs[i].sg_list = &sges[i];
+                wrs[i].num_sge = 1;
+            }
+            if (r.Opcode is ibv_wr_opcode.IBV_WR_RDMA_WRITE_WITH_IMM or ibv_wr_opcode.IBV_WR_SEND_WITH_IMM)
+                wrs[i].imm_data = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(r.Immediate) : r.Immediate;
             wrs[i].wr.rdma.remote_addr = r.RemoteAddress;
             wrs[i].wr.rdma.rkey = r.RemoteKey;
         }

@@ -21,4 +21,16 @@ internal static partial class VerbsLog
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "verbs: region {Region} cannot be registered, peers cannot use verbs with it: {Reason}")]
     public static partial void RegionUnusable(ILogger logger, string region, string reason);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "verbs: {Device} has type-2 memory windows: each grant is bound to windows on its peer's queue pair and enforced by the NIC; batches under a grant go without a proceed round trip")]
+    public static partial void WindowsEnforced(ILogger logger, string device);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "verbs: no memory windows on {Device}: {Reason}; grants fall back to per-batch validation (the target checks each batch before it proceeds, one round trip per batch)")]
+    public static partial void WindowsUnavailable(ILogger logger, string device, string reason);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Debug, Message = "verbs: grant {Grant} of {Peer}: {Windows} memory windows bound on QP {Qpn} ({Bytes} bytes)")]
+    public static partial void GrantPublished(ILogger logger, string grant, string peer, int windows, uint qpn, long bytes);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Debug, Message = "verbs: grant {Grant} of {Peer} ended: its memory windows are revoked")]
+    public static partial void GrantRevoked(ILogger logger, string grant, string peer);
 }
