@@ -31,6 +31,9 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>The backend carries whole batches on its own channel (shm): no frame per batch on the control link.</summary>
     private readonly bool _carriesBatches;
     private readonly ConcurrentDictionary<string, OpenedGrant> _grants = new(StringComparer.Ordinal);
+
+    /// <summary>The peer answered an OpenGrant with Unsupported: its side publishes no windows, so batches use the proceed flow.</summary>
+    private volatile bool _peerWithoutWindows;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<GrantWindowMessage>> _opening = new();
     private long _nextOpenId;
     private long _nextBatchId;
@@ -99,16 +102,29 @@ public sealed class PeerConnection : IAsyncDisposable
             : 0;
 
         OpenedGrant? opened = null;
-        if (_grantWindows && batch.Grant is { } grant)
+        if (_grantWindows && !_peerWithoutWindows && batch.Grant is { } grant)
         {
-            opened = await OpenGrantAsync(grant, ct).ConfigureAwait(false);
+            try
+            {
+                opened = await OpenGrantAsync(grant, ct).ConfigureAwait(false);
+            }
+            catch (TransferException ex) when (ex.Code == TransferErrorCode.Unsupported)
+            {
+                // A peer whose device has no windows (verbs without memory windows on that side): every batch on this
+                // connection then waits for the target's go-ahead instead (per-batch validation).
+                _peerWithoutWindows = true;
+                TransportLog.WindowsUnsupported(_core.Logger, PeerNodeId, ex.Detail);
+            }
+        }
+        if (opened is not null)
+        {
             var window = opened.Window.Result;
             foreach (var w in planned)
             {
                 if (!window.Covers(w.Target.RegionId, w.TargetOffset, w.Length))
                 {
                     throw new TransferException(TransferErrorCode.AccessDenied,
-                        $"write {w.Index}: [{w.TargetOffset}, +{w.Length}) of region '{w.Target.RegionId}' is outside grant '{grant}' as {PeerNodeId} published it; nothing sent");
+                        $"write {w.Index}: [{w.TargetOffset}, +{w.Length}) of region '{w.Target.RegionId}' is outside grant '{batch.Grant}' as {PeerNodeId} published it; nothing sent");
                 }
             }
         }

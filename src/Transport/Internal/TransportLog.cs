@@ -34,4 +34,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "refused to open grant {Grant} for {PeerNodeId}: {Code} {Detail}")]
     public static partial void GrantRefused(ILogger logger, string grant, string peerNodeId, TransferErrorCode code, string detail);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "peer {PeerNodeId} publishes no grant windows ({Detail}): batches to it wait for its go-ahead (per-batch validation)")]
+    public static partial void WindowsUnsupported(ILogger logger, string peerNodeId, string detail);
 }
