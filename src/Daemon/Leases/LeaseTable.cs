@@ -198,7 +198,7 @@ public sealed class LeaseTable : IWriteGate, IWriteAuthorizer
         Lease lease;
         lock (_lock)
         {
-            if (!_byRequest.TryGetValue(grant, out var found) || found.PeerNodeId != peerNodeId || found.Arrived || found.ExpiresAt <= _time.GetUtcNow()) return null;
+            if (!_byRequest.TryGetValue(grant, out var found) || found.PeerNodeId != peerNodeId || found.Arrived || found.ExpiresAt <= _time.GetUtcNow() || found.Ending.IsCancellationRequested) return null;
             lease = found;
         }
         var layout = lease.Layout;
