@@ -25,7 +25,7 @@ public sealed partial class VerbsDevice
             mr.Dispose();
             throw VerbsErrors.Native($"ibv_reg_dmabuf_mr of region {region.Id} ({region.Length} bytes)", Name, errno);
         }
-        return new VerbsRegistration(id ?? region.Id, region.Address, region.Length, mr);
+        return new VerbsRegistration(id ?? region.Id, region.Address, region.Length, mr) { IsDmaBuf = true };
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public sealed partial class VerbsEndpoint
         if (!_device.MemoryWindows)
             throw new TransferException(TransferErrorCode.Unsupported, $"{_device.Name} has no type-2 memory windows here: {_device.MemoryWindowsReason}");
         var handles = new IbvMwHandle[windows.Count];
-        var own = _device.Options.RegisterEachWindow ? new IbvMrHandle[windows.Count] : [];
+        var own = _device.Options.RegisterEachWindow ? new IbvMrHandle?[windows.Count] : [];
         var bound = new VerbsWindow[windows.Count];
         var requests = new List<WorkRequest>(windows.Count);
         try
@@ -36,13 +36,16 @@ public sealed partial class VerbsEndpoint
                     throw new TransferException(TransferErrorCode.OutOfBounds, $"window [{offset}, {offset + length}) is outside registration {registration.RegionId} of {registration.Length} bytes");
                 ulong address = (ulong)registration.Address + (ulong)offset;
                 nint boundTo = registration.NativeHandle;
-                if (own.Length > 0)
+                // a dma-buf registration (device memory) cannot be registered again by address: its windows bind to it
+                // directly (the NICs that take dma-bufs check window bounds; Soft-RoCE takes no dma-buf)
+                if (own.Length > 0 && !registration.IsDmaBuf)
                 {
                     // exactly the window's bytes, not remotely writable by itself: the NIC checks a write's bounds
                     // against the registration under the window (Soft-RoCE does not check the window's own)
-                    own[i] = Ibv.RegMr(_device.ProtectionDomain, (nint)address, (nuint)length, ibv_access_flags.IBV_ACCESS_LOCAL_WRITE | ibv_access_flags.IBV_ACCESS_MW_BIND);
-                    if (own[i].IsInvalid) throw VerbsErrors.RegistrationFailed($"window [{offset}, +{length}) of {registration.RegionId}", length, _device.Name, Marshal.GetLastPInvokeError());
-                    boundTo = own[i].DangerousGetHandle();
+                    var mr = Ibv.RegMr(_device.ProtectionDomain, (nint)address, (nuint)length, ibv_access_flags.IBV_ACCESS_LOCAL_WRITE | ibv_access_flags.IBV_ACCESS_MW_BIND);
+                    own[i] = mr;
+                    if (mr.IsInvalid) throw VerbsErrors.RegistrationFailed($"window [{offset}, +{length}) of {registration.RegionId}", length, _device.Name, Marshal.GetLastPInvokeError());
+                    boundTo = mr.DangerousGetHandle();
                 }
                 handles[i] = Ibv.AllocMw(_device.ProtectionDomain, ibv_mw_type.IBV_MW_TYPE_2);
                 if (handles[i].IsInvalid) throw VerbsErrors.Native("ibv_alloc_mw(type 2)", _device.Name, Marshal.GetLastPInvokeError());

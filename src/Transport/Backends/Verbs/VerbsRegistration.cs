@@ -30,6 +30,9 @@ public sealed class VerbsRegistration : IDisposable
 
     public uint RemoteKey => _mr.RemoteKey;
 
+    /// <summary>Registered through a dma-buf (device memory): its address is not host memory ibv_reg_mr could pin again.</summary>
+    internal bool IsDmaBuf { get; init; }
+
     /// <summary>The ibv_mr a memory window is bound to (valid while this registration lives).</summary>
     internal nint NativeHandle => _mr.DangerousGetHandle();
 

@@ -10,10 +10,10 @@ namespace PdRdma.Transport.Backends.Verbs;
 public sealed class VerbsWindowSet : IDisposable
 {
     private readonly IbvMwHandle[] _handles;
-    private readonly IbvMrHandle[] _registrations;
+    private readonly IbvMrHandle?[] _registrations;
     private int _revoked;
 
-    internal VerbsWindowSet(IReadOnlyList<VerbsWindow> windows, IbvMwHandle[] handles, IbvMrHandle[] registrations)
+    internal VerbsWindowSet(IReadOnlyList<VerbsWindow> windows, IbvMwHandle[] handles, IbvMrHandle?[] registrations)
     {
         Windows = windows;
         _handles = handles;
@@ -30,6 +30,6 @@ public sealed class VerbsWindowSet : IDisposable
     {
         if (Interlocked.Exchange(ref _revoked, 1) != 0) return;
         foreach (var handle in _handles) handle.Dispose();
-        foreach (var registration in _registrations) registration.Dispose();
+        foreach (var registration in _registrations) registration?.Dispose(); // null: the window sits on the region's own (dma-buf) registration
     }
 }
