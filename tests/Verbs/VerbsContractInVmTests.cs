@@ -15,7 +15,7 @@ public sealed partial class VerbsContractInVmTests
     {
         const string Filter = "FullyQualifiedName~PdRdma.Tests.Transport.Contract.VerbsBackendContractTests";
         string command = "export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 HOME=${HOME:-/root}; " +
-            $"dotnet test tests/PdRdma.Tests.csproj -c Release --no-build --filter \"{Filter}\" --logger \"console;verbosity=normal\"";
+            $"dotnet test tests/PdRdma.Tests.csproj -c Release --no-build --filter \"{Filter}\"";
         var run = await SoftRoceVms.RunAsync(command, null, TimeSpan.FromMinutes(10));
         string context = $"(harness exit {run.ExitCode}, output in {run.OutDir}):\n{run.Report}\n--- VM log ---\n{run.LogA}";
 
