@@ -5,8 +5,8 @@ using PdRdma.Transport.Backends;
 namespace PdRdma.Tests.Transport.Contract;
 
 /// <summary>
-/// What every backend must do, run against each one by a derived class (tcp and shm; the verbs backend needs an RDMA
-/// device, so its checks run inside the Soft-RoCE VMs, tests/Verbs). Both agents are in this process but talk over real sockets and real shared memory; each agent is given only
+/// What every backend must do, run against each one by a derived class (tcp, shm and verbs; the verbs class needs an RDMA
+/// device, so on a host without one it is skipped and tests/Verbs/VerbsContractInVmTests runs it inside a Soft-RoCE VM). Both agents are in this process but talk over real sockets and real shared memory; each agent is given only
 /// the backend under test, so the automatic choice must pick it.
 /// </summary>
 public abstract class BackendContractTests
@@ -16,12 +16,15 @@ public abstract class BackendContractTests
 
     protected abstract string ExpectedName { get; }
 
+    /// <summary>Where the target agent listens: loopback, unless the backend needs its device's address.</summary>
+    protected virtual System.Net.IPAddress ListenAddress => System.Net.IPAddress.Loopback;
+
     private Task<AgentPair> StartAsync(long bytes = 8 << 20, Func<TransferAgentOptions, TransferAgentOptions>? target = null, Func<TransferAgentOptions, TransferAgentOptions>? initiator = null) =>
-        AgentPair.StartAsync(() => [CreateBackend()], bytes, target, initiator);
+        AgentPair.StartAsync(() => [CreateBackend()], bytes, target, initiator, ListenAddress);
 
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
-    [Fact]
+    [ContractFact]
     public async Task ConnectChoosesTheBackendAndSaysWhy()
     {
         await using var pair = await StartAsync();
@@ -33,7 +36,7 @@ public abstract class BackendContractTests
         Assert.Equal(pair.Target.NodeId, connection.PeerNodeId);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task AWholeRegionArrivesBitIdenticalWithChecksum()
     {
         await using var pair = await StartAsync(bytes: 24 << 20);
@@ -44,7 +47,7 @@ public abstract class BackendContractTests
         Assert.Equal(pair.SourceRegion.Length, note.Bytes);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task ScatteredWritesLandAtTheirOffsetsAndNothingElseChanges()
     {
         await using var pair = await StartAsync();
@@ -68,7 +71,7 @@ public abstract class BackendContractTests
         Assert.True(before.AsSpan().SequenceEqual(pair.TargetRegion.AsSpan(0, (int)pair.TargetRegion.Length)));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task TheNotificationComesOnceAndOnlyAfterEveryByteIsInPlace()
     {
         await using var pair = await StartAsync(bytes: 16 << 20);
@@ -83,7 +86,7 @@ public abstract class BackendContractTests
         Assert.False(pair.Target.Notifications.TryRead(out _));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task ManyBatchesInFlightAllCompleteWithTheirOwnNotifications()
     {
         await using var pair = await StartAsync(bytes: 16 << 20, initiator: o => new TransferAgentOptions { NodeId = o.NodeId, Backends = o.Backends, MaxBatchesInFlight = 4 });
@@ -100,7 +103,7 @@ public abstract class BackendContractTests
         Assert.Equal(TestBytes.Hash(pair.SourceRegion), TestBytes.Hash(pair.TargetRegion));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task ABatchWithoutWritesStillNotifies()
     {
         await using var pair = await StartAsync();
@@ -110,7 +113,7 @@ public abstract class BackendContractTests
         Assert.Equal((0L, "ping"), (note.Bytes, System.Text.Encoding.UTF8.GetString(note.Payload)));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task AnUnknownTargetRegionIsRefusedAndTheConnectionKeepsWorking()
     {
         await using var pair = await StartAsync();
@@ -125,7 +128,7 @@ public abstract class BackendContractTests
         Assert.Equal(TestBytes.Hash(pair.SourceRegion, 0, 4096), TestBytes.Hash(pair.TargetRegion, 0, 4096));
     }
 
-    [Theory]
+    [ContractTheory]
     [InlineData(-1L, 16L)]
     [InlineData(0L, 0L)]
     [InlineData(8L << 20, 1L)]
@@ -143,7 +146,7 @@ public abstract class BackendContractTests
         Assert.False(pair.Target.Notifications.TryRead(out _));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task TheAuthorizerCanRefuseAWriteWithAccessDenied()
     {
         var authorizer = new OnlyFirstMegabyte();
@@ -158,7 +161,7 @@ public abstract class BackendContractTests
         Assert.Contains(pair.Initiator.NodeId, authorizer.Peers);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task AChecksumMismatchIsReportedAndNothingIsNotified()
     {
         HostRegion? source = null;
@@ -179,7 +182,7 @@ public abstract class BackendContractTests
         Assert.True(connection.IsConnected);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task PendingAndLaterWritesFailWithPeerLostWhenTheTargetGoesAway()
     {
         await using var pair = await StartAsync();
@@ -197,7 +200,7 @@ public abstract class BackendContractTests
         Assert.False(connection.IsConnected);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task AnUnknownSourceRegionFailsLocallyBeforeAnythingIsSent()
     {
         await using var pair = await StartAsync();

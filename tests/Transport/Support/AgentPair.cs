@@ -26,14 +26,15 @@ public sealed class AgentPair : IAsyncDisposable
 
     public static async Task<AgentPair> StartAsync(
         Func<IReadOnlyList<ITransferBackend>>? backends = null, long regionBytes = 8 << 20,
-        Func<TransferAgentOptions, TransferAgentOptions>? target = null, Func<TransferAgentOptions, TransferAgentOptions>? initiator = null)
+        Func<TransferAgentOptions, TransferAgentOptions>? target = null, Func<TransferAgentOptions, TransferAgentOptions>? initiator = null,
+        IPAddress? listen = null)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         var targetRegion = HostRegion.Create($"kv", regionBytes, Directory.CreateDirectory(Path.Combine(HostRegion.DefaultDirectory, $"pdt-{id}-t")).FullName);
         var sourceRegion = HostRegion.Create($"src", regionBytes, Directory.CreateDirectory(Path.Combine(HostRegion.DefaultDirectory, $"pdt-{id}-i")).FullName);
         TestBytes.Fill(targetRegion, seed: 7);
         TestBytes.Fill(sourceRegion, seed: 99);
-        var targetOptions = new TransferAgentOptions { NodeId = $"target-{id}", Listen = new IPEndPoint(IPAddress.Loopback, 0), Backends = backends?.Invoke() };
+        var targetOptions = new TransferAgentOptions { NodeId = $"target-{id}", Listen = new IPEndPoint(listen ?? IPAddress.Loopback, 0), Backends = backends?.Invoke() };
         var initiatorOptions = new TransferAgentOptions { NodeId = $"initiator-{id}", Backends = backends?.Invoke() };
         var targetAgent = new TransferAgent(target?.Invoke(targetOptions) ?? targetOptions);
         var initiatorAgent = new TransferAgent(initiator?.Invoke(initiatorOptions) ?? initiatorOptions);
