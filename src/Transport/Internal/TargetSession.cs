@@ -64,7 +64,12 @@ internal sealed partial class TargetSession(AgentCore core, ControlConnection co
             TransportMetrics.Error("target", ex.Code);
             if (_link is null) TransportLog.Refused(core.Logger, connection.RemoteEndPoint, ex.Code, ex.Detail);
             else TransportLog.Dropped(core.Logger, _peer, connection.RemoteEndPoint, ex.Code, ex.Detail);
-            if (ex.Code != TransferErrorCode.PeerLost) await TrySendFatalAsync(ex).ConfigureAwait(false);
+            if (ex.Code != TransferErrorCode.PeerLost)
+            {
+                // batches finished before the failure still get their acknowledgement, ahead of the error
+                await TryFlushAcksAsync().ConfigureAwait(false);
+                await TrySendFatalAsync(ex).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -523,6 +528,19 @@ internal sealed partial class TargetSession(AgentCore core, ControlConnection co
         var ids = _acks.ToArray();
         _acks.Clear();
         await connection.SendAsync(MessageType.Dones, new DoneListMessage { BatchIds = ids }, ct).ConfigureAwait(false);
+    }
+
+    private async ValueTask TryFlushAcksAsync()
+    {
+        if (_acks.Count == 0) return;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await FlushAcksAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TransferException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
     }
 
     /// <summary>Before a payload that is not all here yet: acknowledge what is done rather than hold it for the transfer.</summary>
