@@ -15,7 +15,7 @@ public sealed class TwoVmDemoTests
     public async Task TwoVms_DemoWithVerbsBackend_OutputEqualsColocatedGeneration()
     {
         var port = Random.Shared.Next(44100, 45000).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var (code, output) = await TestPathsAccess.RunCliAsync(TimeSpan.FromMinutes(17), ["demo", "--backend", "verbs", "--json", "--max-tokens", "6", "--vm-port", port, "--vm-timeout", "900"]);
+        var (code, output) = await TestPathsAccess.RunCliAsync(TimeSpan.FromMinutes(27), ["demo", "--backend", "verbs", "--json", "--max-tokens", "6", "--vm-port", port, "--vm-timeout", "1500"]);
         var line = output.Split('\n').SingleOrDefault(l => l.StartsWith('{'));
         Assert.True(line is not null, $"demo exited {code} without a JSON line:\n{output}");
         using var json = JsonDocument.Parse(line!);

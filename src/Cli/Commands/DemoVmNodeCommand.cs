@@ -56,8 +56,9 @@ public static class DemoVmNodeCommand
             LogDirectory = logs,
             SlowHost = true,
             TokenTimeoutSeconds = 300,
-            // The first request's verbs handshake and a prefill under TCG take longer than the default 30 s lease.
-            LeaseTtlSeconds = 300,
+            // The first request's verbs handshake and a prefill under TCG take longer than the default 30 s lease; on a
+            // loaded host the first link alone took 4.5 min (CI, 2026-11-30: a 300 s lease expired before the KV moved).
+            LeaseTtlSeconds = 900,
             Prefix = "pdv",
         };
         using var cancel = new CancellationTokenSource(wait + TimeSpan.FromMinutes(1));

@@ -123,7 +123,7 @@ public sealed class LocalCluster : IAsyncDisposable
         string[] slowDaemon = _spec.SlowHost ? ["--connect-timeout", "120", "--handshake-timeout", "120", "--engine-send-timeout", "120"] : [];
         string[] slowEngine = _spec.SlowHost ? ["--daemon-timeout", "240"] : [];
         string[] slowProxy = _spec.SlowHost ? ["--control-timeout", "120"] : [];
-        var prefillTimeout = _spec.SlowHost ? "300" : "60";
+        var prefillTimeout = _spec.SlowHost ? "900" : "60";
         var heartbeat = _spec.SlowHost ? "15" : "1"; // a heartbeat is bounded by twice its period
         var ttl = _spec.LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture);
 
