@@ -62,7 +62,7 @@ public static class TransferSendCommand
         var sourceHash = TransferTargetCommand.Hash(source);
         await using var agent = new TransferAgent(new TransferAgentOptions { NodeId = nodeId, Backend = backend, ClusterSecret = secret, ConnectTimeout = connectTimeout });
         agent.RegisterRegion(source);
-        await using var connection = await ConnectWhenListeningAsync(agent, peer, connectTimeout);
+        await using var connection = await PeerTools.ConnectWhenListeningAsync(agent, peer, connectTimeout, CancellationToken.None);
 
         var opBytes = bytes / ops;
         var writes = Enumerable.Range(0, ops)
@@ -95,24 +95,4 @@ public static class TransferSendCommand
 
     /// <summary>Gigabits per second, as iperf3 reports.</summary>
     public static double Gbps(long bytes, double seconds) => Math.Round(bytes * 8 / seconds / 1e9, 3);
-
-    /// <summary>
-    /// Retries a refused connect until the timeout: the target may be a process still starting (slowly, in an
-    /// emulated VM); any other failure is reported at once.
-    /// </summary>
-    private static async Task<PeerConnection> ConnectWhenListeningAsync(TransferAgent agent, EndPoint peer, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            try
-            {
-                return await agent.ConnectAsync(peer, CancellationToken.None);
-            }
-            catch (TransferException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(250);
-            }
-        }
-    }
 }

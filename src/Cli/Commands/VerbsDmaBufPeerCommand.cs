@@ -106,7 +106,7 @@ public static class VerbsDmaBufPeerCommand
             ops.Add(new WriteOp("src", from, "kv", to, Chunk));
             source.Span(from, Chunk).CopyTo(expected.AsSpan((int)to, Chunk));
         }
-        await using var connection = await ConnectAsync(agent, peer, ct);
+        await using var connection = await PeerTools.ConnectWhenListeningAsync(agent, peer, timeout: null, ct);
         await connection.WriteAsync(new WriteBatch(ops, Encoding.UTF8.GetBytes("dmabuf"), ChecksumKind.XxHash3), ct);
         Emit(new JsonObject
         {
@@ -117,22 +117,5 @@ public static class VerbsDmaBufPeerCommand
         return 0;
     }
 
-    private static async Task<PeerConnection> ConnectAsync(TransferAgent agent, IPEndPoint peer, CancellationToken ct)
-    {
-        while (true)
-        {
-            try
-            {
-                return await agent.ConnectAsync(peer, ct);
-            }
-            catch (TransferException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
-            {
-                await Task.Delay(250, ct);
-            }
-        }
-    }
-
-    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    private static void Emit(JsonObject result) => Console.WriteLine(result.ToJsonString(Relaxed));
+    private static void Emit(JsonObject result) => PeerTools.Emit(result);
 }

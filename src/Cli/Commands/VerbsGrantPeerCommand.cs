@@ -164,7 +164,7 @@ public static class VerbsGrantPeerCommand
             }
         }
 
-        await using (var first = await ConnectAsync(agent, peer, ct))
+        await using (var first = await PeerTools.ConnectWhenListeningAsync(agent, peer, timeout: null, ct))
         {
             result["backend"] = first.Backend;
             result["batch_under_grant"] = await Try(first, Batch("r1", 0));
@@ -174,7 +174,7 @@ public static class VerbsGrantPeerCommand
             // the window of r1 is still live here: only the target's NIC stands in the way
             result["write_after_release"] = await Try(first, Batch("r1", 0, record: false));
         }
-        await using (var second = await ConnectAsync(agent, peer, ct))
+        await using (var second = await PeerTools.ConnectWhenListeningAsync(agent, peer, timeout: null, ct))
         {
             result["write_into_other_grant"] = await Try(second, Batch("r2", 4 << 20, record: false));
             result["final_batch"] = await Try(second, Batch("r3", 4 << 20, "hash"));
@@ -193,22 +193,5 @@ public static class VerbsGrantPeerCommand
         return ok ? 0 : 1;
     }
 
-    private static async Task<PeerConnection> ConnectAsync(TransferAgent agent, IPEndPoint peer, CancellationToken ct)
-    {
-        while (true)
-        {
-            try
-            {
-                return await agent.ConnectAsync(peer, ct);
-            }
-            catch (TransferException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
-            {
-                await Task.Delay(250, ct);
-            }
-        }
-    }
-
-    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    private static void Emit(JsonObject result) => Console.WriteLine(result.ToJsonString(Relaxed));
+    private static void Emit(JsonObject result) => PeerTools.Emit(result);
 }

@@ -526,9 +526,7 @@ public static class VerbsPeerCommand
 
     private static string Hash(byte[] bytes) => Convert.ToHexString(XxHash128.Hash(bytes));
 
-    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    private static void Emit(JsonObject result) => Console.WriteLine(result.ToJsonString(Relaxed));
+    private static void Emit(JsonObject result) => PeerTools.Emit(result);
 
     /// <summary>JSON lines over the TCP control link; the verbs connection data travels as base64 MessagePack.</summary>
     private sealed class ControlLink(NetworkStream stream) : IDisposable
